@@ -1,0 +1,56 @@
+# Packet Counter, multi-region. `make help` lists the targets.
+# Every target bootstraps its own virtualenv (.venv) from constraints.txt on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/config.yaml
+OUT ?= out
+FORMAT ?= json
+
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+GENERATOR := $(BIN)/python -m generator
+# checkov: no network (no guideline download, no version check).
+CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
+
+.PHONY: help render validate lint test check format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+render: $(RUNTIME) ## render CONFIG (default config/config.yaml) into OUT (default out/)
+	$(GENERATOR) render --config $(CONFIG) --out $(OUT) --format $(FORMAT)
+
+validate: $(RUNTIME) ## check CONFIG and the size of what it renders
+	$(GENERATOR) validate --config $(CONFIG)
+
+lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
+	$(BIN)/cfn-lint $(OUT)/*.template.$(FORMAT)
+	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -d $(OUT)
+
+test: $(DEV) ## ruff, then every test (offline)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(DEV) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(DEV) ## print benchmark figures (no pass/fail)
+	$(BIN)/python -m benchmarks
+
+clean: ## remove out/ and the virtualenv
+	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(DEV): pyproject.toml constraints.txt $(RUNTIME)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@

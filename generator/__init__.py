@@ -1,0 +1,24 @@
+"""Packet Counter multi-region generator: config.yaml -> CloudFormation templates -> stacks.
+
+The pipeline, one module per step: yaml_source -> config (schema) -> context -> render -> files.
+"""
+
+from generator.config import Config, load_config
+from generator.errors import ConfigError, DeployError, GeneratorError, Problem, RenderError
+from generator.files import write_templates
+from generator.render import RenderedTemplate, render_global_template, render_regional_template, render_templates
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DeployError",
+    "GeneratorError",
+    "Problem",
+    "RenderError",
+    "RenderedTemplate",
+    "load_config",
+    "render_global_template",
+    "render_regional_template",
+    "render_templates",
+    "write_templates",
+]

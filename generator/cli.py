@@ -1,0 +1,83 @@
+"""Command line: a thin layer over the pipeline. `python -m generator --help`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from generator.config import Config, load_config
+from generator.errors import GeneratorError
+from generator.files import FORMATS, write_templates
+from generator.paths import DEFAULT_CONFIG, DEFAULT_OUT_DIR
+from generator.render import render_templates
+
+EXIT_USER_ERROR = 2
+
+
+def display_path(path: Path | str) -> str:
+    """`config/config.yaml` rather than an absolute path, when the file is under the cwd."""
+    relative = os.path.relpath(Path(path).resolve(), Path.cwd())
+    return relative if not relative.startswith("..") else str(path)
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(args.config, source=display_path(args.config))
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    config = _load(args)
+    render_templates(config)  # the size limits are part of "valid"
+    print(f"{display_path(args.config)}: valid ({len(config.regions)} regions, routing {config.routing})")
+    return 0
+
+
+def command_render(args: argparse.Namespace) -> int:
+    config = _load(args)
+    written = write_templates(render_templates(config), args.out, args.format)
+    for path in written:
+        print(f"wrote {display_path(path)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Render and check the Packet Counter CloudFormation templates from one config file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_command(commands, "validate", command_validate, "check the config and the templates it renders")
+    render = add_command(commands, "render", command_render, "write the global and regional templates")
+    render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: out/)")
+    render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
+    return parser
+
+
+def add_command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    summary: str,
+) -> argparse.ArgumentParser:
+    """A subcommand that reads the config; `handler` runs it and returns the exit status."""
+    command = commands.add_parser(name, help=summary, description=summary)
+    command.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config/config.yaml)"
+    )
+    command.set_defaults(handler=handler)
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except GeneratorError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,60 @@
+"""Validated Config -> the Jinja context of the templates. All the deciding happens here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.config import Config
+from generator.errors import Problem, RenderError
+from generator.paths import HANDLER_FILE
+
+# Lambda refuses inline code (Code.ZipFile) longer than this.
+MAX_INLINE_CODE_CHARS = 4096
+
+
+def read_handler_code() -> str:
+    """The handler file, verbatim: the same file the tests import."""
+    code = HANDLER_FILE.read_text(encoding="utf-8")
+    if len(code) > MAX_INLINE_CODE_CHARS:
+        raise RenderError(
+            [
+                Problem(
+                    str(HANDLER_FILE),
+                    f"is {len(code):,} characters; Lambda inline code (Code.ZipFile) allows at most "
+                    f"{MAX_INLINE_CODE_CHARS:,}",
+                )
+            ]
+        )
+    return code
+
+
+def function_arn(config: Config, region: str) -> dict[str, str]:
+    """The packet counter's ARN in `region`, for the account the stack is deployed in."""
+    # name_prefix's schema pattern allows no "${", so the Fn::Sub string cannot be extended.
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:lambda:{region}:${{AWS::AccountId}}:function:{config.function_name}"}
+
+
+def template_context(config: Config, handler_code: str) -> dict[str, Any]:
+    """Everything the global and regional templates read, and nothing else."""
+    if config.routing == "map":
+        destination_arns = {region: function_arn(config, region) for region in config.regions}
+        # The global stack changes with the region list anyway, so grant exactly those ARNs.
+        invoke_resources: Any = list(destination_arns.values())
+    else:
+        destination_arns = {}
+        # bind: regions come and go without touching the global stack, so the role may invoke
+        # this account's function of this name in any region, and nothing else.
+        invoke_resources = function_arn(config, "*")
+    return {
+        "stack": {"global_name": config.global_stack_name, "regional_name": config.regional_stack_name},
+        "routing": config.routing,
+        "function_name": config.function_name,
+        "listener": config.listener,
+        "destination": config.destination,
+        "batching": config.destination.batching,
+        "function": config.function,
+        "destination_arns": destination_arns,
+        "invoke_resources": invoke_resources,
+        "tags": [{"Key": key, "Value": value} for key, value in config.tags.items()],
+        "handler_code": handler_code,
+    }

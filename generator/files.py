@@ -1,0 +1,53 @@
+"""Rendered templates -> files in the output folder, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cfn_flip
+
+from generator.errors import GeneratorError, Problem
+from generator.render import RenderedTemplate
+
+FORMATS = ("json", "yaml")
+
+
+def template_text(template: RenderedTemplate, output_format: str) -> str:
+    """The file content of `template` in `output_format` (json, or yaml through cfn-flip)."""
+    text = template.to_json()
+    if output_format == "yaml":
+        return cfn_flip.to_yaml(text)
+    return text
+
+
+def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_format: str = "json") -> list[Path]:
+    """Write every template atomically; a file is replaced only once all are written in full."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staged: list[tuple[str, Path]] = []
+        try:
+            for template in templates:
+                target = out_dir / f"{template.name}.{output_format}"
+                staged.append((_stage(out_dir, template_text(template, output_format)), target))
+            for temporary, target in staged:
+                os.replace(temporary, target)
+        finally:
+            for temporary, _ in staged:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
+    except OSError as error:
+        raise GeneratorError([Problem(str(out_dir), f"cannot write templates: {error.strerror or error}")]) from None
+    return [target for _, target in staged]
+
+
+def _stage(out_dir: Path, text: str) -> str:
+    descriptor, temporary = tempfile.mkstemp(dir=out_dir, prefix=".staged-", suffix=".tmp")
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.chmod(temporary, 0o644)
+    return temporary

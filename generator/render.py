@@ -1,0 +1,83 @@
+"""Template context -> rendered templates: parsed, checked CloudFormation documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from generator.config import Config
+from generator.context import read_handler_code, template_context
+from generator.errors import Problem, RenderError
+from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME, TEMPLATES_DIR
+
+# CloudFormation refuses a template body passed inline that is larger than this.
+MAX_TEMPLATE_BODY_BYTES = 51_200
+
+
+@dataclass(frozen=True)
+class RenderedTemplate:
+    """One CloudFormation template: its file stem and its document."""
+
+    name: str
+    document: dict[str, Any]
+
+    def to_json(self) -> str:
+        """Pretty, deterministic JSON with a trailing newline: what is written and deployed."""
+        return json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    # Autoescape off: it is JSON, not HTML. StrictUndefined: a misspelt name fails loudly.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_global_template(config: Config, context: dict[str, Any] | None = None) -> RenderedTemplate:
+    """The global template: listener, destination and the role Proxylity assumes."""
+    context = context if context is not None else template_context(config, read_handler_code())
+    return _render(config, GLOBAL_TEMPLATE_NAME, context)
+
+
+def render_regional_template(config: Config, context: dict[str, Any] | None = None) -> RenderedTemplate:
+    """The regional template, deployed unchanged in every configured region."""
+    context = context if context is not None else template_context(config, read_handler_code())
+    return _render(config, REGIONAL_TEMPLATE_NAME, context)
+
+
+def render_templates(config: Config) -> list[RenderedTemplate]:
+    """Both templates, checked against CloudFormation's size limit."""
+    context = template_context(config, read_handler_code())
+    templates = [render_global_template(config, context), render_regional_template(config, context)]
+    problems = [
+        Problem(
+            config.source,
+            f"renders {template.name}.json at {size:,} bytes; CloudFormation accepts at most "
+            f"{MAX_TEMPLATE_BODY_BYTES:,} inline (fewer regions, or a shorter description?)",
+        )
+        for template in templates
+        if (size := len(template.to_json().encode("utf-8"))) > MAX_TEMPLATE_BODY_BYTES
+    ]
+    if problems:
+        raise RenderError(problems)
+    return templates
+
+
+def _render(config: Config, name: str, context: dict[str, Any]) -> RenderedTemplate:
+    text = _environment().get_template(f"{name}.json.j2").render(context)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        # Only a broken template gets here: every config value enters through tojson.
+        raise RenderError(
+            [Problem(str(TEMPLATES_DIR / f"{name}.json.j2"), f"rendered invalid JSON for {config.source}: {error}")]
+        ) from None
+    return RenderedTemplate(name=name, document=document)
