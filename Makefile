@@ -38,8 +38,8 @@ format: $(DEV) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(DEV) ## print benchmark figures (no pass/fail)
-	$(BIN)/python -m benchmarks
+bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only matching ones
+	$(BIN)/python -m benchmarks $(BENCH)
 
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache
