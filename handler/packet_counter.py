@@ -17,30 +17,35 @@ def handler(event, context=None):
     messages = event.get("Messages") if isinstance(event, dict) else None
     if not isinstance(messages, list):
         return {"Replies": []}
-    counts = {}
-    tags = {}
+    # {ip: {port: [count, first tag]}}. Keyed by IP, then port, rather than by an
+    # (ip, port) tuple: no tuple to build and hash per packet, which is most of the cost.
+    clients = {}
     for message in messages:
         try:
-            remote = message["Remote"]
-            client = (remote["IpAddress"], remote["Port"])
             tag = message["Tag"]
-            if client in counts:
-                counts[client] += 1
+            remote = message["Remote"]
+            ip = remote["IpAddress"]
+            port = remote["Port"]
+            ports = clients.get(ip)
+            if ports is None:
+                clients[ip] = {port: [1, tag]}
             else:
-                counts[client] = 1
-                tags[client] = tag
+                seen = ports.get(port)
+                if seen is None:
+                    ports[port] = [1, tag]
+                else:
+                    seen[0] += 1
         except (KeyError, TypeError, IndexError):
             continue  # not a message we can answer: skip it
     now = datetime.now(UTC).isoformat()
     # Read per batch, not at import, so one process can serve several regions.
     suffix = " " + os.environ.get("AWS_REGION", "unknown") + "\n"
-    return {
-        "Replies": [
-            {
-                "Tag": tags[client],
-                "Data": b64encode((str(count) + suffix).encode()).decode(),
-                "GeneratedAt": now,
-            }
-            for client, count in counts.items()
-        ]
-    }
+    answers = {}  # many clients share a count: encode each distinct answer once
+    replies = []
+    for ports in clients.values():
+        for count, tag in ports.values():
+            data = answers.get(count)
+            if data is None:
+                data = answers[count] = b64encode((str(count) + suffix).encode()).decode()
+            replies.append({"Tag": tag, "Data": data, "GeneratedAt": now})
+    return {"Replies": replies}

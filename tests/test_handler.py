@@ -94,6 +94,12 @@ def test_an_event_without_a_messages_list_gives_no_replies(handler, event):
     assert handler(event) == {"Replies": []}
 
 
+def test_a_message_without_a_tag_is_not_counted_even_from_a_known_client(handler):
+    untagged = message("ignored")
+    del untagged["Tag"]
+    assert decoded(handler({"Messages": [message("a"), untagged, message("b")]})) == {"a": "2 eu-west-1\n"}
+
+
 def test_a_10000_message_batch_counts_every_packet(handler):
     rng = random.Random(7)
     clients = [(f"10.0.{i // 250}.{i % 250}", 30000 + i % 7) for i in range(1000)]

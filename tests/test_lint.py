@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from generator.config import load_config
@@ -68,3 +70,36 @@ def test_checkov_finds_nothing_unsuppressed_and_every_suppression_says_why(varia
     maximal_skips = {c["check_id"] for c in skipped if "maximal" in c["file_abs_path"]}
     assert "CKV_AWS_115" not in maximal_skips
     assert len(rendered) == 8
+
+
+def test_the_linters_do_report_a_broken_template(tmp_path):
+    """Guard against a silent harness: a wildcard admin role and a bad type must be found."""
+    broken = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Admin": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "all",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                            },
+                        }
+                    ],
+                },
+            },
+            "Typo": {"Type": "AWS::Lambda::Functoin", "Properties": {}},
+        },
+    }
+    path = tmp_path / "broken.template.json"
+    path.write_text(json.dumps(broken))
+    assert any("E3006" in line for line in cfn_lint([path], ["us-east-1"]))
+    failed, _ = checkov(tmp_path)
+    assert any("CKV_AWS_" in line for line in failed)
