@@ -108,6 +108,7 @@ def write_outputs(config: Config, report: DeployReport, out_dir: Path) -> Path:
         "stack": config.global_stack_name,
         "region": config.home_region,
         **{key: outputs.get(key) for key in GLOBAL_OUTPUT_KEYS},
+        "Port": int(outputs["Port"]) if str(outputs.get("Port", "")).isdigit() else outputs.get("Port"),
         "regions": {
             result.region: {
                 "stack": result.stack,

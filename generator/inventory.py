@@ -96,7 +96,7 @@ def format_status(config: Config, found: Inventory) -> str:
         (s.region, s.stack, s.status, s.last_update or "-", s.function_arn or "-", "orphan" if s.orphan else "")
         for s in [found.global_stack, *found.regional]
     ]
-    lines = [format_table(("region", "stack", "status", "last update", "function ARN", ""), rows)]
+    lines = [format_table(("region", "stack", "status", "last update", "function ARN", "note"), rows)]
     for orphan in found.orphans:
         lines.append(
             f"orphan: {orphan.stack} in {orphan.region} is not in {config.source}'s regions "

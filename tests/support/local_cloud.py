@@ -46,7 +46,6 @@ from typing import Any
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import ValidationError
-from moto.core.common_models import CloudFormationModel
 from moto.server import ThreadedMotoServer
 
 LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
@@ -167,8 +166,12 @@ class ProxylityStandIn:
 _stand_in = ProxylityStandIn()
 
 
-class ProxylityResource(CloudFormationModel):
-    """A Proxylity custom resource inside moto, answered by the stand-in instead of a Docker Lambda."""
+class ProxylityResource:
+    """A Proxylity custom resource inside moto, answered by the stand-in instead of a Docker Lambda.
+
+    Duck-typed to moto's CloudFormationModel (subclassing it registers the class as a moto service,
+    which breaks `python -m` of this module).
+    """
 
     def __init__(self, resource_type: str, region: str, physical_id: str, data: dict[str, Any], properties: dict):
         self.resource_type = resource_type
@@ -196,7 +199,7 @@ class ProxylityResource(CloudFormationModel):
         return True
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any
     ) -> ProxylityResource:
         properties = cloudformation_json.get("Properties", {})
@@ -205,7 +208,7 @@ class ProxylityResource(CloudFormationModel):
         return cls(resource_type, region_name, physical_id, data, properties)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Any,
         new_resource_name: str,
