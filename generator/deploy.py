@@ -19,12 +19,14 @@ from generator.aws import AwsClients
 from generator.changesets import StackPlan, StackResult, deploy_stack, describe_stack, plan_stack, stack_outputs
 from generator.config import Config
 from generator.errors import DeployError, Problem
-from generator.parallel import run_parallel
+from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, summary_table
 from generator.render import render_templates
 from generator.stacks import GLOBAL_OUTPUT_KEYS, global_stack_spec, regional_stack_spec, select_regions
 
-DEFAULT_MAX_PARALLEL = 8
+# CloudFormation throttles per region and each region gets one stack, so many regions may be in
+# flight at once; the bound is for the machine running this and for very large region lists.
+DEFAULT_MAX_PARALLEL = 16
 DEFAULT_POLL_INTERVAL = 3.0
 OUTPUTS_FILE = "outputs.json"
 # What plan passes as DestinationId when the global stack does not exist yet.
@@ -85,6 +87,9 @@ def deploy(
         report.regional_results = [results[region] for region in selected]
         report.outputs_path = write_outputs(config, report, out_dir)
         return report
+    except KeyboardInterrupt:  # while the global stack was in progress (run_parallel handles the rest)
+        stop.set()
+        raise Interrupted(progress.in_flight()) from None
     finally:
         progress.close()
 

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from generator.aws import AwsClients
 from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
 from generator.config import Config
-from generator.parallel import run_parallel
+from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, format_table, summary_table
 from generator.regions import known_regions
 from generator.stacks import select_regions
@@ -180,6 +180,9 @@ def destroy(
             progress.add(plan.global_stack.region, plan.global_stack.stack)
             results.append(delete(plan.global_stack))
         return results
+    except KeyboardInterrupt:  # while the global stack was being deleted
+        stop.set()
+        raise Interrupted(progress.in_flight()) from None
     finally:
         progress.close()
 

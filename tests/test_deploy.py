@@ -6,8 +6,11 @@ Proxylity's control plane; it runs in this process on an ephemeral loopback port
 
 from __future__ import annotations
 
+import _thread
 import io
 import json
+import threading
+import time
 
 import pytest
 
@@ -275,3 +278,27 @@ def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp
     assert cloud.proxylity.bindings[(destination, "eu-west-1")].endswith(
         ":eu-west-1:123456789012:function:packet-counter"
     )
+
+
+def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, capsys, config_path, tmp_path):
+    cloud.proxylity.delay = 1.5  # the regional stacks are still in progress when Ctrl-C comes
+    regional_started = threading.Event()
+
+    def press_ctrl_c_once_regions_run():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sum(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls) == 3:
+                regional_started.set()
+                _thread.interrupt_main()
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=press_ctrl_c_once_regions_run, daemon=True).start()
+    status, _, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert regional_started.is_set()
+    assert status == 130
+    assert "interrupted: stopped waiting" in err
+    for region in REGIONS:
+        assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err
+    time.sleep(1.6)  # let the local cloud finish, so the next test starts from a quiet cloud

@@ -411,6 +411,7 @@ class LocalCloud:
     def __init__(self, port: int = 0, delay: float = 0.0, fail_region: str | None = None) -> None:
         global _stand_in
         install_moto_patches()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         _stand_in = ProxylityStandIn(delay=delay, fail_region=fail_region)
         self.proxylity = _stand_in
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -445,7 +446,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=2.0, help="seconds the Proxylity stand-in waits per answer")
     parser.add_argument("--fail-region", default=None, help="region in which the Proxylity stand-in fails")
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the banner
     cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
     cloud.start()
     failing = f", failing in {args.fail_region}" if args.fail_region else ""
