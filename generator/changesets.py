@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from generator.stacks import StackSpec
 
@@ -246,6 +246,8 @@ def deploy_stack(
         result.action, result.reason = "failed", f"change set refused: {error}"
     except ClientError as error:
         result.action, result.reason = "failed", _client_error_text(error, spec.region)
+    except BotoCoreError as error:  # no credentials, endpoint unreachable: this region's failure, said plainly
+        result.action, result.reason = "failed", str(error)
     result.finished = time.monotonic()
     on_progress(result.action if result.ok else "FAILED", None)
     return result
@@ -265,7 +267,7 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
     if status == "ROLLBACK_COMPLETE" or status == "REVIEW_IN_PROGRESS":
         if status == "ROLLBACK_COMPLETE":
             on_note(f"{spec.label} is in ROLLBACK_COMPLETE (an earlier create failed); deleting it to create it again")
-            result.note = "recreated after ROLLBACK_COMPLETE"
+            result.note = "ROLLBACK_COMPLETE stack deleted first"
         deleted = _delete_and_wait(client, existing, on_progress, poll_interval, stop)
         if deleted["StackStatus"] != "DELETE_COMPLETE":
             result.status, result.reason = deleted["StackStatus"], f"could not delete the {status} stack first"
@@ -322,6 +324,8 @@ def delete_stack(
                 result.reason = final.get("Reason", result.status)
     except ClientError as error:
         result.reason = _client_error_text(error, region)
+    except BotoCoreError as error:
+        result.reason = str(error)
     result.finished = time.monotonic()
     on_progress(result.action if result.ok else "FAILED", None)
     return result
@@ -352,4 +356,6 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
         plan.kind, plan.reason = "failed", f"change set refused: {error}"
     except ClientError as error:
         plan.kind, plan.reason = "failed", _client_error_text(error, spec.region)
+    except BotoCoreError as error:
+        plan.kind, plan.reason = "failed", str(error)
     return plan

@@ -302,3 +302,15 @@ def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, caps
     for region in REGIONS:
         assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err
     time.sleep(1.6)  # let the local cloud finish, so the next test starts from a quiet cloud
+
+
+def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup from a test
+
+    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 1
+    assert "Traceback" not in out + err
+    assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out

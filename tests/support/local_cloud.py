@@ -36,6 +36,8 @@ import hashlib
 import logging
 import re
 import signal
+import socket
+import sys
 import threading
 import time
 import urllib.request
@@ -414,10 +416,13 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         _stand_in = ProxylityStandIn(delay=delay, fail_region=fail_region)
         self.proxylity = _stand_in
+        self._port = port
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint_url = ""
 
     def start(self) -> LocalCloud:
+        if self._port:
+            _check_port_free(self._port)  # moto's server would wait forever for a port it cannot bind
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
@@ -440,6 +445,21 @@ class LocalCloud:
         self.stop()
 
 
+class PortInUse(Exception):
+    pass
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise PortInUse(
+                f"127.0.0.1:{port} is in use ({error.strerror}); is a local cloud already running?"
+            ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.local_cloud", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default 4566)")
@@ -447,16 +467,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-region", default=None, help="region in which the Proxylity stand-in fails")
     args = parser.parse_args(argv)
     cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
-    cloud.start()
+    try:
+        cloud.start()
+    except PortInUse as error:
+        print(f"local cloud: {error}", file=sys.stderr)
+        return 2
     failing = f", failing in {args.fail_region}" if args.fail_region else ""
     print(f"local cloud (moto + Proxylity stand-in, delay {args.delay:g}s{failing}) on {cloud.endpoint_url}")
     print(f"in another terminal: AWS_ENDPOINT_URL={cloud.endpoint_url} make deploy    (Ctrl-C here to stop)")
     stop = threading.Event()
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
         pass
     cloud.stop()
     print("local cloud stopped")
