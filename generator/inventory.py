@@ -102,8 +102,14 @@ def format_status(config: Config, found: Inventory) -> str:
             f"orphan: {orphan.stack} in {orphan.region} is not in {config.source}'s regions "
             "(`make destroy` without REGIONS removes it)"
         )
-    for region, error in sorted(found.unreachable.items()):
-        lines.append(f"could not check {region}: {error}")
+    if found.unreachable:
+        # On AWS these are mostly opt-in regions the account has not enabled: one line, not thirty.
+        regions = ", ".join(sorted(found.unreachable))
+        first_error = next(iter(found.unreachable.values()))
+        lines.append(
+            f"could not check {len(found.unreachable)} region(s) for orphans (opt-in regions not enabled?): "
+            f"{regions}; first error: {first_error}"
+        )
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import boto3
 import yaml
+from botocore.exceptions import ClientError
 
 from generator import cli
 from generator.paths import DEFAULT_CONFIG
@@ -44,8 +46,6 @@ def write_config(tmp_path: Path, edit: Callable[[dict], None] | None = None, nam
 def run_cli(capsys: Any, *argv: str, stdin: str | None = None, monkeypatch: Any = None) -> tuple[int, str, str]:
     """`python -m generator ARGV` in this process: (exit status, stdout, stderr)."""
     if stdin is not None:
-        import io
-
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     capsys.readouterr()
     status = cli.main(list(argv))
@@ -61,7 +61,7 @@ def stack(region: str, name: str) -> dict[str, Any] | None:
     """The live stack, or None when there is none."""
     try:
         found = cloudformation(region).describe_stacks(StackName=name)["Stacks"]
-    except cloudformation(region).exceptions.ClientError:
+    except ClientError:
         return None
     return found[0] if found and found[0]["StackStatus"] != "DELETE_COMPLETE" else None
 
