@@ -92,7 +92,10 @@ def load_config(path: Path | str, source: str | None = None) -> Config:
         raise ConfigError(
             [Problem(document.source, f"expected a mapping of settings at the top, got a {kind}", line=1)]
         )
-    problems = document.problems + schema_problems(document) + semantic_problems(document)
+    checked = [
+        p for p in schema_problems(document) + semantic_problems(document) if p.key_path not in document.unreadable
+    ]
+    problems = document.problems + checked
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.key_path)))
     return _typed(document.source, apply_defaults(document.data))

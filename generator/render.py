@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,6 +14,11 @@ from generator.config import Config
 from generator.context import read_handler_code, template_context
 from generator.errors import Problem, RenderError
 from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME, TEMPLATES_DIR
+
+# Characters JSON allows raw in a string but YAML parsers (CloudFormation's, cfn-lint's) refuse or
+# read as line breaks: C1 controls, NEL, U+2028, U+2029 and the non-characters. Written as \uXXXX
+# escapes, which mean the same string.
+_UNSAFE_RAW_CHARACTERS = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 # CloudFormation refuses a template body passed inline that is larger than this.
 MAX_TEMPLATE_BODY_BYTES = 51_200
@@ -27,7 +33,8 @@ class RenderedTemplate:
 
     def to_json(self) -> str:
         """Pretty, deterministic JSON with a trailing newline: what is written and deployed."""
-        return json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"
+        return _UNSAFE_RAW_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @cache

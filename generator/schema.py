@@ -48,6 +48,8 @@ def _with_defaults(schema: dict[str, Any], value: Any) -> Any:
 
 def _describe(error: jsonschema.ValidationError, document: YamlDocument) -> list[Problem]:
     path = tuple(error.absolute_path)
+    if "propertyNames" in error.schema_path:
+        path = path + (error.instance,)  # point at the offending key itself, not its mapping
     if error.validator == "additionalProperties" and error.validator_value is False:
         allowed = sorted(error.schema.get("properties", {}))
         unknown = [key for key in error.instance if key not in allowed]
@@ -60,7 +62,38 @@ def _describe(error: jsonschema.ValidationError, document: YamlDocument) -> list
     if error.validator == "enum":
         choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
         return [_problem(document, path, f"expected one of {choices}; got {json.dumps(error.instance, default=str)}")]
+    if error.validator == "type":
+        expected = " or ".join(_TYPE_NAMES.get(name, name) for name in _as_list(error.validator_value))
+        return [_problem(document, path, f"expected {expected}; got {_yaml_repr(error.instance)}")]
     return [_problem(document, path, error.message)]
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "nothing (null)",
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _yaml_repr(value: Any) -> str:
+    """A value as the user wrote it in YAML terms: true, null, a list, 'text'."""
+    if isinstance(value, bool | None | int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{value} ({type(value).__name__})"
 
 
 def _unknown_key_message(key: str, allowed: list[str]) -> str:

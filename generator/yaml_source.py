@@ -28,6 +28,7 @@ class YamlDocument:
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # key paths whose values could not be read
 
     def line_of(self, path: KeyPath) -> int | None:
         """The line of `path`, or of its nearest ancestor that the file has."""
@@ -56,6 +57,8 @@ def load_yaml_document(path: Path, source: str) -> YamlDocument:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         reason = error.problem or error.context or "cannot be parsed"
+        if error.context and reason.startswith("but "):  # "expected X" + "but found Y"
+            reason = f"{error.context}, {reason}"
         raise ConfigError([Problem(source, f"YAML syntax error: {reason}", line=line)]) from None
     except yaml.YAMLError as error:
         raise ConfigError([Problem(source, f"YAML syntax error: {error}")]) from None
@@ -96,6 +99,9 @@ def _read_text(path: Path, source: str) -> str:
         raise ConfigError([Problem(source, f"is not UTF-8 text (byte {error.start})")]) from None
 
 
+_PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 class _TooManyNodes(Exception):
     pass
 
@@ -113,6 +119,8 @@ class _Builder:
         if self.visited > MAX_NODES:
             raise _TooManyNodes
         self.document.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
+            return self._unreadable(path, node, f"the YAML tag {node.tag!r} is not supported here")
         if isinstance(node, yaml.MappingNode):
             return self._build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -120,8 +128,7 @@ class _Builder:
         try:
             return self.scalars.construct_object(node)
         except yaml.YAMLError as error:
-            self._problem(path, node, f"cannot be read: {getattr(error, 'problem', None) or error}")
-            return None
+            return self._unreadable(path, node, getattr(error, "problem", None) or str(error))
 
     def _build_mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -148,6 +155,10 @@ class _Builder:
             return self.scalars.construct_object(node)
         except yaml.YAMLError:
             return None
+
+    def _unreadable(self, path: KeyPath, node: yaml.Node, reason: str) -> None:
+        self._problem(path, node, f"cannot be read: {reason}")
+        self.document.unreadable.add(format_key_path(path))
 
     def _problem(self, path: KeyPath, node: yaml.Node, message: str) -> None:
         self.document.problems.append(

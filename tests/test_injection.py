@@ -1,0 +1,120 @@
+"""Every user string reaches the templates through tojson: it round-trips exactly and cannot add or
+change anything else in the template."""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.config import load_config
+from generator.errors import ConfigError
+from generator.paths import DEFAULT_CONFIG
+from generator.render import render_templates
+
+PAYLOADS = [
+    'say "hi"',
+    "back\\slash \\u0041 \\n",
+    "two\nlines\r\n\ttabbed",
+    "{{ 7 * 7 }} {{ config }}",
+    "{% for x in range(3) %}loop{% endfor %} {# comment #}",
+    '"}, "Evil": {"Type": "AWS::IAM::User"}, "x": {"y": "',
+    '], "Resources": {}, "z": [',
+    "ünïcødé ✓ 🚀 中文 \u200b",
+    "${AWS::AccountId} !Ref Evil",
+    "</script><b>&amp;</b>'",
+    "control \x00\x1f\x7f\x85\x9b\u2028 chars",
+]
+
+# Where each free-text field lands in the rendered templates: (template index, path).
+FIELDS = {
+    "description": (
+        ("destination", "description"),
+        (0, ("Resources", "UdpListener", "Properties", "Destinations", 0, "Description")),
+    ),
+    "listener-name": (("listener", "name"), (0, ("Resources", "UdpListener", "Properties", "ListenerName"))),
+    "client-domain": (
+        ("listener", "client_domains"),
+        (0, ("Resources", "UdpListener", "Properties", "ClientRestrictions", "Domains")),
+    ),
+}
+
+
+def render_with(tmp: Path, config_path_in_data: tuple, value, raw_unicode: bool = True) -> list[dict]:
+    """Render the default config with one value replaced. raw_unicode=False writes every non-ASCII
+    character as a YAML escape: PyYAML's emitter writes NEL (U+0085) raw, which YAML reads as a line break."""
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    target = data
+    for key in config_path_in_data[:-1]:
+        target = target.setdefault(key, {})
+    target[config_path_in_data[-1]] = value
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=raw_unicode), encoding="utf-8")
+    return [template.document for template in render_templates(load_config(path))]
+
+
+def get_at(document, path):
+    for key in path:
+        document = document[key]
+    return document
+
+
+def set_at(document, path, value):
+    for key in path[:-1]:
+        document = document[key]
+    document[path[-1]] = value
+
+
+def assert_only_the_field_changed(documents, baseline, template_index, output_path, expected):
+    assert get_at(documents[template_index], output_path) == expected  # exact round trip
+    restored = copy.deepcopy(documents)
+    set_at(restored[template_index], output_path, get_at(baseline[template_index], output_path))
+    assert restored == baseline  # nothing added, removed or changed anywhere else
+
+
+@pytest.fixture(scope="module")
+def baselines(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("baseline")
+    return {
+        name: render_with(tmp, config_path, "baseline" if name != "client-domain" else ["baseline"])
+        for name, (config_path, _) in FIELDS.items()
+    }
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("field", sorted(FIELDS))
+def test_payload_round_trips_exactly_and_changes_nothing_else(tmp_path, baselines, field, payload):
+    config_path, (template_index, output_path) = FIELDS[field]
+    value = [payload] if field == "client-domain" else payload
+    documents = render_with(tmp_path, config_path, value)
+    assert_only_the_field_changed(documents, baselines[field], template_index, output_path, value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_any_description_round_trips(baselines, text):
+    with tempfile.TemporaryDirectory() as folder:
+        documents = render_with(Path(folder), ("destination", "description"), text, raw_unicode=False)
+    _, (template_index, output_path) = FIELDS["description"]
+    assert_only_the_field_changed(documents, baselines["description"], template_index, output_path, text)
+
+
+@pytest.mark.parametrize(
+    ("config_path", "value"),
+    [
+        (("name_prefix",), 'x"; {{ evil }}'),
+        (("destination", "name"), "a\nb"),
+        (("tags",), {"team": 'quote " here'}),
+        (("tags",), {"{{ key }}": "v"}),
+    ],
+)
+def test_restricted_fields_refuse_such_strings_with_a_clear_error(tmp_path, config_path, value):
+    with pytest.raises(ConfigError) as caught:
+        render_with(tmp_path, config_path, value)
+    assert all(str(problem).startswith(str(tmp_path / "config.yaml")) for problem in caught.value.problems)
+    assert "expected" in str(caught.value)
