@@ -22,6 +22,8 @@ from generator.stacks import StackSpec
 # An empty change set fails with one of these reasons; it means "nothing to do".
 NO_CHANGES_REASONS = ("No updates are to be performed", "The submitted information didn't contain changes")
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+# Polls that may show a final status without its stack event before we believe it anyway.
+STALE_STATUS_POLLS = 20
 NEEDS_ATTENTION = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
 
 # (state, latest event text or None) for the live line of this stack
@@ -87,20 +89,35 @@ class StackWatcher:
         self.events: list[dict[str, Any]] = []  # oldest first
 
     def skip_existing_events(self) -> None:
-        """Events from before this operation are history, not progress."""
+        """Events from before this operation are history, not progress (nor its failure reason)."""
         self._new_events()
+        self.events.clear()
 
     def wait(self) -> dict[str, Any]:
+        final_without_event = 0
         while True:
             stack = describe_stack(self.client, self.stack_id)
             new = self._new_events()
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
             latest = describe_event(new[-1]) if new else None
             self.on_progress(status, latest)
-            if stack is None or not status.endswith("_IN_PROGRESS"):
-                return stack or {"StackStatus": "DELETE_COMPLETE", "StackId": self.stack_id}
+            if stack is None:
+                return {"StackStatus": "DELETE_COMPLETE", "StackId": self.stack_id}
+            if not status.endswith("_IN_PROGRESS"):
+                final_without_event += 1
+                # ... but never wait forever for an event CloudFormation may have dropped.
+                if self._stack_event_seen(status) or final_without_event > STALE_STATUS_POLLS:
+                    return stack
             if self.stop.wait(self.poll_interval):
                 raise Stopped()
+
+    def _stack_event_seen(self, status: str) -> bool:
+        """Right after Execute/Delete, describe_stacks may still show the previous final status;
+        the operation is over only once the stack's own event for `status` has appeared."""
+        return any(
+            event.get("ResourceType") == "AWS::CloudFormation::Stack" and event["ResourceStatus"] == status
+            for event in self.events
+        )
 
     def _new_events(self) -> list[dict[str, Any]]:
         fresh: list[dict[str, Any]] = []
