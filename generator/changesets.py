@@ -22,8 +22,11 @@ from generator.stacks import StackSpec
 # An empty change set fails with one of these reasons; it means "nothing to do".
 NO_CHANGES_REASONS = ("No updates are to be performed", "The submitted information didn't contain changes")
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
-# Polls that may show a final status without its stack event before we believe it anyway.
-STALE_STATUS_POLLS = 20
+STACK_TYPE = "AWS::CloudFormation::Stack"
+# describe_stacks every this many polls, besides the end (the events carry the status meanwhile).
+DESCRIBE_EVERY = 10
+# Descriptions that may show a final status without its stack event before we believe it anyway.
+STALE_DESCRIPTIONS = 2
 NEEDS_ATTENTION = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
 
 # (state, latest event text or None) for the live line of this stack
@@ -94,30 +97,39 @@ class StackWatcher:
         self.events.clear()
 
     def wait(self) -> dict[str, Any]:
+        """The stack once its operation is over. Each poll costs one call (the events, whose stack-level
+        entries carry the status); describe_stacks runs only at the end and every DESCRIBE_EVERY polls,
+        which halves the calls that parallel regions make (throttling)."""
+        status = "IN_PROGRESS"  # until the first stack-level event or description says more
         final_without_event = 0
+        poll = 0
         while True:
-            stack = describe_stack(self.client, self.stack_id)
+            poll += 1
             new = self._new_events()
-            status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+            stack_events = [event for event in new if event.get("ResourceType") == STACK_TYPE]
+            if stack_events:
+                status = stack_events[-1]["ResourceStatus"]
+            event_says_final = bool(stack_events) and not status.endswith("_IN_PROGRESS")
             latest = describe_event(new[-1]) if new else None
+            if event_says_final or poll % DESCRIBE_EVERY == 1:
+                stack = describe_stack(self.client, self.stack_id)
+                if stack is None:
+                    self.on_progress("DELETE_COMPLETE", latest)
+                    return {"StackStatus": "DELETE_COMPLETE", "StackId": self.stack_id}
+                described = stack["StackStatus"]
+                if not described.endswith("_IN_PROGRESS"):
+                    # Right after Execute/Delete, describe_stacks may still show the previous final
+                    # status: the operation is over once the stack's own final event has appeared
+                    # (but never wait forever for an event CloudFormation may have dropped).
+                    final_without_event += 0 if event_says_final else 1
+                    if event_says_final or final_without_event > STALE_DESCRIPTIONS:
+                        self.on_progress(described, latest)
+                        return stack
+                elif not stack_events:
+                    status = described
             self.on_progress(status, latest)
-            if stack is None:
-                return {"StackStatus": "DELETE_COMPLETE", "StackId": self.stack_id}
-            if not status.endswith("_IN_PROGRESS"):
-                final_without_event += 1
-                # ... but never wait forever for an event CloudFormation may have dropped.
-                if self._stack_event_seen(status) or final_without_event > STALE_STATUS_POLLS:
-                    return stack
             if self.stop.wait(self.poll_interval):
                 raise Stopped()
-
-    def _stack_event_seen(self, status: str) -> bool:
-        """Right after Execute/Delete, describe_stacks may still show the previous final status;
-        the operation is over only once the stack's own event for `status` has appeared."""
-        return any(
-            event.get("ResourceType") == "AWS::CloudFormation::Stack" and event["ResourceStatus"] == status
-            for event in self.events
-        )
 
     def _new_events(self) -> list[dict[str, Any]]:
         fresh: list[dict[str, Any]] = []
@@ -140,7 +152,7 @@ class StackWatcher:
         """The first resource that failed and why; else the stack's own reason."""
         for event in self.events:
             resource_type = event.get("ResourceType", "?")
-            if event["ResourceStatus"].endswith("_FAILED") and resource_type != "AWS::CloudFormation::Stack":
+            if event["ResourceStatus"].endswith("_FAILED") and resource_type != STACK_TYPE:
                 reason = event.get("ResourceStatusReason") or "no reason given"
                 return f"{event['LogicalResourceId']} ({resource_type}) {event['ResourceStatus']}: {reason}"
         for event in reversed(self.events):

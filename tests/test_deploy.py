@@ -289,6 +289,7 @@ def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, caps
         while time.monotonic() < deadline:
             if sum(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls) == 3:
                 regional_started.set()
+                time.sleep(0.3)  # a few polls (0.05 s), so every live line shows CREATE_IN_PROGRESS
                 _thread.interrupt_main()
                 return
             time.sleep(0.02)
