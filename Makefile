@@ -14,7 +14,7 @@ GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
-.PHONY: help render validate lint test check format bench clean
+.PHONY: help render validate lint test check format bench clean deploy plan status destroy local-cloud
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,30 @@ format: $(DEV) ## apply ruff's fixes and formatting
 
 bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only matching ones
 	$(BIN)/python -m benchmarks $(BENCH)
+
+# Deploy: AWS_PROFILE / AWS_REGION / AWS_ENDPOINT_URL as usual; REGIONS narrows, YES=1 skips the question.
+REGIONS ?=
+YES ?=
+LOCAL_CLOUD_PORT ?= 4566
+LOCAL_CLOUD_DELAY ?= 2
+FAIL_REGION ?=
+DEPLOY_ARGS = --config $(CONFIG) $(if $(strip $(REGIONS)),--regions $(REGIONS))
+
+deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
+	$(GENERATOR) deploy $(DEPLOY_ARGS) --out $(OUT)
+
+plan: $(RUNTIME) ## show what deploy would change (change sets created, described, deleted)
+	$(GENERATOR) plan $(DEPLOY_ARGS)
+
+status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
+	$(GENERATOR) status --config $(CONFIG)
+
+destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
+	YES=$(YES) $(GENERATOR) destroy $(DEPLOY_ARGS)
+
+local-cloud: $(DEV) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
+	$(BIN)/python -m tests.support.local_cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
+		$(if $(FAIL_REGION),--fail-region $(FAIL_REGION))
 
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator.config import Config, load_config
+from generator.deploy_cli import register_deploy_commands
 from generator.errors import GeneratorError
 from generator.files import FORMATS, write_templates
 from generator.paths import DEFAULT_CONFIG, DEFAULT_OUT_DIR
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     render = add_command(commands, "render", command_render, "write the global and regional templates")
     render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: out/)")
     render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
+    register_deploy_commands(commands)
     return parser
 
 

@@ -1,0 +1,197 @@
+"""`status` and `destroy`: what is deployed where (orphans from older configs included), and removing it.
+
+Orphans are regional stacks in regions the config no longer lists; finding them means asking every
+region botocore knows. Regions that refuse (opt-in regions not enabled, no permission) are reported
+and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from generator.aws import AwsClients
+from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
+from generator.config import Config
+from generator.parallel import Interrupted, run_parallel
+from generator.progress import Progress, format_table, summary_table
+from generator.regions import known_regions
+from generator.stacks import select_regions
+
+SCAN_PARALLEL = 16
+
+
+@dataclass(frozen=True)
+class StackState:
+    region: str
+    stack: str
+    status: str  # "absent" when there is no stack
+    last_update: str = ""
+    function_arn: str = ""
+    orphan: bool = False
+
+
+@dataclass
+class Inventory:
+    global_stack: StackState
+    regional: list[StackState] = field(default_factory=list)  # config regions, then orphans
+    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, from the orphan scan
+
+    @property
+    def orphans(self) -> list[StackState]:
+        return [state for state in self.regional if state.orphan]
+
+    @property
+    def deployed_regional(self) -> list[StackState]:
+        return [state for state in self.regional if state.status != "absent"]
+
+
+def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) -> StackState:
+    stack = describe_stack(clients.cloudformation(region), name)
+    if stack is None:
+        return StackState(region, name, "absent", orphan=orphan)
+    updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    return StackState(
+        region,
+        name,
+        stack["StackStatus"],
+        last_update=updated.strftime("%Y-%m-%d %H:%M:%SZ") if updated else "",
+        function_arn=stack_outputs(stack).get("FunctionArn", ""),
+        orphan=orphan,
+    )
+
+
+def inventory(config: Config, clients: AwsClients | None = None, scan_orphans: bool = True) -> Inventory:
+    clients = clients or AwsClients()
+    others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
+    clients.prepare([config.home_region, *config.regions, *others])
+    name = config.regional_stack_name
+    result = Inventory(_state(clients, config.home_region, config.global_stack_name))
+    stop = threading.Event()
+
+    def look(region: str, orphan: bool) -> StackState | str:
+        try:
+            return _state(clients, region, name, orphan)
+        except (ClientError, BotoCoreError) as error:
+            return str(error)
+
+    tasks = {region: (lambda r=region: look(r, False)) for region in config.regions}
+    tasks.update({region: (lambda r=region: look(r, True)) for region in others})
+    found = run_parallel(tasks, SCAN_PARALLEL, stop, lambda: [])
+    for region in [*config.regions, *others]:
+        state = found[region]
+        if isinstance(state, str):
+            result.unreachable[region] = state
+        elif not state.orphan or state.status != "absent":
+            result.regional.append(state)
+    return result
+
+
+def format_status(config: Config, found: Inventory) -> str:
+    rows = [
+        (s.region, s.stack, s.status, s.last_update or "-", s.function_arn or "-", "orphan" if s.orphan else "")
+        for s in [found.global_stack, *found.regional]
+    ]
+    lines = [format_table(("region", "stack", "status", "last update", "function ARN", "note"), rows)]
+    for orphan in found.orphans:
+        lines.append(
+            f"orphan: {orphan.stack} in {orphan.region} is not in {config.source}'s regions "
+            "(`make destroy` without REGIONS removes it)"
+        )
+    if found.unreachable:
+        # On AWS these are mostly opt-in regions the account has not enabled: one line, not thirty.
+        regions = ", ".join(sorted(found.unreachable))
+        first_error = next(iter(found.unreachable.values()))
+        lines.append(
+            f"could not check {len(found.unreachable)} region(s) for orphans (opt-in regions not enabled?): "
+            f"{regions}; first error: {first_error}"
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DestroyPlan:
+    regional: list[StackState]
+    delete_global: bool
+    global_stack: StackState
+    kept: list[StackState]  # regional stacks that stay, which keep the global stack alive
+
+    def describe(self) -> str:
+        lines = [f"  {s.stack} in {s.region}{' (orphan)' if s.orphan else ''}" for s in self.regional]
+        if self.delete_global:
+            lines.append(f"  {self.global_stack.stack} in {self.global_stack.region} (last)")
+        elif self.global_stack.status != "absent":
+            kept = ", ".join(s.region for s in self.kept)
+            lines.append(f"  (keeping {self.global_stack.stack}: regional stacks remain in {kept})")
+        return "\n".join(lines)
+
+    @property
+    def empty(self) -> bool:
+        return not self.regional and not self.delete_global
+
+
+def destroy_plan(config: Config, regions: Iterable[str] | None, clients: AwsClients) -> DestroyPlan:
+    """Without REGIONS everything, orphans included; the global stack only when no regional stack is left."""
+    selected = set(select_regions(config, regions)) if regions is not None else None
+    found = inventory(config, clients)
+    deployed = found.deployed_regional
+    targets = [s for s in deployed if selected is None or s.region in selected]
+    kept = [s for s in deployed if s not in targets]
+    delete_global = not kept and found.global_stack.status != "absent"
+    return DestroyPlan(targets, delete_global, found.global_stack, kept)
+
+
+def destroy(
+    config: Config,
+    regions: Iterable[str] | None = None,
+    *,
+    confirm: Callable[[str], bool],
+    clients: AwsClients | None = None,
+    max_parallel: int = 8,
+    poll_interval: float = 3.0,
+    stream: TextIO | None = None,
+    live: bool | None = None,
+) -> list[StackResult] | None:
+    """Delete regional stacks in parallel, then the global one; None when the user says no."""
+    clients = clients or AwsClients()
+    plan = destroy_plan(config, regions, clients)
+    if plan.empty:
+        return []
+    if not confirm(plan.describe()):
+        return None
+    stop = threading.Event()
+    progress = Progress(stream, live=live)
+    try:
+        for state in plan.regional:
+            progress.add(state.region, state.stack)
+
+        def delete(state: StackState) -> StackResult:
+            return delete_stack(
+                clients.cloudformation(state.region),
+                state.region,
+                state.stack,
+                lambda status, event: progress.update(state.region, state.stack, status, event),
+                poll_interval,
+                stop,
+            )
+
+        tasks = {state.region: (lambda s=state: delete(s)) for state in plan.regional}
+        found = run_parallel(tasks, max_parallel, stop, progress.in_flight)
+        results = [found[state.region] for state in plan.regional]
+        if plan.delete_global and all(result.ok for result in results):
+            progress.add(plan.global_stack.region, plan.global_stack.stack)
+            results.append(delete(plan.global_stack))
+        return results
+    except KeyboardInterrupt:  # while the global stack was being deleted
+        stop.set()
+        raise Interrupted(progress.in_flight()) from None
+    finally:
+        progress.close()
+
+
+def destroy_summary(results: list[StackResult]) -> str:
+    return summary_table(results, "")

@@ -1,0 +1,92 @@
+"""Config + rendered templates -> the stacks to deploy (StackSpec): names, regions, bodies, parameters.
+
+This is the one place where the global stack's outputs become the regional stacks' parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from generator.config import Config
+from generator.errors import DeployError, Problem
+from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
+from generator.render import RenderedTemplate
+
+# IAM roles are created, and AWS::Include is a macro: CloudFormation wants both acknowledged.
+CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
+# The global outputs written to out/outputs.json and shown to users.
+GLOBAL_OUTPUT_KEYS = ("Domain", "Port", "Endpoint", "DestinationId")
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One stack in one region, ready to hand to CloudFormation."""
+
+    name: str
+    region: str
+    template_body: str
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    capabilities: tuple[str, ...] = CAPABILITIES
+
+    @property
+    def label(self) -> str:
+        return f"stack {self.name} in {self.region}"
+
+
+def _template(templates: Iterable[RenderedTemplate], name: str) -> RenderedTemplate:
+    return next(template for template in templates if template.name == name)
+
+
+def global_stack_spec(config: Config, templates: list[RenderedTemplate]) -> StackSpec:
+    """The global stack, always rendered from the whole config, in the home region."""
+    body = _template(templates, GLOBAL_TEMPLATE_NAME).to_json()
+    return StackSpec(config.global_stack_name, config.home_region, body, {}, dict(config.tags))
+
+
+def regional_parameters(config: Config, global_outputs: Mapping[str, str]) -> dict[str, str]:
+    """What a regional stack takes from the global stack's outputs (bind mode: the destination)."""
+    if config.routing != "bind":
+        return {}
+    destination = global_outputs.get("DestinationId")
+    if not destination:
+        raise DeployError(
+            [
+                Problem(
+                    f"stack {config.global_stack_name} in {config.home_region}",
+                    "has no DestinationId output; the regional stacks need it (deploy the global stack first)",
+                )
+            ]
+        )
+    return {"DestinationId": destination}
+
+
+def regional_stack_spec(
+    config: Config, templates: list[RenderedTemplate], region: str, global_outputs: Mapping[str, str]
+) -> StackSpec:
+    body = _template(templates, REGIONAL_TEMPLATE_NAME).to_json()
+    return StackSpec(
+        config.regional_stack_name, region, body, regional_parameters(config, global_outputs), dict(config.tags)
+    )
+
+
+def select_regions(config: Config, requested: Iterable[str] | None) -> tuple[str, ...]:
+    """REGIONS narrowed to the config's regions, in config order; anything else is refused."""
+    if requested is None:
+        return config.regions
+    requested = [region for region in requested if region]
+    unknown = [region for region in requested if region not in config.regions]
+    if unknown:
+        raise DeployError(
+            [
+                Problem(
+                    config.source,
+                    f"REGIONS names {region!r}, which is not in the config's regions "
+                    f"({', '.join(config.regions)}); nothing was changed",
+                    key_path="regions",
+                )
+                for region in unknown
+            ]
+        )
+    return tuple(region for region in config.regions if region in requested)

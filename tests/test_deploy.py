@@ -1,0 +1,317 @@
+"""deploy, plan, status and destroy, end to end through boto3's real HTTP path against the local cloud.
+
+The local cloud (tests/support/local_cloud.py) is moto's server plus a labelled stand-in for
+Proxylity's control plane; it runs in this process on an ephemeral loopback port.
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import json
+import threading
+import time
+
+import pytest
+
+from generator.config import load_config
+from generator.deploy import deploy
+from tests.support.deploy_helpers import (
+    outputs,
+    parameters,
+    point_aws_at,
+    run_cli,
+    stack,
+    summary_rows,
+    write_config,
+)
+from tests.support.local_cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE, LocalCloud
+
+GLOBAL = "packet-counter-global"
+REGIONAL = "packet-counter-region"
+REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
+FAST = ("--poll", "0.05")
+
+
+@pytest.fixture(scope="module")
+def local_cloud():
+    with LocalCloud() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def cloud(local_cloud, monkeypatch, tmp_path):
+    local_cloud.reset()
+    local_cloud.proxylity.delay = 0.0
+    local_cloud.proxylity.fail_region = None
+    point_aws_at(local_cloud, monkeypatch, tmp_path)
+    yield local_cloud
+    local_cloud.proxylity.fail_region = None
+
+
+@pytest.fixture
+def config_path(tmp_path):
+    return write_config(tmp_path)
+
+
+def deploy_cli(capsys, config_path, tmp_path, *extra):
+    return run_cli(capsys, "deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *extra)
+
+
+def test_fresh_deploy_of_three_regions_passes_the_global_outputs_to_each_region(cloud, capsys, config_path, tmp_path):
+    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 0, err
+    assert summary_rows(out) == {("us-west-2", GLOBAL): "created", **{(r, REGIONAL): "created" for r in REGIONS}}
+    global_outputs = outputs(stack("us-west-2", GLOBAL))
+    saved = json.loads((tmp_path / "out" / "outputs.json").read_text())
+    assert saved["Endpoint"] == global_outputs["Endpoint"] == f"{saved['Domain']}:{saved['Port']}"
+    assert saved["DestinationId"] == global_outputs["DestinationId"]
+    assert saved["Domain"].endswith(".proxylity.com")
+    assert saved["Endpoint"] in out  # the summary shows domain:port
+    for region in REGIONS:
+        regional = stack(region, REGIONAL)
+        assert regional["StackStatus"] == "CREATE_COMPLETE"
+        assert parameters(regional) == {"DestinationId": saved["DestinationId"]}
+        function_arn = outputs(regional)["FunctionArn"]
+        assert f":{region}:" in function_arn
+        assert saved["regions"][region]["FunctionArn"] == function_arn
+        # Proxylity now sends packets entering in `region` to that region's function.
+        assert cloud.proxylity.bindings[(saved["DestinationId"], region)] == function_arn
+
+
+def test_the_same_deploy_again_is_unchanged_everywhere(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    calls_before = len(cloud.proxylity.calls)
+
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 0
+    assert set(summary_rows(out).values()) == {"unchanged"}
+    assert len(summary_rows(out)) == 4
+    assert len(cloud.proxylity.calls) == calls_before  # nothing was sent to Proxylity
+
+
+def test_a_batching_change_updates_only_the_global_stack(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    changed = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=50), "batching.yaml")
+
+    status, out, _ = deploy_cli(capsys, changed, tmp_path)
+
+    assert status == 0
+    rows = summary_rows(out)
+    assert rows.pop(("us-west-2", GLOBAL)) == "updated"
+    assert set(rows.values()) == {"unchanged"}
+    (listener,) = cloud.proxylity.listeners.values()
+    assert listener["Properties"]["Destinations"][0]["Batching"]["Count"] == 50
+
+
+def test_a_region_added_to_the_config_creates_only_that_regional_stack(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    more = write_config(tmp_path, lambda c: c["regions"].append("ap-southeast-2"), "more.yaml")
+
+    status, out, _ = deploy_cli(capsys, more, tmp_path)
+
+    assert status == 0
+    rows = summary_rows(out)
+    assert rows.pop(("ap-southeast-2", REGIONAL)) == "created"
+    assert set(rows.values()) == {"unchanged"}  # bind mode: the global stack does not change
+    assert stack("ap-southeast-2", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_regions_outside_the_config_are_refused_and_nothing_is_deployed(cloud, capsys, config_path, tmp_path):
+    status, _, err = deploy_cli(capsys, config_path, tmp_path, "--regions", "us-west-2", "sa-east-1")
+
+    assert status == 2
+    assert "'sa-east-1'" in err and "not in the config's regions" in err and str(config_path) in err
+    assert "Traceback" not in err
+    assert stack("us-west-2", GLOBAL) is None
+    assert stack("us-west-2", REGIONAL) is None
+    assert cloud.proxylity.calls == []
+
+
+def test_regions_narrows_the_regional_stacks_touched(cloud, capsys, config_path, tmp_path):
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path, "--regions", "eu-west-1")
+
+    assert status == 0
+    assert summary_rows(out) == {("us-west-2", GLOBAL): "created", ("eu-west-1", REGIONAL): "created"}
+    assert stack("us-east-1", REGIONAL) is None
+
+
+def test_a_failing_region_is_reported_and_the_others_are_deployed(cloud, capsys, config_path, tmp_path):
+    cloud.proxylity.fail_region = "eu-west-1"
+
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 1
+    rows = summary_rows(out)
+    assert rows[("eu-west-1", REGIONAL)] == "failed"
+    assert rows[("us-west-2", REGIONAL)] == rows[("us-east-1", REGIONAL)] == "created"
+    failure = next(line for line in out.splitlines() if line.startswith("FAILED eu-west-1"))
+    assert "DestinationArnBinding" in failure and DESTINATION_ARN_TYPE in failure
+    assert "failing every request in eu-west-1" in failure  # the status reason CloudFormation gave
+    assert stack("eu-west-1", REGIONAL)["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert stack("us-east-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(cloud, capsys, config_path, tmp_path):
+    cloud.proxylity.fail_region = "eu-west-1"
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 1
+    cloud.proxylity.fail_region = None
+
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 0
+    assert "eu-west-1 is in ROLLBACK_COMPLETE" in out  # the user is told
+    rows = summary_rows(out)
+    assert rows[("eu-west-1", REGIONAL)] == "created"
+    assert rows[("us-east-1", REGIONAL)] == "unchanged"
+    assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_regional_deploys_overlap_in_time(cloud, tmp_path):
+    cloud.proxylity.delay = 0.3  # every stack spends real time in progress
+    config = load_config(write_config(tmp_path))
+
+    report = deploy(config, out_dir=tmp_path / "out", poll_interval=0.05, live=False, stream=io.StringIO())
+
+    assert report.ok
+    regional = report.regional_results
+    assert len(regional) == 3
+    # Every regional stack started before any of them finished: they were in flight together.
+    assert max(result.started for result in regional) < min(result.finished for result in regional)
+    bindings = [call for call in cloud.proxylity.calls if call.resource_type == DESTINATION_ARN_TYPE]
+    assert max(call.started for call in bindings) < min(call.finished for call in bindings)
+    # ... and all of them after the global stack (they need its DestinationId).
+    assert report.global_result.finished <= min(result.started for result in regional)
+
+
+def test_plan_shows_the_changes_and_changes_nothing(cloud, capsys, config_path, tmp_path):
+    status, out, _ = run_cli(capsys, "plan", "--config", str(config_path))
+    assert status == 0
+    assert f"{GLOBAL} (us-west-2): create" in out and f"{REGIONAL} (eu-west-1): create" in out
+    assert "Add     UdpListener" in out
+    assert stack("us-west-2", GLOBAL) is None and stack("eu-west-1", REGIONAL) is None
+
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    changed = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=77), "plan.yaml")
+    status, out, _ = run_cli(capsys, "plan", "--config", str(changed))
+
+    assert status == 0
+    assert f"{GLOBAL} (us-west-2): update" in out
+    assert f"Modify  UdpListener ({LISTENER_TYPE})" in out
+    assert f"{REGIONAL} (us-east-1): unchanged" in out
+    (listener,) = cloud.proxylity.listeners.values()
+    assert listener["Properties"]["Destinations"][0]["Batching"]["Count"] == 10  # not executed
+
+
+def test_status_lists_each_region_and_orphans_from_an_older_config(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    fewer = write_config(tmp_path, lambda c: c["regions"].remove("eu-west-1"), "fewer.yaml")
+
+    status, out, _ = run_cli(capsys, "status", "--config", str(fewer))
+
+    assert status == 0
+    lines = {tuple(line.split()[:2]): line for line in out.splitlines() if line.split()[:1]}
+    assert "CREATE_COMPLETE" in lines[("us-east-1", REGIONAL)]
+    assert "arn:aws:lambda:us-east-1:" in lines[("us-east-1", REGIONAL)]
+    assert lines[("eu-west-1", REGIONAL)].rstrip().endswith("orphan")
+    assert "orphan: packet-counter-region in eu-west-1" in out
+
+
+def test_destroy_asks_first_then_deletes_regional_stacks_before_the_global_one(
+    cloud, capsys, config_path, tmp_path, monkeypatch
+):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+
+    status, out, _ = run_cli(
+        capsys, "destroy", "--config", str(config_path), *FAST, stdin="no\n", monkeypatch=monkeypatch
+    )
+    assert status == 1 and "nothing was deleted" in out
+    assert stack("us-west-2", GLOBAL) is not None and stack("eu-west-1", REGIONAL) is not None
+
+    monkeypatch.setenv("YES", "1")
+    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), *FAST)
+
+    assert status == 0
+    assert set(summary_rows(out).values()) == {"deleted"}
+    assert all(stack(region, REGIONAL) is None for region in REGIONS)
+    assert stack("us-west-2", GLOBAL) is None
+    deletes = [call for call in cloud.proxylity.calls if call.request_type == "Delete"]
+    listener_delete = next(call for call in deletes if call.resource_type == LISTENER_TYPE)
+    binding_deletes = [call for call in deletes if call.resource_type == DESTINATION_ARN_TYPE]
+    assert len(binding_deletes) == 3
+    assert max(call.finished for call in binding_deletes) <= listener_delete.started
+    assert cloud.proxylity.bindings == {} and cloud.proxylity.listeners == {}
+
+
+def test_destroy_of_some_regions_keeps_the_global_stack(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+
+    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--regions", "us-east-1", "--yes", *FAST)
+
+    assert status == 0
+    assert "keeping packet-counter-global" in out
+    assert stack("us-east-1", REGIONAL) is None
+    assert stack("us-west-2", GLOBAL) is not None and stack("eu-west-1", REGIONAL) is not None
+
+
+def test_destroy_without_regions_removes_orphans_too(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    fewer = write_config(tmp_path, lambda c: c["regions"].remove("eu-west-1"), "fewer.yaml")
+
+    status, out, _ = run_cli(capsys, "destroy", "--config", str(fewer), "--yes", *FAST)
+
+    assert status == 0
+    assert "packet-counter-region in eu-west-1 (orphan)" in out
+    assert stack("eu-west-1", REGIONAL) is None and stack("us-west-2", GLOBAL) is None
+
+
+def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp_path):
+    mapped = write_config(tmp_path, lambda c: c.update(routing="map"), "map.yaml")
+
+    status, _, err = deploy_cli(capsys, mapped, tmp_path)
+
+    assert status == 0, err
+    assert parameters(stack("eu-west-1", REGIONAL)) == {}
+    destination = outputs(stack("us-west-2", GLOBAL))["DestinationId"]
+    assert cloud.proxylity.bindings[(destination, "eu-west-1")].endswith(
+        ":eu-west-1:123456789012:function:packet-counter"
+    )
+
+
+def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, capsys, config_path, tmp_path):
+    cloud.proxylity.delay = 1.5  # the regional stacks are still in progress when Ctrl-C comes
+    regional_started = threading.Event()
+
+    def press_ctrl_c_once_regions_run():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sum(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls) == 3:
+                regional_started.set()
+                time.sleep(0.3)  # a few polls (0.05 s), so every live line shows CREATE_IN_PROGRESS
+                _thread.interrupt_main()
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=press_ctrl_c_once_regions_run, daemon=True).start()
+    status, _, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert regional_started.is_set()
+    assert status == 130
+    assert "interrupted: stopped waiting" in err
+    for region in REGIONS:
+        assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err
+    time.sleep(1.6)  # let the local cloud finish, so the next test starts from a quiet cloud
+
+
+def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup from a test
+
+    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 1
+    assert "Traceback" not in out + err
+    assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out
