@@ -281,7 +281,8 @@ def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp
 
 
 def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, capsys, config_path, tmp_path):
-    cloud.proxylity.delay = 1.5  # the regional stacks are still in progress when Ctrl-C comes
+    # The regional stacks are still in progress when Ctrl-C comes, with seconds to spare on a busy machine.
+    cloud.proxylity.delay = 4.0
     regional_started = threading.Event()
 
     def press_ctrl_c_once_regions_run():
@@ -302,7 +303,7 @@ def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, caps
     assert "interrupted: stopped waiting" in err
     for region in REGIONS:
         assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err
-    time.sleep(1.6)  # let the local cloud finish, so the next test starts from a quiet cloud
+    time.sleep(4.1)  # let the local cloud finish, so the next test starts from a quiet cloud
 
 
 def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
