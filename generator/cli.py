@@ -13,6 +13,7 @@ from generator.errors import GeneratorError
 from generator.files import FORMATS, write_templates
 from generator.paths import DEFAULT_CONFIG, DEFAULT_OUT_DIR
 from generator.render import render_templates
+from generator.udp_cli import register_udp_commands
 
 EXIT_USER_ERROR = 2
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     render = add_command(commands, "render", command_render, "write the global and regional templates")
     render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: out/)")
     render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
+    register_udp_commands(commands)
     return parser
 
 

@@ -1,0 +1,156 @@
+"""A stand-in Lambda runtime for one region: the local gateway runs one of these per region.
+
+Run as a script (`python lambda_runtime.py`, environment AWS_REGION=<region>), it reads
+the handler's source (the regional template's Code.ZipFile) and then batches from stdin,
+and writes results to stdout, each a length-prefixed pickle frame. Per batch it builds the
+Proxylity event as JSON text exactly as the gateway would deliver it, calls the handler
+with the parsed JSON, checks the result, and turns each reply's Tag back into the address
+of the client whose packet carried it.
+
+A separate process per region because the handler reads os.environ["AWS_REGION"]: each
+process has its own, as each region's Lambda does, so no lock or env juggling is needed;
+the handler's CPU runs beside the receive loop (not under its GIL); and a handler that
+crashes or hangs takes down only this process, which the gateway restarts. Only the
+standard library is imported so that it starts in tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import pickle
+import struct
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+FRAME_HEADER = struct.Struct("!I")
+
+# How a datagram's bytes appear as the message's Data, per the destination's Formatter.
+FORMATTERS = {
+    "base64": lambda data: base64.b64encode(data).decode("ascii"),
+    "hex": lambda data: data.hex(),
+    "ascii": lambda data: data.decode("ascii", errors="replace"),
+    "utf8": lambda data: data.decode("utf-8", errors="replace"),
+}
+
+
+def write_frame(stream: BinaryIO, payload: object) -> None:
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(FRAME_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """The next frame's object; EOFError when the other side has closed."""
+    header = stream.read(FRAME_HEADER.size)
+    if len(header) < FRAME_HEADER.size:
+        raise EOFError
+    (length,) = FRAME_HEADER.unpack(header)
+    body = stream.read(length)
+    if len(body) < length:
+        raise EOFError
+    return pickle.loads(body)
+
+
+def build_event(
+    tag_prefix: str,
+    datagrams: list[bytes],
+    addresses: list[tuple],
+    received: list[float],
+    local: dict[str, dict[str, Any]],
+    formatter: str,
+) -> str:
+    """The Proxylity event as JSON text: {"Messages": [{Tag, Remote, Local, ReceivedAt, Formatter, Data}]}.
+
+    `local` maps "4"/"6" (the address family the packet came in on) to its Local object.
+    """
+    encode = FORMATTERS[formatter]
+    messages = [
+        {
+            "Tag": f"{tag_prefix}{index}",
+            "Remote": {"IpAddress": address[0], "Port": address[1]},
+            "Local": local["6" if len(address) == 4 else "4"],
+            "ReceivedAt": datetime.fromtimestamp(received[index], UTC).isoformat(),
+            "Formatter": formatter,
+            "Data": encode(data),
+        }
+        for index, (data, address) in enumerate(zip(datagrams, addresses, strict=True))
+    ]
+    return json.dumps({"Messages": messages}, separators=(",", ":"))
+
+
+def route_replies(result: Any, tag_prefix: str, addresses: list[tuple]) -> tuple[list[tuple[tuple, bytes]], list[str]]:
+    """The handler's result -> [(client address, reply bytes)] and one problem per unusable reply."""
+    if not isinstance(result, dict) or not isinstance(result.get("Replies", []), list):
+        return [], [f"handler returned {type(result).__name__}, expected an object with a Replies list"]
+    routed: list[tuple[tuple, bytes]] = []
+    problems: list[str] = []
+    for reply in result.get("Replies", []):
+        tag = reply.get("Tag") if isinstance(reply, dict) else None
+        data = reply.get("Data") if isinstance(reply, dict) else None
+        index = tag[len(tag_prefix) :] if isinstance(tag, str) and tag.startswith(tag_prefix) else ""
+        if not index.isdigit() or int(index) >= len(addresses):
+            problems.append(f"reply with unknown Tag {tag!r}")
+            continue
+        if not isinstance(data, str):
+            problems.append(f"reply for Tag {tag!r} has no Data string")
+            continue
+        try:
+            payload = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            problems.append(f"reply for Tag {tag!r} has Data that is not base64")
+            continue
+        routed.append((addresses[int(index)], payload))
+    return routed, problems
+
+
+def load_handler(code: str):
+    """Compile the template's inline code as index.py and return its `handler`."""
+    namespace: dict[str, Any] = {"__name__": "index"}
+    exec(compile(code, "index.py", "exec"), namespace)
+    return namespace["handler"]
+
+
+def invoke(handler, batch: dict[str, Any]) -> dict[str, Any]:
+    """One batch through the handler, as a Lambda invoke: JSON in, JSON out."""
+    tag_prefix = batch["tag_prefix"]
+    event_text = build_event(
+        tag_prefix, batch["datagrams"], batch["addresses"], batch["received"], batch["local"], batch["formatter"]
+    )
+    try:
+        result = handler(json.loads(event_text), None)
+        result = json.loads(json.dumps(result))  # what survives Lambda's JSON boundary
+    except Exception as error:
+        return {"replies": [], "problems": [], "error": f"{type(error).__name__}: {error}"}
+    replies, problems = route_replies(result, tag_prefix, batch["addresses"])
+    return {"replies": replies, "problems": problems, "error": None}
+
+
+def main() -> None:
+    # The protocol owns the real stdout; whatever the handler prints goes to stderr (its "logs").
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    protocol_in = sys.stdin.buffer
+    try:
+        handler = load_handler(read_frame(protocol_in))
+        write_frame(protocol_out, {"ready": True})
+    except EOFError:
+        return
+    except Exception:
+        write_frame(protocol_out, {"ready": False, "error": traceback.format_exc(limit=1).strip()})
+        return
+    while True:
+        try:
+            batch = read_frame(protocol_in)
+        except EOFError:
+            return
+        write_frame(protocol_out, invoke(handler, batch))
+
+
+if __name__ == "__main__":
+    main()
