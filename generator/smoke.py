@@ -91,7 +91,7 @@ def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tupl
             burst_end = min(total, due)
             if burst_end <= sent:
                 _drain(sockets, tally)
-                time.sleep(min(0.001, (sent + 1) / options.rate - (clock() - started)))
+                time.sleep(max(0.0, min(0.001, (sent + 1) / options.rate - (clock() - started))))
                 continue
         for number in range(sent + 1, burst_end + 1):
             client = (number - 1) % count

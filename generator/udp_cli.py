@@ -171,7 +171,9 @@ def command_local(args: argparse.Namespace) -> int:
     control_port = args.control_port if args.control_port is not None else args.port + 1
     gateway = LocalGateway(gateway_settings(args, config, args.port, control_port))
     stop = threading.Event()
+    # Both set explicitly: a shell starts a background job with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with gateway:
         print(_describe(gateway, config), flush=True)
         print(
@@ -179,10 +181,7 @@ def command_local(args: argparse.Namespace) -> int:
             flush=True,
         )
         print("Ctrl-C to stop", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
     print(f"stopped: {gateway.stats.summary()}", flush=True)
     return 0

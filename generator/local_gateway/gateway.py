@@ -18,6 +18,7 @@ import os
 import queue
 import select
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -38,6 +39,8 @@ MAX_DATAGRAM = 65536
 # event, under Lambda's 6 MB synchronous payload limit.
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
+# Linux's SO_RCVBUFFORCE; Python's socket module does not name it.
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
 BURST = 2048  # datagrams read per wake-up before checking the batch timer again
 
 
@@ -363,11 +366,13 @@ class _DelayLine:
 
 
 def _grow_receive_buffer(sock: socket.socket) -> None:
-    """A big receive buffer absorbs bursts while a batch is handed over; root may exceed rmem_max."""
-    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    """A big receive buffer absorbs bursts while a batch is handed over.
+
+    As root, SO_RCVBUFFORCE goes past net.core.rmem_max; otherwise SO_RCVBUF is capped by it.
+    """
     try:
-        if force is None:
+        if SO_RCVBUFFORCE is None:
             raise PermissionError
-        sock.setsockopt(socket.SOL_SOCKET, force, RECEIVE_BUFFER_BYTES)
-    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES)
+    except OSError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
