@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.config import Batching
+from generator.config import Batching, load_config
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
 from generator.local_gateway.handler_code import handler_code_for
 from generator.local_gateway.routing import LatencyTable, Router, load_latency_table
 from generator.paths import DEFAULT_CONFIG
-from generator.config import load_config
 
 SEED_REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
 
