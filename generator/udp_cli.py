@@ -189,9 +189,9 @@ def command_local(args: argparse.Namespace) -> int:
 
 def command_local_control(args: argparse.Namespace) -> int:
     answer = send_control(" ".join(args.words), args.control_port)
-    print(answer)
     if answer.startswith("error"):
         raise GeneratorError([Problem("local-control", answer.removeprefix("error "))])
+    print(answer)
     return 0
 
 
