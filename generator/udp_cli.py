@@ -159,7 +159,7 @@ def _describe(gateway: LocalGateway, config: Config) -> str:
     router = gateway.router
     down = ", ".join(router.down_regions()) or "none"
     return (
-        f"local gateway on 127.0.0.1:{gateway.port} and [::1]:{gateway.port}; ingress {router.ingress} "
+        f"local gateway on {' and '.join(gateway.addresses)}; ingress {router.ingress} "
         f"-> serving {router.serving_region() or 'nothing (all down)'} (down: {down}); "
         f"batching Count {batching.count}, TimeoutInSeconds {batching.timeout_in_seconds:g}{size}"
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
+from generator.local_gateway.gateway import GatewayError, LocalGateway
 from tests.support.udp import exchange, local_gateway, rendered_handler_code
 
 # A handler that misbehaves when a packet asks it to, else is the real packet counter.
@@ -83,3 +85,10 @@ def test_a_hanging_handler_is_killed_at_the_function_timeout(misbehaving_code):
         assert exchange(gateway.port, [b"hang"], wait=0.3) == []
         assert exchange(gateway.port, [b"packet_1"], wait=5.0) == [b"1 us-west-2\n"]
     assert gateway.stats.failed_batches == 1
+
+
+def test_a_port_in_use_is_one_clear_error(code):
+    with local_gateway(code) as first, pytest.raises(GatewayError) as raised:
+        LocalGateway(replace(first.settings, port=first.port))
+    [problem] = raised.value.problems
+    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {first.port}: Address already in use"

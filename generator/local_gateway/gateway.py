@@ -10,6 +10,7 @@ the kernel's socket buffer absorbs the burst (then drops, as any UDP service doe
 
 from __future__ import annotations
 
+import errno
 import heapq
 import itertools
 import logging
@@ -124,10 +125,23 @@ class LocalGateway:
         }
         self._sequence = itertools.count(1)
         self._delay_line = _DelayLine(self._send_reply) if settings.add_latency else None
-        self._wake_read, self._wake_write = os.pipe()
         self.control: ControlServer | None = None
         if settings.control_port is not None:
-            self.control = ControlServer(self.router, settings.control_port)
+            try:
+                self.control = ControlServer(self.router, settings.control_port)
+            except OSError as error:
+                for sock in self._sockets:
+                    sock.close()
+                raise GatewayError(
+                    [
+                        Problem(
+                            "local gateway",
+                            f"cannot listen for control on 127.0.0.1 UDP port {settings.control_port}: "
+                            f"{error.strerror or error}",
+                        )
+                    ]
+                ) from None
+        self._wake_read, self._wake_write = os.pipe()
         self._threads: list[threading.Thread] = []
 
     # -- life cycle ---------------------------------------------------------------------
@@ -189,29 +203,58 @@ class LocalGateway:
 
     @staticmethod
     def _bind(hosts: tuple[str, ...], port: int) -> list[socket.socket]:
-        """One socket per loopback address, all on the same port (an ephemeral one when port is 0)."""
+        """One socket per loopback address, all on the same port (an ephemeral one when port is 0).
+
+        A host without IPv6 loopback is served on 127.0.0.1 alone, with a warning.
+        """
         for _attempt in range(20):
             sockets: list[socket.socket] = []
             try:
                 for host in hosts:
                     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-                    sock = socket.socket(family, socket.SOCK_DGRAM)
+                    chosen = port if port or not sockets else sockets[0].getsockname()[1]
+                    try:
+                        sock = socket.socket(family, socket.SOCK_DGRAM)
+                    except OSError as error:
+                        if family == socket.AF_INET6 and len(hosts) > 1:
+                            LOG.warning("no IPv6 here (%s): serving IPv4 only", error.strerror or error)
+                            continue
+                        raise
                     sockets.append(sock)
                     if family == socket.AF_INET6:
                         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                     _grow_receive_buffer(sock)
-                    sock.bind((host, port if port or len(sockets) == 1 else sockets[0].getsockname()[1]))
+                    try:
+                        sock.bind((host, chosen))
+                    except OSError as error:
+                        if error.errno == errno.EADDRNOTAVAIL and family == socket.AF_INET6 and len(hosts) > 1:
+                            LOG.warning("no %s here: serving IPv4 only", host)
+                            sockets.pop().close()
+                            continue
+                        raise
                     sock.setblocking(False)
+                if not sockets:
+                    raise GatewayError([Problem("local gateway", "no loopback address to listen on")])
                 return sockets
             except OSError as error:
                 for sock in sockets:
                     sock.close()
-                if port == 0 and len(sockets) > 1:
+                if port == 0 and len(sockets) > 1 and error.errno == errno.EADDRINUSE:
                     continue  # the ephemeral port was taken on the other address: try another
                 raise GatewayError(
-                    [Problem("local gateway", f"cannot listen on {host} UDP port {port}: {error.strerror or error}")]
+                    [Problem("local gateway", f"cannot listen on {host} UDP port {chosen}: {error.strerror or error}")]
                 ) from None
         raise GatewayError([Problem("local gateway", "found no UDP port free on every loopback address")])
+
+    @property
+    def addresses(self) -> list[str]:
+        """Where it listens, e.g. ["127.0.0.1:2000", "[::1]:2000"]."""
+        return [
+            f"[{sock.getsockname()[0]}]:{self.port}"
+            if sock.family == socket.AF_INET6
+            else f"{sock.getsockname()[0]}:{self.port}"
+            for sock in self._sockets
+        ]
 
     # -- receiving and batching ---------------------------------------------------------
 
