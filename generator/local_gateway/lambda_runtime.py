@@ -72,35 +72,28 @@ def build_event(
     family the packet came in on) to its Local object.
     """
     encode = FORMATTERS[formatter]
-    timestamp = _IsoTimestamps()
-    messages = [
-        {
-            "Tag": f"{tag_prefix}{index}",
-            "Remote": {"IpAddress": address[0], "Port": address[1]},
-            "Local": dict(local["6" if len(address) == 4 else "4"]),
-            "ReceivedAt": timestamp(received[index]),
-            "Formatter": formatter,
-            "Data": encode(data),
-        }
-        for index, (data, address) in enumerate(zip(datagrams, addresses, strict=True))
-    ]
+    local4, local6 = local["4"], local["6"]
+    second_prefixes: dict[int, str] = {}  # ISO-8601 up to the seconds, formatted once per second
+    messages = []
+    append = messages.append
+    for index, data in enumerate(datagrams):
+        address = addresses[index]
+        when = received[index]
+        second = int(when)
+        prefix = second_prefixes.get(second)
+        if prefix is None:
+            prefix = second_prefixes[second] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        append(
+            {
+                "Tag": tag_prefix + str(index),
+                "Remote": {"IpAddress": address[0], "Port": address[1]},
+                "Local": dict(local6 if len(address) == 4 else local4),
+                "ReceivedAt": f"{prefix}{int((when - second) * 1_000_000):06d}+00:00",
+                "Formatter": formatter,
+                "Data": encode(data),
+            }
+        )
     return {"Messages": messages}
-
-
-class _IsoTimestamps:
-    """ISO-8601 UTC with microseconds, e.g. 2026-11-27T23:30:25.123456+00:00, formatting each second once."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
-
-    def __call__(self, timestamp: float) -> str:
-        second = int(timestamp)
-        if second != self._second:
-            self._second = second
-            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        micros = min(999_999, round((timestamp - second) * 1_000_000))
-        return f"{self._prefix}.{micros:06d}+00:00"
 
 
 def route_replies(result: Any, tag_prefix: str, addresses: list[tuple]) -> tuple[list[tuple[tuple, bytes]], list[str]]:
