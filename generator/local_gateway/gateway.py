@@ -24,7 +24,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from generator.config import Batching
 from generator.errors import GeneratorError, Problem
@@ -105,6 +104,7 @@ class LocalGateway:
         self.settings = settings
         self.router = settings.router
         self.stats = GatewayStats()
+        self._stats_lock = threading.Lock()
         self._log = _Throttled()
         self._stopping = threading.Event()
         self._sockets = self._bind(settings.hosts, settings.port)
@@ -335,14 +335,14 @@ class LocalGateway:
             try:
                 result = function.invoke(batch)
             except FunctionFailure as error:
-                self.stats.failed_batches += 1
+                self._count(failed_batches=1)
                 self._log.warn("failure", "batch of %d datagrams lost: %s", len(batch["datagrams"]), error)
                 continue
             if result["error"] is not None:
-                self.stats.handler_errors += 1
+                self._count(handler_errors=1)
                 self._log.warn("error", "%s: handler raised %s", region, result["error"])
             for problem in result["problems"]:
-                self.stats.bad_replies += 1
+                self._count(bad_replies=1)
                 self._log.warn("reply", "%s: handler %s", region, problem)
             delay = self.router.rtt_to(region) / 1000 if self._delay_line is not None else 0.0
             for address, payload in result["replies"]:
@@ -353,22 +353,25 @@ class LocalGateway:
 
     def _send_reply(self, address: tuple, payload: bytes) -> None:
         sock = self._by_family[socket.AF_INET6 if len(address) == 4 else socket.AF_INET]
-        try:
-            sock.sendto(payload, address)
-            self.stats.replies_sent += 1
-        except BlockingIOError:
-            self._log.warn("send", "send buffer full: a reply to %s was dropped", address[0])
-        except OSError as error:
-            self._log.warn("send", "cannot reply to %s: %s", address[0], error)
+        for attempt in range(2):
+            try:
+                sock.sendto(payload, address)
+                self._count(replies_sent=1)
+                return
+            except BlockingIOError:
+                if attempt == 0:  # the send buffer is full: give it a moment to drain, once
+                    select.select([], [sock], [], 0.5)
+                else:
+                    self._log.warn("send", "send buffer full: a reply to %s was dropped", address[0])
+            except OSError as error:
+                self._log.warn("send", "cannot reply to %s: %s", address[0], error)
+                return
 
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "port": self.port,
-            "serving": self.router.serving_region(),
-            "down": list(self.router.down_regions()),
-            "datagrams": self.stats.datagrams,
-            "replies_sent": self.stats.replies_sent,
-        }
+    def _count(self, **increments: int) -> None:
+        """Add to the counters the invoker and delay threads share (the receiver's own need no lock)."""
+        with self._stats_lock:
+            for name, amount in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + amount)
 
 
 class _DelayLine:
