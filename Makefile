@@ -49,7 +49,8 @@ UDP_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
 GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r))
 
 smoke: $(RUNTIME) ## send PACKETS (100) to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
-	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) -n $(PACKETS) $(UDP_FLAGS)
+	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) --outputs $(OUT)/outputs.json \
+		-n $(PACKETS) $(UDP_FLAGS)
 
 local: $(RUNTIME) ## local UDP Gateway on 127.0.0.1 and ::1, port LOCAL_PORT (2000) [INGRESS= DOWN="r1 r2"]
 	$(GENERATOR) local $(GATEWAY_FLAGS) --port $(LOCAL_PORT)
