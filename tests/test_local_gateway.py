@@ -121,3 +121,12 @@ def test_the_event_has_the_proxylity_shape(formatter, data):
             }
         ]
     }
+
+
+def test_an_ipv6_client_is_the_remote_of_its_message():
+    local = {"4": {"Domain": "localhost", "Port": 2000}, "6": {"Domain": "localhost", "Port": 2001}}
+    event = build_event("1-", [b""], [("::1", 40000, 0, 0)], [1_800_000_000.0], local, "base64")
+    [message] = event["Messages"]
+    assert message["Remote"] == {"IpAddress": "::1", "Port": 40000}
+    assert message["Local"] == {"Domain": "localhost", "Port": 2001}
+    assert message["Data"] == ""

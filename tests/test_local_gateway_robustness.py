@@ -92,3 +92,12 @@ def test_a_port_in_use_is_one_clear_error(code):
         LocalGateway(replace(first.settings, port=first.port))
     [problem] = raised.value.problems
     assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {first.port}: Address already in use"
+
+
+def test_without_size_in_mb_a_batch_is_still_cut_at_4_mib(code):
+    # 100 datagrams of 65,507 bytes are 6.2 MiB: more than one Lambda payload can carry.
+    with local_gateway(code, count=1000, timeout=0.3) as gateway:
+        replies = exchange(gateway.port, [b"\x01" * 65_507] * 100, wait=10)
+    counts = [int(reply.split()[0]) for reply in replies]
+    assert sum(counts) == 100
+    assert len(counts) == 2 and max(counts) <= 65  # 4 MiB holds 64 of them, the batch closes on the 65th

@@ -43,6 +43,14 @@ def test_demo_shows_batching_change_the_number_of_replies(tmp_path, count, repli
     assert (tmp_path / "out" / "regional.template.json").exists()  # rendered first
 
 
+def test_demo_with_the_home_region_down_is_served_by_the_next_nearest(tmp_path):
+    config = config_with_batching(tmp_path, 10, 0.3)
+    result = run_cli("demo", "--config", config, "--out", tmp_path / "out", "--down", "us-west-2", "-n", "20")
+    assert result.returncode == 0, result.stderr
+    assert "ingress us-west-2 -> serving us-east-1 (down: us-west-2)" in result.stdout
+    assert "us-east-1        replies       2   packets        20" in result.stdout
+
+
 def test_local_serves_until_sigterm_and_reports(tmp_path):
     config = config_with_batching(tmp_path, 10, 0.3)
     port = _free_udp_port()
