@@ -107,6 +107,8 @@ def gateway_settings(args: argparse.Namespace, config: Config, port: int, contro
         port=port,
         control_port=control_port,
         function_timeout_seconds=config.function.timeout_seconds,
+        function_name=config.function_name,
+        function_memory_mb=config.function.memory_mb,
         add_latency=args.add_latency,
     )
 

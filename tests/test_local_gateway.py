@@ -130,3 +130,16 @@ def test_an_ipv6_client_is_the_remote_of_its_message():
     assert message["Remote"] == {"IpAddress": "::1", "Port": 40000}
     assert message["Local"] == {"Domain": "localhost", "Port": 2001}
     assert message["Data"] == ""
+
+
+def test_the_handler_gets_a_lambda_context_for_its_region():
+    code = """
+import base64
+
+def handler(event, context):
+    text = f"{context.invoked_function_arn} {context.memory_limit_in_mb} {context.get_remaining_time_in_millis() > 0}"
+    return {"Replies": [{"Tag": event["Messages"][0]["Tag"], "Data": base64.b64encode(text.encode()).decode()}]}
+"""
+    with local_gateway(code, count=1) as gateway:
+        replies = exchange(gateway.port, [b"packet_1"], wait=1.5)  # waits: not a count reply
+    assert replies == [b"arn:aws:lambda:us-west-2:000000000000:function:packet-counter 128 True"]

@@ -26,10 +26,22 @@ class FunctionFailure(Exception):
 
 
 class FunctionProcess:
-    def __init__(self, region: str, code: str, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        region: str,
+        code: str,
+        timeout_seconds: float,
+        function_name: str = "packet-counter",
+        memory_mb: int = 128,
+    ) -> None:
         self.region = region
-        self.code = code
         self.timeout_seconds = timeout_seconds
+        self.function = {
+            "code": code,
+            "function_name": function_name,
+            "memory_mb": memory_mb,
+            "timeout_seconds": timeout_seconds,
+        }
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -40,7 +52,7 @@ class FunctionProcess:
             stdout=subprocess.PIPE,
             env=environment,
         )
-        self._send(self.code)
+        self._send(self.function)
         ready = self._receive(START_TIMEOUT_SECONDS, "starting")
         if not ready.get("ready"):
             self.stop()

@@ -59,6 +59,8 @@ class GatewaySettings:
     hosts: tuple[str, ...] = LOOPBACK_HOSTS
     control_port: int | None = None
     function_timeout_seconds: float = 10.0
+    function_name: str = "packet-counter"
+    function_memory_mb: int = 128
     add_latency: bool = False
     queue_depth: int = 16
 
@@ -120,7 +122,13 @@ class LocalGateway:
             region: queue.Queue(settings.queue_depth) for region in settings.regions
         }
         self._functions = {
-            region: FunctionProcess(region, settings.code, settings.function_timeout_seconds)
+            region: FunctionProcess(
+                region,
+                settings.code,
+                settings.function_timeout_seconds,
+                settings.function_name,
+                settings.function_memory_mb,
+            )
             for region in settings.regions
         }
         self._sequence = itertools.count(1)

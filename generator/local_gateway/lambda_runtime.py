@@ -1,7 +1,7 @@
 """A stand-in Lambda runtime for one region: the local gateway runs one of these per region.
 
 Run as a script (`python lambda_runtime.py`, environment AWS_REGION=<region>), it reads
-the handler's source (the regional template's Code.ZipFile) and then batches from stdin,
+the function (the regional template's Code.ZipFile, name, memory, timeout) and then batches from stdin,
 and writes results to stdout, each a length-prefixed pickle frame. Per batch it builds the
 Proxylity event exactly as the gateway delivers it, calls the handler, checks the
 result, and turns each reply's Tag back into the address of the client whose packet
@@ -23,7 +23,9 @@ import os
 import pickle
 import struct
 import sys
+import time
 import traceback
+import uuid
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -128,14 +130,32 @@ def load_handler(code: str):
     return namespace["handler"]
 
 
-def invoke(handler, batch: dict[str, Any]) -> dict[str, Any]:
+class LambdaContext:
+    """The context object Lambda passes beside the event, with the fields handlers use most."""
+
+    def __init__(self, function: dict[str, Any]) -> None:
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        self.function_name = function["function_name"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:000000000000:function:{self.function_name}"
+        self.memory_limit_in_mb = str(function["memory_mb"])
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + function["timeout_seconds"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def invoke(handler, batch: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
     """One batch through the handler, as a Lambda invoke: JSON in, JSON out."""
     tag_prefix = batch["tag_prefix"]
     event = build_event(
         tag_prefix, batch["datagrams"], batch["addresses"], batch["received"], batch["local"], batch["formatter"]
     )
     try:
-        result = handler(event, None)
+        result = handler(event, LambdaContext(function))
         result = json.loads(json.dumps(result))  # what survives Lambda's JSON boundary on the way out
     except Exception as error:
         return {"replies": [], "problems": [], "error": f"{type(error).__name__}: {error}"}
@@ -150,7 +170,8 @@ def main() -> None:
     sys.stdout = sys.stderr
     protocol_in = sys.stdin.buffer
     try:
-        handler = load_handler(read_frame(protocol_in))
+        function = read_frame(protocol_in)  # {"code", "function_name", "memory_mb", "timeout_seconds"}
+        handler = load_handler(function["code"])
         write_frame(protocol_out, {"ready": True})
     except EOFError:
         return
@@ -162,7 +183,7 @@ def main() -> None:
             batch = read_frame(protocol_in)
         except EOFError:
             return
-        write_frame(protocol_out, invoke(handler, batch))
+        write_frame(protocol_out, invoke(handler, batch, function))
 
 
 if __name__ == "__main__":
