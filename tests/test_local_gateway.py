@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from generator.errors import GeneratorError
 from generator.local_gateway.handler_code import handler_code_from_template, regional_template_path
 from generator.local_gateway.lambda_runtime import build_event
 from generator.paths import HANDLER_FILE
@@ -143,3 +144,13 @@ def handler(event, context):
     with local_gateway(code, count=1) as gateway:
         replies = exchange(gateway.port, [b"packet_1"], wait=1.5)  # waits: not a count reply
     assert replies == [b"arn:aws:lambda:us-west-2:000000000000:function:packet-counter 128 True"]
+
+
+def test_a_template_without_the_function_code_is_one_clear_error(tmp_path):
+    template = tmp_path / "regional.template.json"
+    template.write_text(json.dumps({"Resources": {"PacketCounterFunction": {"Properties": {"Code": {}}}}}))
+    with pytest.raises(GeneratorError) as raised:
+        handler_code_from_template(template)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{template}: Resources.PacketCounterFunction.Properties.Code.ZipFile: expected the function's inline code here"
+    ]

@@ -101,3 +101,11 @@ def test_without_size_in_mb_a_batch_is_still_cut_at_4_mib(code):
     counts = [int(reply.split()[0]) for reply in replies]
     assert sum(counts) == 100
     assert len(counts) == 2 and max(counts) <= 65  # 4 MiB holds 64 of them, the batch closes on the 65th
+
+
+def test_code_that_does_not_load_stops_the_gateway_from_starting_with_one_clear_line():
+    with pytest.raises(GatewayError) as raised, local_gateway("def handler(:\n"):
+        pass
+    [problem] = raised.value.problems
+    assert str(problem).startswith("local gateway: us-west-2: the function code does not load: SyntaxError: ")
+    assert "\n" not in str(problem)

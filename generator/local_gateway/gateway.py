@@ -159,6 +159,9 @@ class LocalGateway:
             for function in self._functions.values():
                 function.start()
         except FunctionFailure as error:
+            self._stopping.set()
+            if self.control is not None:
+                self.control.socket.close()
             self._close()
             raise GatewayError([Problem("local gateway", str(error))]) from None
         self._threads = [threading.Thread(target=self._receive, name="gateway-receive", daemon=True)]
@@ -176,7 +179,7 @@ class LocalGateway:
 
     def stop(self) -> None:
         """Flush the open batch, let the functions finish what is queued, then close everything."""
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._threads:
             return
         self._stopping.set()
         os.write(self._wake_write, b"x")
@@ -190,10 +193,6 @@ class LocalGateway:
         if self.control is not None:
             self.control.stop()
         self._close()
-
-    def serve_forever(self) -> None:
-        """Block until interrupted (Ctrl-C, SIGTERM turned into KeyboardInterrupt by the caller)."""
-        self._stopping.wait()
 
     def __enter__(self) -> LocalGateway:
         return self.start()

@@ -24,7 +24,6 @@ import pickle
 import struct
 import sys
 import time
-import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -175,8 +174,8 @@ def main() -> None:
         write_frame(protocol_out, {"ready": True})
     except EOFError:
         return
-    except Exception:
-        write_frame(protocol_out, {"ready": False, "error": traceback.format_exc(limit=1).strip()})
+    except Exception as error:
+        write_frame(protocol_out, {"ready": False, "error": f"{type(error).__name__}: {error}"})
         return
     while True:
         try:
