@@ -27,6 +27,8 @@ def handler(event, context=None):
         os._exit(3)
     if b"hang" in data:
         time.sleep(30)
+    if b"print" in data:
+        print("a handler's log line " * 1000)
     return real_handler(event, context)
 """
 
@@ -71,6 +73,12 @@ def test_a_failing_handler_loses_its_batch_and_service_goes_on(misbehaving_code,
         b"garbage": (0, 1, 0),
         b"exit": (0, 0, 1),
     }[trigger]
+
+
+def test_what_a_handler_prints_goes_to_the_log_not_into_the_replies(misbehaving_code, capfd):
+    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
+        assert exchange(gateway.port, [b"print", b"packet_2"]) == [b"2 us-west-2\n"]
+    assert "a handler's log line" in capfd.readouterr().err
 
 
 def test_replies_with_unknown_tags_or_bad_data_are_dropped_and_counted(misbehaving_code):
