@@ -89,12 +89,15 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         "--latency-table", type=Path, default=DEFAULT_LATENCY_TABLE, help="inter-region RTT table (JSON)"
     )
     parser.add_argument("--add-latency", action="store_true", help="delay replies by the ingress->region RTT")
+    parser.add_argument("--concurrency", type=int, default=1, help="function processes per region (default: 1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
 def gateway_settings(args: argparse.Namespace, config: Config, port: int, control_port: int | None) -> GatewaySettings:
     """The local gateway's settings from the config and the command line."""
+    if args.concurrency < 1:
+        raise GeneratorError([Problem("local gateway", f"--concurrency must be at least 1, got {args.concurrency}")])
     ingress = args.ingress or config.home_region
     router = Router(ingress, config.regions, load_latency_table(args.latency_table), tuple(args.down))
     code = handler_code_from_template(args.template) if args.template else handler_code_for(config, args.out)
@@ -110,6 +113,7 @@ def gateway_settings(args: argparse.Namespace, config: Config, port: int, contro
         function_name=config.function_name,
         function_memory_mb=config.function.memory_mb,
         add_latency=args.add_latency,
+        concurrency=args.concurrency,
     )
 
 

@@ -63,6 +63,7 @@ class GatewaySettings:
     function_memory_mb: int = 128
     add_latency: bool = False
     queue_depth: int = 16
+    concurrency: int = 1  # function processes per region, as Lambda runs concurrent instances
 
 
 @dataclass
@@ -122,7 +123,7 @@ class LocalGateway:
             region: queue.Queue(settings.queue_depth) for region in settings.regions
         }
         self._functions = {
-            region: FunctionProcess(
+            (region, instance): FunctionProcess(
                 region,
                 settings.code,
                 settings.function_timeout_seconds,
@@ -130,6 +131,7 @@ class LocalGateway:
                 settings.function_memory_mb,
             )
             for region in settings.regions
+            for instance in range(settings.concurrency)
         }
         self._sequence = itertools.count(1)
         self._delay_line = _DelayLine(self._send_reply) if settings.add_latency else None
@@ -166,8 +168,8 @@ class LocalGateway:
             raise GatewayError([Problem("local gateway", str(error))]) from None
         self._threads = [threading.Thread(target=self._receive, name="gateway-receive", daemon=True)]
         self._threads += [
-            threading.Thread(target=self._invoke, args=(region,), name=f"gateway-{region}", daemon=True)
-            for region in self.settings.regions
+            threading.Thread(target=self._invoke, args=key, name=f"gateway-{key[0]}-{key[1]}", daemon=True)
+            for key in self._functions
         ]
         for thread in self._threads:
             thread.start()
@@ -184,8 +186,8 @@ class LocalGateway:
         self._stopping.set()
         os.write(self._wake_write, b"x")
         self._threads[0].join()
-        for region_queue in self._queues.values():
-            region_queue.put(None)
+        for region, _instance in self._functions:
+            self._queues[region].put(None)  # one stop per invoker
         for thread in self._threads[1:]:
             thread.join()
         if self._delay_line is not None:
@@ -335,8 +337,8 @@ class LocalGateway:
 
     # -- invoking and replying ------------------------------------------------------------
 
-    def _invoke(self, region: str) -> None:
-        function = self._functions[region]
+    def _invoke(self, region: str, instance: int) -> None:
+        function = self._functions[region, instance]
         region_queue = self._queues[region]
         while (batch := region_queue.get()) is not None:
             try:
