@@ -40,6 +40,13 @@ def test_100_packets_are_counted_by_the_serving_region(code):
     assert report.latency_ms is not None and report.latency_ms.min_ms > 0
 
 
+def test_two_function_processes_per_region_count_every_packet_once(code):
+    with local_gateway(code, count=10, concurrency=2) as gateway:
+        report = smoke(gateway.port, packets=1000, clients=4)
+    assert report.packets_counted == 1000 and report.packets_over_counted == 0
+    assert report.regions["us-west-2"]["packets"] == 1000
+
+
 def test_ipv6_loopback_is_served_too(code):
     with local_gateway(code, count=10) as gateway:
         report = smoke(gateway.port, packets=30, host="::1")

@@ -39,6 +39,7 @@ def local_gateway(
     add_latency: bool = False,
     control: bool = True,
     formatter: str = "base64",
+    concurrency: int = 1,
 ) -> Iterator[LocalGateway]:
     router = Router(ingress, regions, table or load_latency_table(), down)
     settings = GatewaySettings(
@@ -51,6 +52,7 @@ def local_gateway(
         control_port=0 if control else None,
         function_timeout_seconds=function_timeout,
         add_latency=add_latency,
+        concurrency=concurrency,
     )
     with LocalGateway(settings) as gateway:
         yield gateway
