@@ -46,7 +46,8 @@ bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only ma
 LOCAL_PORT ?= 2000
 PACKETS ?= 100
 UDP_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
-GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r))
+GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r)) \
+	$(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
 
 smoke: $(RUNTIME) ## send PACKETS (100) to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
 	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) --outputs $(OUT)/outputs.json \

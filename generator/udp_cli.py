@@ -174,8 +174,12 @@ def _describe(gateway: LocalGateway, config: Config) -> str:
 def command_local(args: argparse.Namespace) -> int:
     _configure_logging()
     config = _load(args)
-    control_port = args.control_port if args.control_port is not None else args.port + 1
+    control_port = args.control_port
+    if control_port is None:
+        control_port = args.port + 1 if 0 < args.port < 65535 else 0  # 0: any free port, printed below
+    _check_ports(port=args.port, control_port=control_port)
     gateway = LocalGateway(gateway_settings(args, config, args.port, control_port))
+    control_port = gateway.control.port  # type: ignore[union-attr]
     stop = threading.Event()
     # Both set explicitly: a shell starts a background job with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -193,7 +197,18 @@ def command_local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_ports(**ports: int) -> None:
+    problems = [
+        Problem("local gateway", f"--{name.replace('_', '-')} must be 0..65535, got {port}")
+        for name, port in ports.items()
+        if not 0 <= port <= 65535
+    ]
+    if problems:
+        raise GeneratorError(problems)
+
+
 def command_local_control(args: argparse.Namespace) -> int:
+    _check_ports(control_port=args.control_port)
     answer = send_control(" ".join(args.words), args.control_port)
     if answer.startswith("error"):
         raise GeneratorError([Problem("local-control", answer.removeprefix("error "))])
@@ -205,6 +220,7 @@ def command_demo(args: argparse.Namespace) -> int:
     _configure_logging()
     config = _load(args)
     quiet = args.timeout if args.timeout is not None else config.destination.batching.timeout_in_seconds + 2
+    _check_ports(port=args.port)
     with LocalGateway(gateway_settings(args, config, args.port, None)) as gateway:
         if not args.json:
             print(_describe(gateway, config), flush=True)
