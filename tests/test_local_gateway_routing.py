@@ -101,3 +101,10 @@ def test_a_latency_table_without_the_needed_pair_is_one_clear_error(tmp_path):
     table_path.write_text(json.dumps({"rtt_ms": {}}))
     with pytest.raises(RoutingError, match="no latency from eu-west-1 to us-west-2"):
         Router("eu-west-1", ("us-west-2",), load_latency_table(table_path))
+
+
+def test_an_unknown_ingress_region_is_one_clear_error():
+    with pytest.raises(RoutingError) as raised:
+        Router("mars-north-1", SEED_REGIONS, load_latency_table())
+    [problem] = raised.value.problems
+    assert str(problem).startswith("local gateway: ingress mars-north-1 is not a region in ")

@@ -74,6 +74,8 @@ class Router:
     """
 
     def __init__(self, ingress: str, regions: tuple[str, ...], table: LatencyTable, down: tuple[str, ...] = ()):
+        if ingress not in table.rtt_ms and not any(ingress in row for row in table.rtt_ms.values()):
+            raise RoutingError([Problem("local gateway", f"ingress {ingress} is not a region in {table.source}")])
         problems = [
             Problem(table.source, f"no latency from {ingress} to {region}; pass a --latency-table that has it")
             for region in regions
