@@ -98,7 +98,7 @@ def test_a_latency_table_without_the_needed_pair_is_one_clear_error(tmp_path):
     assert [str(p) for p in raised.value.problems] == [
         f"{table_path}: rtt_ms.eu-west-1.us-west-2: expected milliseconds >= 0, got 'far'"
     ]
-    table_path.write_text(json.dumps({"rtt_ms": {}}))
+    table_path.write_text(json.dumps({"rtt_ms": {"eu-west-1": {"us-east-1": 80}}}))
     with pytest.raises(RoutingError, match="no latency from eu-west-1 to us-west-2"):
         Router("eu-west-1", ("us-west-2",), load_latency_table(table_path))
 
