@@ -21,7 +21,11 @@ from generator.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
 from generator.errors import GeneratorError, Problem
 from generator.local_gateway.control import send_control
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
-from generator.local_gateway.handler_code import handler_code_for, handler_code_from_template
+from generator.local_gateway.handler_code import (
+    handler_code_for,
+    handler_code_from_template,
+    regional_template_path,
+)
 from generator.local_gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
 from generator.paths import DEFAULT_OUT_DIR
 from generator.smoke import SmokeOptions, run_smoke
@@ -159,6 +163,14 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="local gateway: %(message)s", stream=sys.stderr)
 
 
+def _code_source(args: argparse.Namespace) -> str:
+    from generator.cli import display_path
+
+    rendered = "" if args.template else f" (rendered from {display_path(args.config)})"
+    path = args.template or regional_template_path(args.out)
+    return f"function code: Code.ZipFile of {display_path(path)}{rendered}"
+
+
 def _describe(gateway: LocalGateway, config: Config) -> str:
     batching = config.destination.batching
     size = f", SizeInMb {batching.size_in_mb:g}" if batching.size_in_mb else ""
@@ -186,6 +198,7 @@ def command_local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with gateway:
         print(_describe(gateway, config), flush=True)
+        print(_code_source(args), flush=True)
         print(
             f"failover: python -m generator local-control --control-port {control_port} down|up REGION | status",
             flush=True,
@@ -224,6 +237,7 @@ def command_demo(args: argparse.Namespace) -> int:
     with LocalGateway(gateway_settings(args, config, args.port, None)) as gateway:
         if not args.json:
             print(_describe(gateway, config), flush=True)
+            print(_code_source(args), flush=True)
             print(f"sending {args.packets} packets ...", flush=True)
         host = "::1" if args.family == socket.AF_INET6 else "127.0.0.1"
         report = run_smoke(_smoke_options(args, host, gateway.port, quiet))
