@@ -38,7 +38,9 @@ DEFAULT_LOCAL_PORT = 2000
 def register_udp_commands(commands: argparse._SubParsersAction) -> None:
     from generator.cli import add_command  # here, not at the top: cli imports this module
 
-    smoke = add_command(commands, "smoke", command_smoke, "send packets to a UDP Gateway and report the replies")
+    summary = "send packets to a UDP Gateway and report the replies"
+    smoke = commands.add_parser("smoke", help=summary, description=summary)  # no --config: it needs none
+    smoke.set_defaults(handler=command_smoke)
     smoke.add_argument("--host", help=f"endpoint host (default: Domain in {_shown(DEFAULT_OUTPUTS_FILE)})")
     smoke.add_argument("--port", type=int, help=f"endpoint UDP port (default: Port in {_shown(DEFAULT_OUTPUTS_FILE)})")
     smoke.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
