@@ -12,6 +12,7 @@ Loopback only.
 from __future__ import annotations
 
 import json
+import resource
 import socket
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def main() -> None:
                 f"{latency['p99_ms']:>8.1f}{'' if ok else '  <- loss or backlog'}"
             )
         print(f"  highest sustained zero-loss rate (as sent): {best:,} packets/s (goal 50,000)")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory of the gateway process (receiver, invokers; not the function processes): {peak_mib:.0f} MiB")
     sender = client_send_rate()
     print(f"smoke client's highest send rate: {sender['send_rate_pps']:,.0f} packets/s (300,000 packets, one socket)")
     light = light_load_latency(code)["latency_ms"]
