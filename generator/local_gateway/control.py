@@ -49,7 +49,7 @@ class ControlServer:
         self.router = router
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind((host, port))
-        self.socket.settimeout(0.2)  # how often the thread checks for stop
+        self.socket.settimeout(0.05)  # how often the thread checks for stop
         self.port = self.socket.getsockname()[1]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="gateway-control", daemon=True)

@@ -45,6 +45,14 @@ class FunctionProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the runtime and hand it the code; wait_ready() then waits for it to load.
+
+        Two steps so that a gateway can launch every region's runtime before waiting for any.
+        """
         environment = {**os.environ, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         self._process = subprocess.Popen(
             [sys.executable, str(RUNTIME_SCRIPT)],
@@ -53,6 +61,8 @@ class FunctionProcess:
             env=environment,
         )
         self._send(self.function)
+
+    def wait_ready(self) -> None:
         ready = self._receive(START_TIMEOUT_SECONDS, "starting")
         if not ready.get("ready"):
             self.stop()

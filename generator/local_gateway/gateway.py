@@ -159,7 +159,9 @@ class LocalGateway:
     def start(self) -> LocalGateway:
         try:
             for function in self._functions.values():
-                function.start()
+                function.launch()
+            for function in self._functions.values():
+                function.wait_ready()
         except FunctionFailure as error:
             self._stopping.set()
             if self.control is not None:
