@@ -9,6 +9,7 @@ until every packet is accounted for or nothing has arrived for `quiet_seconds`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import select
 import socket
 import time
@@ -106,6 +107,9 @@ def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tupl
                     select.select([], [sockets[client]], [], 0.1)
                 except OSError as error:
                     ledgers[client].pop()
+                    if error.errno == errno.ENOBUFS:  # the kernel is short of buffers for a moment
+                        time.sleep(0.001)
+                        continue
                     raise SmokeError([Problem("smoke", f"cannot send to {address[0]}:{address[1]}: {error}")]) from None
         sent = burst_end
         _drain(sockets, tally)
