@@ -164,7 +164,7 @@ class SmokeReport:
         lines = [
             f"target: {self.target} ({self.address})",
             f"packets sent:        {self.packets_sent} in {self.send_seconds:.3f} s ({self.send_rate_pps:,.0f}/s)",
-            f"packets counted:     {self.packets_counted} (by {self.replies} replies)",
+            f"packets counted:     {self.packets_counted} (by {self.replies} {_replies(self.replies)})",
             f"packets unaccounted: {self.packets_unaccounted} ({100 * self.loss:.2f}%)",
         ]
         if self.packets_over_counted:
@@ -184,3 +184,7 @@ class SmokeReport:
                 f"  p95 {lat.p95_ms:.2f}  p99 {lat.p99_ms:.2f}  max {lat.max_ms:.2f}"
             )
         return "\n".join(lines)
+
+
+def _replies(count: int) -> str:
+    return "reply" if count == 1 else "replies"

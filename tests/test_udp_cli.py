@@ -38,7 +38,7 @@ def test_demo_shows_batching_change_the_number_of_replies(tmp_path, count, repli
     result = run_cli("demo", "--config", config, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert f"batching Count {count}, TimeoutInSeconds 0.3" in result.stdout
-    assert f"packets counted:     100 (by {replies} replies)" in result.stdout
+    assert f"packets counted:     100 (by {replies} {'reply' if replies == 1 else 'replies'})" in result.stdout
     assert f"us-west-2        replies {replies:>7}   packets       100" in result.stdout
     assert (tmp_path / "out" / "regional.template.json").exists()  # rendered first
 
