@@ -1,11 +1,14 @@
 """The local UDP Gateway: datagrams in, batches through each region's function, replies out.
 
 Threads, one job each: the receiver reads both sockets and cuts batches (by count, size
-or time since the batch's first packet); one invoker per region feeds that region's
-function process and sends its replies; the control server marks regions down or up.
+or time since the batch's first packet) and routes each to the region serving it at that
+moment; one invoker per function process (`concurrency` per region) feeds its process and
+sends the replies; the control server marks regions down or up; with add_latency, a delay
+line sends replies once the inter-region round trip has passed.
 Memory stays bounded: a batch holds at most `count` datagrams and about `size` bytes, and
 at most `queue_depth` batches wait per region; when they are full the receiver waits and
-the kernel's socket buffer absorbs the burst (then drops, as any UDP service does).
+the kernel's socket buffer absorbs the burst (then drops, as any UDP service does). The
+delay line holds at most what arrives in one round trip.
 """
 
 from __future__ import annotations
