@@ -14,7 +14,9 @@ GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
-.PHONY: help render validate lint test check format bench clean deploy plan status destroy local-cloud
+.PHONY: help render validate lint test check format bench clean
+.PHONY: deploy plan status destroy local-cloud
+.PHONY: smoke local local-down local-up demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +66,29 @@ destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the g
 local-cloud: $(DEV) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
 	$(BIN)/python -m tests.support.local_cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
 		$(if $(FAIL_REGION),--fail-region $(FAIL_REGION))
+
+# Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
+LOCAL_PORT ?= 2000
+PACKETS ?= 100
+UDP_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
+GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r)) \
+	$(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
+
+smoke: $(RUNTIME) ## send PACKETS (100) to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
+	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) --outputs $(OUT)/outputs.json \
+		-n $(PACKETS) $(UDP_FLAGS)
+
+local: $(RUNTIME) ## local UDP Gateway on 127.0.0.1 and ::1, port LOCAL_PORT (2000) [INGRESS= DOWN="r1 r2"]
+	$(GENERATOR) local $(GATEWAY_FLAGS) --port $(LOCAL_PORT)
+
+local-down: $(RUNTIME) ## mark REGION down in the running local gateway (failover)
+	$(GENERATOR) local-control --control-port $$(( $(LOCAL_PORT) + 1 )) down $(REGION)
+
+local-up: $(RUNTIME) ## mark REGION up again in the running local gateway
+	$(GENERATOR) local-control --control-port $$(( $(LOCAL_PORT) + 1 )) up $(REGION)
+
+demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop, print the results
+	$(GENERATOR) demo $(GATEWAY_FLAGS) -n $(PACKETS) $(UDP_FLAGS)
 
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache

@@ -14,6 +14,7 @@ from generator.errors import GeneratorError
 from generator.files import FORMATS, write_templates
 from generator.paths import DEFAULT_CONFIG, DEFAULT_OUT_DIR
 from generator.render import render_templates
+from generator.udp_cli import register_udp_commands
 
 EXIT_USER_ERROR = 2
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: out/)")
     render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
     register_deploy_commands(commands)
+    register_udp_commands(commands)
     return parser
 
 

@@ -1,0 +1,119 @@
+"""Bad traffic and bad handlers are counted and logged; service goes on."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+import pytest
+
+from generator.local_gateway.gateway import GatewayError, LocalGateway
+from tests.support.udp import exchange, local_gateway, rendered_handler_code
+
+# A handler that misbehaves when a packet asks it to, else is the real packet counter.
+MISBEHAVING = """
+import base64, os, time
+
+def handler(event, context=None):
+    data = [base64.b64decode(m["Data"]) for m in event["Messages"]]
+    if b"raise" in data:
+        raise RuntimeError("asked to fail")
+    if b"garbage" in data:
+        return "not an object"
+    if b"bad-replies" in data:
+        tag = event["Messages"][0]["Tag"]
+        return {"Replies": [{"Tag": "no-such-tag", "Data": "MQ=="}, {"Tag": tag, "Data": "%%%"}, 7]}
+    if b"exit" in data:
+        os._exit(3)
+    if b"hang" in data:
+        time.sleep(30)
+    if b"print" in data:
+        print("a handler's log line " * 1000)
+    return real_handler(event, context)
+"""
+
+
+@pytest.fixture(scope="module")
+def code(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return rendered_handler_code(tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture(scope="module")
+def misbehaving_code(code: str) -> str:
+    return code.replace("def handler(", "def real_handler(") + MISBEHAVING
+
+
+def test_empty_garbage_and_largest_datagrams_are_counted_like_any_other(code):
+    largest = b"\xff" * 65_507  # the largest UDP payload over IPv4
+    with local_gateway(code, count=1000, timeout=0.3) as gateway:
+        replies = exchange(gateway.port, [b"", b"\x00\xff\xfe garbage \x80", largest, b"packet_4"])
+    assert replies == [b"4 us-west-2\n"]
+    assert gateway.stats.bytes == 65_507 + 13 + 8
+
+
+def test_the_largest_ipv6_datagram_is_counted(code):
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback")
+    largest = b"\x00" * 65_527  # 65,535 less the UDP header
+    with local_gateway(code, count=1000, timeout=0.2) as gateway:
+        assert exchange(gateway.port, [largest, b"packet_2"], host="::1") == [b"2 us-west-2\n"]
+
+
+@pytest.mark.parametrize("trigger", [b"raise", b"garbage", b"exit"])
+def test_a_failing_handler_loses_its_batch_and_service_goes_on(misbehaving_code, trigger):
+    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
+        assert exchange(gateway.port, [trigger], wait=1.0) == []
+        assert exchange(gateway.port, [b"packet_1", b"packet_2"]) == [b"2 us-west-2\n"]
+    stats = gateway.stats
+    assert (stats.handler_errors, stats.bad_replies, stats.failed_batches) == {
+        b"raise": (1, 0, 0),
+        b"garbage": (0, 1, 0),
+        b"exit": (0, 0, 1),
+    }[trigger]
+
+
+def test_what_a_handler_prints_goes_to_the_log_not_into_the_replies(misbehaving_code, capfd):
+    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
+        assert exchange(gateway.port, [b"print", b"packet_2"]) == [b"2 us-west-2\n"]
+    assert "a handler's log line" in capfd.readouterr().err
+
+
+def test_replies_with_unknown_tags_or_bad_data_are_dropped_and_counted(misbehaving_code):
+    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
+        assert exchange(gateway.port, [b"bad-replies"], wait=1.0) == []
+        assert exchange(gateway.port, [b"packet_1"]) == [b"1 us-west-2\n"]
+    assert gateway.stats.bad_replies == 3
+
+
+def test_a_hanging_handler_is_killed_at_the_function_timeout(misbehaving_code):
+    with local_gateway(misbehaving_code, count=1000, timeout=0.1, function_timeout=0.5) as gateway:
+        assert exchange(gateway.port, [b"hang"], wait=0.3) == []
+        assert exchange(gateway.port, [b"packet_1"], wait=5.0) == [b"1 us-west-2\n"]
+    assert gateway.stats.failed_batches == 1
+
+
+def test_a_port_in_use_is_one_clear_error(code):
+    with local_gateway(code) as first, pytest.raises(GatewayError) as raised:
+        LocalGateway(replace(first.settings, port=first.port))
+    [problem] = raised.value.problems
+    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {first.port}: Address already in use"
+
+
+def test_without_size_in_mb_a_batch_is_still_cut_at_4_mib(code):
+    # 100 datagrams of 65,507 bytes are 6.2 MiB: more than one Lambda payload can carry.
+    with local_gateway(code, count=1000, timeout=0.3) as gateway:
+        replies = exchange(gateway.port, [b"\x01" * 65_507] * 100, wait=10)
+    counts = [int(reply.split()[0]) for reply in replies]
+    assert sum(counts) == 100
+    assert len(counts) == 2 and max(counts) <= 65  # 4 MiB holds 64 of them, the batch closes on the 65th
+
+
+def test_code_that_does_not_load_stops_the_gateway_from_starting_with_one_clear_line():
+    with pytest.raises(GatewayError) as raised, local_gateway("def handler(:\n"):
+        pass
+    [problem] = raised.value.problems
+    assert str(problem).startswith("local gateway: us-west-2: the function code does not load: SyntaxError: ")
+    assert "\n" not in str(problem)

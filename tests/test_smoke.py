@@ -1,0 +1,165 @@
+"""The smoke client: accounting by replies, latency from the first packet a reply counts, exit status."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from generator.endpoint import EndpointError, resolve_endpoint
+from generator.paths import PROJECT_ROOT
+from generator.smoke import SmokeError, SmokeOptions, run_smoke
+from generator.smoke_report import ClientLedger, SmokeTally, parse_reply
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+class ScriptedServer:
+    """A loopback UDP server that answers every `every`-th packet with `reply(n)` (n = packets since last)."""
+
+    def __init__(self, every: int, reply) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.every, self.reply = every, reply
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self) -> None:
+        seen = 0
+        while not self.stopping.is_set():
+            try:
+                _, address = self.sock.recvfrom(2048)
+            except TimeoutError:
+                continue
+            seen += 1
+            if seen % self.every == 0:
+                self.sock.sendto(self.reply(self.every), address)
+
+    def __enter__(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "parsed"),
+    [
+        (b"10 us-west-2\n", (10, "us-west-2")),
+        (b"1 eu-west-1", (1, "eu-west-1")),
+        (b"", None),
+        (b"ten us-west-2\n", None),
+        (b"0 us-west-2\n", None),
+        (b"10\n", None),
+        (b"\xff\xfe", None),
+        (b"10 us-west-2 extra\n", None),
+    ],
+)
+def test_replies_are_parsed_or_called_malformed(data, parsed):
+    reply = parse_reply(data)
+    assert (reply.count, reply.region) == parsed if parsed else reply is None
+
+
+def test_a_replys_latency_runs_from_the_first_packet_it_counts():
+    tally = SmokeTally(clients=[ClientLedger(send_times=[0.0, 0.1, 0.2, 0.3, 0.4])])
+    tally.record(0, b"2 us-west-2\n", 0.5)  # counts packets sent at 0.0 and 0.1
+    tally.record(0, b"3 us-east-1\n", 0.6)  # counts packets sent at 0.2, 0.3, 0.4
+    tally.record(0, b"1 us-east-1\n", 0.7)  # more than was sent
+    tally.record(0, b"hello", 0.8)
+    assert tally.latencies == pytest.approx([0.5, 0.4])
+    assert tally.counted == 5 and tally.excess == 1 and tally.malformed_count == 1
+    assert {name: (t.replies, t.packets) for name, t in tally.regions.items()} == {
+        "us-west-2": (1, 2),
+        "us-east-1": (2, 4),
+    }
+
+
+def test_malformed_replies_are_counted_and_shown_never_a_crash():
+    with ScriptedServer(every=1, reply=lambda n: b"\xffnot a count\x00") as server:
+        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=5, quiet_seconds=0.5))
+    assert report.malformed_replies == 5
+    assert report.packets_unaccounted == 5
+    assert "malformed replies:   5" in report.to_text()
+
+
+def test_more_packets_than_the_seeds_100_and_a_rate():
+    with ScriptedServer(every=50, reply=lambda n: b"%d test-region\n" % n) as server:
+        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=1000, rate=5000, quiet_seconds=1.0))
+    assert report.packets_sent == 1000
+    assert report.regions == {"test-region": {"replies": 20, "packets": 1000}}
+    assert report.send_seconds >= 0.15  # 1000 packets at 5000/s take about 0.2 s
+
+
+def test_an_unresolvable_host_is_one_clear_error():
+    with pytest.raises(SmokeError, match=r"cannot resolve host 'no-such-host\.invalid'"):
+        run_smoke(SmokeOptions("no-such-host.invalid", 2000, packets=1))
+
+
+def test_host_and_port_come_from_the_deploys_outputs(tmp_path):
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"Domain": "ingress-1.proxylity.com", "Port": "2047"}))
+    assert resolve_endpoint(None, None, flat) == ("ingress-1.proxylity.com", 2047)
+    assert resolve_endpoint("127.0.0.1", None, flat) == ("127.0.0.1", 2047)
+    listed = tmp_path / "listed.json"
+    listed.write_text(
+        json.dumps([{"OutputKey": "Domain", "OutputValue": "d"}, {"OutputKey": "Port", "OutputValue": 9}])
+    )
+    assert resolve_endpoint(None, None, listed) == ("d", 9)
+
+
+def test_no_host_anywhere_is_one_line_per_missing_thing(tmp_path):
+    with pytest.raises(EndpointError) as raised:
+        resolve_endpoint(None, None, tmp_path / "missing.json")
+    assert [p.message.split(":")[0] for p in raised.value.problems] == ["no host", "no port"]
+    result = run_cli("smoke", "--outputs", str(tmp_path / "missing.json"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"smoke: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'missing.json'} has a Domain",
+        f"smoke: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'missing.json'} has a Port",
+    ]
+
+
+def test_exit_status_says_whether_too_many_packets_went_unaccounted():
+    half = ScriptedServer(every=2, reply=lambda n: b"1 test-region\n")  # accounts for half the packets
+    with half:
+        lossy = run_cli("smoke", "--host", "127.0.0.1", "--port", str(half.port), "-n", "20", "--timeout", "0.5")
+        tolerant = run_cli(
+            "smoke",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(half.port),
+            "-n",
+            "20",
+            "--timeout",
+            "0.5",
+            "--max-loss",
+            "0.6",
+        )
+    assert lossy.returncode == 1
+    assert "packets unaccounted: 10 (50.00%)" in lossy.stdout
+    assert "FAIL: 50.00% unaccounted" in lossy.stderr
+    assert tolerant.returncode == 0
+
+
+def test_json_output_for_machines():
+    with ScriptedServer(every=10, reply=lambda n: b"%d us-west-2\n" % n) as server:
+        result = run_cli("smoke", "--host", "127.0.0.1", "--port", str(server.port), "-n", "30", "--json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert report["packets_sent"] == 30 and report["packets_counted"] == 30 and report["loss"] == 0
+    assert report["regions"] == {"us-west-2": {"replies": 3, "packets": 30}}
+    assert set(report["latency_ms"]) == {"min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"}
