@@ -125,8 +125,10 @@ class StackWatcher:
                     if event_says_final or final_without_event > STALE_DESCRIPTIONS:
                         self.on_progress(described, latest)
                         return stack
-                elif not stack_events:
-                    status = described
+                else:
+                    final_without_event = 0  # the stale final status is gone: count afresh next time
+                    if not stack_events:
+                        status = described
             self.on_progress(status, latest)
             if self.stop.wait(self.poll_interval):
                 raise Stopped()
