@@ -301,7 +301,8 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
             result.note = "ROLLBACK_COMPLETE stack deleted first"
         deleted = _delete_and_wait(client, existing, on_progress, poll_interval, stop)
         if deleted["StackStatus"] != "DELETE_COMPLETE":
-            result.status, result.reason = deleted["StackStatus"], f"could not delete the {status} stack first"
+            result.status = deleted["StackStatus"]
+            result.reason = f"could not delete the {status} stack first: {deleted.get('Reason', 'no reason given')}"
             return
         existing, status = None, ""
     if status.endswith("_IN_PROGRESS"):
