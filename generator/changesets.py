@@ -197,8 +197,11 @@ def _change_set_name(purpose: str) -> str:
     return f"packet-counter-{purpose}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
 
 
-def create_change_set(client: Any, spec: StackSpec, kind: str, purpose: str, poll_interval: float) -> dict | None:
-    """A ready change set (its description), or None when it would change nothing (then it is deleted)."""
+def create_change_set(
+    client: Any, spec: StackSpec, kind: str, purpose: str, poll_interval: float, stop: threading.Event
+) -> dict | None:
+    """A ready change set (its description), or None when it would change nothing (then it is deleted).
+    Raises Stopped (the change set deleted, never executed) when `stop` is set while it is being made."""
     try:
         created = client.create_change_set(
             StackName=spec.name,
@@ -224,7 +227,9 @@ def create_change_set(client: Any, spec: StackSpec, kind: str, purpose: str, pol
             if _no_changes(reason):
                 return None
             raise ChangeSetFailed(reason or "change set failed with no reason given")
-        time.sleep(poll_interval)
+        if stop.wait(poll_interval):
+            client.delete_change_set(ChangeSetName=created["Id"])
+            raise Stopped()
 
 
 def _describe_change_set(client: Any, change_set_id: str) -> dict[str, Any]:
@@ -313,10 +318,13 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
         return
     kind = "UPDATE" if existing else "CREATE"
     on_progress("CREATING_CHANGE_SET", None)
-    change_set = create_change_set(client, spec, kind, "deploy", poll_interval)
+    change_set = create_change_set(client, spec, kind, "deploy", poll_interval, stop)
     if change_set is None:
         result.action, result.status, result.outputs = "unchanged", status, stack_outputs(existing)
         return
+    if stop.is_set():  # Ctrl-C came while the change set was being made: never execute it
+        client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
+        raise Stopped()
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
     client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
@@ -363,7 +371,7 @@ def delete_stack(
     return result
 
 
-def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
+def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threading.Event) -> StackPlan:
     """What deploying `spec` would change: a change set made, described and deleted, never executed."""
     plan = StackPlan(spec.region, spec.name, "unchanged")
     try:
@@ -376,7 +384,7 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
             plan.kind, plan.reason = "failed", f"busy ({status})"
             return plan
         kind = "UPDATE" if existing and status != "REVIEW_IN_PROGRESS" else "CREATE"
-        change_set = create_change_set(client, spec, kind, "plan", poll_interval)
+        change_set = create_change_set(client, spec, kind, "plan", poll_interval, stop)
         if change_set is None:
             return plan
         plan.kind, plan.changes = kind.lower(), planned_changes(change_set)

@@ -159,14 +159,14 @@ def plan(
     clients.prepare([config.home_region, *selected])
     global_spec = global_stack_spec(config, templates)
     home = clients.cloudformation(config.home_region)
-    global_plan = plan_stack(home, global_spec, poll_interval)
+    stop = threading.Event()
+    global_plan = plan_stack(home, global_spec, poll_interval, stop)
     outputs = stack_outputs(describe_stack(home, global_spec.name))
     # Before the global stack exists its DestinationId is not known; plan shows the regional change anyway.
     outputs.setdefault("DestinationId", PENDING_DESTINATION)
     specs = {region: regional_stack_spec(config, templates, region, outputs) for region in selected}
-    stop = threading.Event()
     tasks = {
-        region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval))
+        region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval, stop))
         for region, spec in specs.items()
     }
     results = run_parallel(tasks, max_parallel, stop, lambda: [])

@@ -47,6 +47,7 @@ def cloud(local_cloud, monkeypatch, tmp_path):
     point_aws_at(local_cloud, monkeypatch, tmp_path)
     yield local_cloud
     local_cloud.proxylity.fail_region = None
+    local_cloud.aws.change_set_delay, local_cloud.aws.refused_region = 0.0, None
 
 
 @pytest.fixture
@@ -316,3 +317,36 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
     assert status == 1
     assert "Traceback" not in out + err
     assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out
+
+
+def wait_for(condition, within: float = 20.0) -> bool:
+    """Poll until `condition()` holds (True) or `within` seconds pass (False); a bound, not a speed goal."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, capsys, config_path, tmp_path):
+    cloud.aws.change_set_delay = 2.0  # change sets take real time to make, as on AWS
+
+    def press_ctrl_c_once_regional_change_sets_exist():
+        reviewing = lambda: all(  # noqa: E731
+            (stack(region, REGIONAL) or {}).get("StackStatus") == "REVIEW_IN_PROGRESS" for region in REGIONS
+        )
+        if wait_for(reviewing):
+            _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c_once_regional_change_sets_exist, daemon=True).start()
+    status, _, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 130
+    assert "interrupted: stopped waiting" in err
+    # Once the workers have let go, no regional change set was executed: nothing was created.
+    assert wait_for(lambda: not any(t.name.startswith("region") for t in threading.enumerate()))
+    time.sleep(2.5)  # past the change sets' readiness: a worker that ignored Ctrl-C would execute now
+    for region in REGIONS:
+        assert stack(region, REGIONAL)["StackStatus"] == "REVIEW_IN_PROGRESS"
+    assert not any(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls)
