@@ -226,7 +226,7 @@ def create_change_set(
             client.delete_change_set(ChangeSetName=created["Id"])
             if _no_changes(reason):
                 return None
-            raise ChangeSetFailed(reason or "change set failed with no reason given")
+            raise ChangeSetFailed(reason or "change set failed with no reason given", created.get("StackId", ""))
         if stop.wait(poll_interval):
             client.delete_change_set(ChangeSetName=created["Id"])
             raise Stopped()
@@ -249,6 +249,10 @@ def _describe_change_set(client: Any, change_set_id: str) -> dict[str, Any]:
 
 class ChangeSetFailed(Exception):
     """CloudFormation refused to make the change set (template or parameter problem)."""
+
+    def __init__(self, reason: str, stack_id: str = "") -> None:
+        super().__init__(reason)
+        self.stack_id = stack_id  # a CREATE change set's stack, left in REVIEW_IN_PROGRESS
 
 
 def planned_changes(description: dict[str, Any]) -> list[PlannedChange]:
@@ -374,6 +378,7 @@ def delete_stack(
 def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threading.Event) -> StackPlan:
     """What deploying `spec` would change: a change set made, described and deleted, never executed."""
     plan = StackPlan(spec.region, spec.name, "unchanged")
+    kind = ""
     try:
         existing = describe_stack(client, spec.name)
         status = existing["StackStatus"] if existing else ""
@@ -394,6 +399,12 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threadi
             client.delete_stack(StackName=change_set["StackId"])
     except ChangeSetFailed as error:
         plan.kind, plan.reason = "failed", f"change set refused: {error}"
+        if kind == "CREATE" and error.stack_id:
+            # The failed CREATE change set left an empty stack in REVIEW_IN_PROGRESS; plan changes nothing.
+            try:
+                client.delete_stack(StackName=error.stack_id)
+            except (ClientError, BotoCoreError) as cleanup:
+                plan.reason += f"; could not delete the empty stack it left: {cleanup}"
     except ClientError as error:
         plan.kind, plan.reason = "failed", _client_error_text(error, spec.region)
     except BotoCoreError as error:

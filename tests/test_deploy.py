@@ -44,9 +44,11 @@ def cloud(local_cloud, monkeypatch, tmp_path):
     local_cloud.reset()
     local_cloud.proxylity.delay = 0.0
     local_cloud.proxylity.fail_region = None
+    local_cloud.proxylity.unsubscribed_region = None
     point_aws_at(local_cloud, monkeypatch, tmp_path)
     yield local_cloud
     local_cloud.proxylity.fail_region = None
+    local_cloud.proxylity.unsubscribed_region = None
     local_cloud.aws.change_set_delay, local_cloud.aws.refused_region = 0.0, None
 
 
@@ -350,3 +352,14 @@ def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, ca
     for region in REGIONS:
         assert stack(region, REGIONAL)["StackStatus"] == "REVIEW_IN_PROGRESS"
     assert not any(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls)
+
+
+def test_plan_whose_create_change_set_fails_leaves_no_empty_stack(cloud, capsys, config_path):
+    cloud.proxylity.unsubscribed_region = "eu-west-1"  # no Proxylity config there: the include fails
+
+    status, out, _ = run_cli(capsys, "plan", "--config", str(config_path))
+
+    assert status == 1
+    assert f"{REGIONAL} (eu-west-1): failed - change set refused: Transform AWS::Include failed" in out
+    assert f"{REGIONAL} (us-east-1): create" in out
+    assert wait_for(lambda: stack("eu-west-1", REGIONAL) is None), stack("eu-west-1", REGIONAL)
