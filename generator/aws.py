@@ -48,7 +48,7 @@ class AwsClients:
 
 @contextlib.contextmanager
 def aws_errors(source: str) -> Iterator[None]:
-    """Credentials, profile and endpoint problems as one clear line instead of a traceback."""
+    """Credentials, profile, endpoint and any other AWS error as one clear line instead of a traceback."""
     try:
         yield
     except botocore.exceptions.ProfileNotFound as error:
@@ -59,3 +59,7 @@ def aws_errors(source: str) -> Iterator[None]:
         ) from None
     except botocore.exceptions.EndpointConnectionError as error:
         raise DeployError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
+    except botocore.exceptions.ClientError as error:  # ExpiredToken, AccessDenied, ...: AWS's own message
+        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None
+    except botocore.exceptions.BotoCoreError as error:  # CredentialRetrievalError, ...
+        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None

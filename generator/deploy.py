@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from generator.aws import AwsClients
+from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackPlan, StackResult, deploy_stack, describe_stack, plan_stack, stack_outputs
 from generator.config import Config
 from generator.errors import DeployError, Problem
@@ -161,7 +161,8 @@ def plan(
     home = clients.cloudformation(config.home_region)
     stop = threading.Event()
     global_plan = plan_stack(home, global_spec, poll_interval, stop)
-    outputs = stack_outputs(describe_stack(home, global_spec.name))
+    with aws_errors(global_spec.label):
+        outputs = stack_outputs(describe_stack(home, global_spec.name))
     # Before the global stack exists its DestinationId is not known; plan shows the regional change anyway.
     outputs.setdefault("DestinationId", PENDING_DESTINATION)
     specs = {region: regional_stack_spec(config, templates, region, outputs) for region in selected}

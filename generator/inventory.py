@@ -14,7 +14,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from generator.aws import AwsClients
+from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
 from generator.config import Config
 from generator.parallel import Interrupted, run_parallel
@@ -70,7 +70,8 @@ def inventory(config: Config, clients: AwsClients | None = None, scan_orphans: b
     others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
     clients.prepare([config.home_region, *config.regions, *others])
     name = config.regional_stack_name
-    result = Inventory(_state(clients, config.home_region, config.global_stack_name))
+    with aws_errors(f"stack {config.global_stack_name} in {config.home_region}"):
+        result = Inventory(_state(clients, config.home_region, config.global_stack_name))
     stop = threading.Event()
 
     def look(region: str, orphan: bool) -> StackState | str:

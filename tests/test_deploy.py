@@ -12,7 +12,9 @@ import json
 import threading
 import time
 
+import botocore.credentials
 import pytest
+from botocore.exceptions import CredentialRetrievalError
 
 from generator.config import load_config
 from generator.deploy import deploy
@@ -363,3 +365,29 @@ def test_plan_whose_create_change_set_fails_leaves_no_empty_stack(cloud, capsys,
     assert f"{REGIONAL} (eu-west-1): failed - change set refused: Transform AWS::Include failed" in out
     assert f"{REGIONAL} (us-east-1): create" in out
     assert wait_for(lambda: stack("eu-west-1", REGIONAL) is None), stack("eu-west-1", REGIONAL)
+
+
+def test_an_aws_error_reading_the_home_region_is_one_line_naming_the_stack(cloud, capsys, config_path):
+    cloud.aws.refused_region = "us-west-2"  # as AWS answers in an opt-in region the account has not enabled
+
+    for command in ("status", "plan"):
+        status, out, err = run_cli(capsys, command, "--config", str(config_path))
+
+        assert status == 2, command
+        assert "Traceback" not in out + err
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"stack {GLOBAL} in us-west-2: ") and "InvalidClientTokenId" in line
+
+
+def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
+    def expired(self):
+        raise CredentialRetrievalError(provider="sso", error_msg="the SSO session has expired")
+
+    with monkeypatch.context() as credentials:  # a stand-in at the credential boundary only
+        credentials.setattr(botocore.credentials.EnvProvider, "load", expired)
+        status, out, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 2
+    assert "Traceback" not in out + err
+    assert f"{config_path}: Error when retrieving credentials from sso: the SSO session has expired" in err
+    assert stack("us-west-2", GLOBAL) is None
