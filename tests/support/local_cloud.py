@@ -52,7 +52,6 @@ import threading
 import time
 import urllib.request
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,12 +188,11 @@ class AwsBehaviour:
 
 
 _aws = AwsBehaviour()
-# moto warns that the code is not one of CloudFormation's modelled errors; AWS answers with it anyway.
-warnings.filterwarnings("ignore", message=r"Exception\(RegionNotEnabled\)", category=UserWarning)
 
 
 class RegionNotEnabled(CloudFormationError):
-    """AWS's answer in a region the account has not enabled (a code outside CloudFormation's own model)."""
+    """AWS's answer in a region the account has not enabled (a code outside CloudFormation's own model,
+    so moto warns "does not match an error shape" when it sends it)."""
 
     code = "InvalidClientTokenId"
 
