@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
 from generator.config import Config
+from generator.errors import DeployError, Problem
 from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, format_table, summary_table
 from generator.regions import known_regions
@@ -39,7 +40,7 @@ class StackState:
 class Inventory:
     global_stack: StackState
     regional: list[StackState] = field(default_factory=list)  # config regions, then orphans
-    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, from the orphan scan
+    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, configured regions included
 
     @property
     def orphans(self) -> list[StackState]:
@@ -120,14 +121,19 @@ class DestroyPlan:
     delete_global: bool
     global_stack: StackState
     kept: list[StackState]  # regional stacks that stay, which keep the global stack alive
+    # configured regions that could not be checked (region -> error): a stack may remain there
+    unchecked: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         lines = [f"  {s.stack} in {s.region}{' (orphan)' if s.orphan else ''}" for s in self.regional]
         if self.delete_global:
             lines.append(f"  {self.global_stack.stack} in {self.global_stack.region} (last)")
         elif self.global_stack.status != "absent":
-            kept = ", ".join(s.region for s in self.kept)
-            lines.append(f"  (keeping {self.global_stack.stack}: regional stacks remain in {kept})")
+            if self.kept:
+                kept = ", ".join(s.region for s in self.kept)
+                lines.append(f"  (keeping {self.global_stack.stack}: regional stacks remain in {kept})")
+            for region, error in self.unchecked.items():
+                lines.append(f"  (keeping {self.global_stack.stack}: could not check {region}: {error})")
         return "\n".join(lines)
 
     @property
@@ -142,8 +148,10 @@ def destroy_plan(config: Config, regions: Iterable[str] | None, clients: AwsClie
     deployed = found.deployed_regional
     targets = [s for s in deployed if selected is None or s.region in selected]
     kept = [s for s in deployed if s not in targets]
-    delete_global = not kept and found.global_stack.status != "absent"
-    return DestroyPlan(targets, delete_global, found.global_stack, kept)
+    # A configured region that did not answer may still hold a regional stack that needs the global one.
+    unchecked = {region: error for region, error in found.unreachable.items() if region in config.regions}
+    delete_global = not kept and not unchecked and found.global_stack.status != "absent"
+    return DestroyPlan(targets, delete_global, found.global_stack, kept, unchecked)
 
 
 def destroy(
@@ -160,6 +168,13 @@ def destroy(
     """Delete regional stacks in parallel, then the global one; None when the user says no."""
     clients = clients or AwsClients()
     plan = destroy_plan(config, regions, clients)
+    if plan.empty and plan.unchecked:  # "nothing to delete" would hide a stack that may be there
+        raise DeployError(
+            [
+                Problem(f"stack {config.regional_stack_name} in {region}", f"could not check: {error}; nothing deleted")
+                for region, error in plan.unchecked.items()
+            ]
+        )
     if plan.empty:
         return []
     if not confirm(plan.describe()):

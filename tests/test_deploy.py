@@ -393,3 +393,19 @@ def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys
     assert "Traceback" not in out + err
     assert f"{config_path}: Error when retrieving credentials from sso: the SSO session has expired" in err
     assert stack("us-west-2", GLOBAL) is None
+
+
+def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_checked(
+    cloud, capsys, config_path, tmp_path
+):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    cloud.aws.refused_region = "eu-west-1"
+
+    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
+
+    assert status == 0
+    assert f"keeping {GLOBAL}: could not check eu-west-1: " in out and "InvalidClientTokenId" in out
+    assert summary_rows(out) == {("us-west-2", REGIONAL): "deleted", ("us-east-1", REGIONAL): "deleted"}
+    cloud.aws.refused_region = None
+    assert stack("us-west-2", GLOBAL)["StackStatus"] == "CREATE_COMPLETE"  # eu-west-1 still needs it
+    assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
