@@ -409,3 +409,18 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
     cloud.aws.refused_region = None
     assert stack("us-west-2", GLOBAL)["StackStatus"] == "CREATE_COMPLETE"  # eu-west-1 still needs it
     assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_region_failing_later_keeps_its_earlier_function_in_outputs_json(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    saved = tmp_path / "out" / "outputs.json"
+    earlier = json.loads(saved.read_text())["regions"]["eu-west-1"]["FunctionArn"]
+    assert ":eu-west-1:" in earlier
+    cloud.aws.refused_region = "eu-west-1"
+
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 1 and summary_rows(out)[("eu-west-1", REGIONAL)] == "failed"
+    regions = json.loads(saved.read_text())["regions"]
+    assert regions["eu-west-1"] == {"stack": REGIONAL, "action": "failed", "FunctionArn": earlier}
+    assert regions["us-east-1"]["action"] == "unchanged" and regions["us-east-1"]["FunctionArn"]
