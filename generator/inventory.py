@@ -52,7 +52,8 @@ class Inventory:
 
 
 def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) -> StackState:
-    stack = describe_stack(clients.cloudformation(region), name)
+    # Orphan candidates are every other region: the scan's quick client, so a blocked endpoint cannot stall.
+    stack = describe_stack(clients.cloudformation(region, scan=orphan), name)
     if stack is None:
         return StackState(region, name, "absent", orphan=orphan)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
@@ -69,7 +70,8 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
 def inventory(config: Config, clients: AwsClients | None = None, scan_orphans: bool = True) -> Inventory:
     clients = clients or AwsClients()
     others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
-    clients.prepare([config.home_region, *config.regions, *others])
+    clients.prepare([config.home_region, *config.regions])
+    clients.prepare(others, scan=True)
     name = config.regional_stack_name
     with aws_errors(f"stack {config.global_stack_name} in {config.home_region}"):
         result = Inventory(_state(clients, config.home_region, config.global_stack_name))
@@ -179,6 +181,7 @@ def destroy(
         return []
     if not confirm(plan.describe()):
         return None
+    clients.prepare([state.region for state in plan.regional])  # orphans had the scan's client so far
     stop = threading.Event()
     progress = Progress(stream, live=live)
     try:
