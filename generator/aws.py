@@ -22,6 +22,9 @@ from generator.errors import DeployError, Problem
 # botocore's default retry mode is still "legacy"; "standard" backs off on throttling, which
 # parallel deploys to many regions do hit.
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=10, read_timeout=60)
+# The orphan scan asks every region once, read-only: a blocked or unreachable endpoint must fail fast
+# (and be reported as unreachable) instead of stalling `status` through ten long retries.
+SCAN_CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=20)
 
 
 class AwsClients:
@@ -30,25 +33,28 @@ class AwsClients:
     def __init__(self, session: boto3.session.Session | None = None) -> None:
         self._session = session
         self._lock = threading.Lock()
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
 
-    def cloudformation(self, region: str) -> Any:
+    def cloudformation(self, region: str, scan: bool = False) -> Any:
+        """The client for `region`; `scan` for the orphan scan's few, quick attempts (SCAN_CLIENT_CONFIG)."""
         with self._lock:
-            if region not in self._clients:
+            key = (region, scan)
+            if key not in self._clients:
                 if self._session is None:
                     self._session = boto3.session.Session()
-                self._clients[region] = self._session.client("cloudformation", region_name=region, config=CLIENT_CONFIG)
-            return self._clients[region]
+                config = SCAN_CLIENT_CONFIG if scan else CLIENT_CONFIG
+                self._clients[key] = self._session.client("cloudformation", region_name=region, config=config)
+            return self._clients[key]
 
-    def prepare(self, regions: list[str] | tuple[str, ...]) -> None:
+    def prepare(self, regions: list[str] | tuple[str, ...], scan: bool = False) -> None:
         """Make the clients before any thread starts, so workers only ever read the cache."""
         for region in regions:
-            self.cloudformation(region)
+            self.cloudformation(region, scan)
 
 
 @contextlib.contextmanager
 def aws_errors(source: str) -> Iterator[None]:
-    """Credentials, profile and endpoint problems as one clear line instead of a traceback."""
+    """Credentials, profile, endpoint and any other AWS error as one clear line instead of a traceback."""
     try:
         yield
     except botocore.exceptions.ProfileNotFound as error:
@@ -59,3 +65,7 @@ def aws_errors(source: str) -> Iterator[None]:
         ) from None
     except botocore.exceptions.EndpointConnectionError as error:
         raise DeployError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
+    except botocore.exceptions.ClientError as error:  # ExpiredToken, AccessDenied, ...: AWS's own message
+        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None
+    except botocore.exceptions.BotoCoreError as error:  # CredentialRetrievalError, ...
+        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None

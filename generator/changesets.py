@@ -125,8 +125,10 @@ class StackWatcher:
                     if event_says_final or final_without_event > STALE_DESCRIPTIONS:
                         self.on_progress(described, latest)
                         return stack
-                elif not stack_events:
-                    status = described
+                else:
+                    final_without_event = 0  # the stale final status is gone: count afresh next time
+                    if not stack_events:
+                        status = described
             self.on_progress(status, latest)
             if self.stop.wait(self.poll_interval):
                 raise Stopped()
@@ -195,8 +197,11 @@ def _change_set_name(purpose: str) -> str:
     return f"packet-counter-{purpose}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
 
 
-def create_change_set(client: Any, spec: StackSpec, kind: str, purpose: str, poll_interval: float) -> dict | None:
-    """A ready change set (its description), or None when it would change nothing (then it is deleted)."""
+def create_change_set(
+    client: Any, spec: StackSpec, kind: str, purpose: str, poll_interval: float, stop: threading.Event
+) -> dict | None:
+    """A ready change set (its description), or None when it would change nothing (then it is deleted).
+    Raises Stopped (the change set deleted, never executed) when `stop` is set while it is being made."""
     try:
         created = client.create_change_set(
             StackName=spec.name,
@@ -221,8 +226,10 @@ def create_change_set(client: Any, spec: StackSpec, kind: str, purpose: str, pol
             client.delete_change_set(ChangeSetName=created["Id"])
             if _no_changes(reason):
                 return None
-            raise ChangeSetFailed(reason or "change set failed with no reason given")
-        time.sleep(poll_interval)
+            raise ChangeSetFailed(reason or "change set failed with no reason given", created.get("StackId", ""))
+        if stop.wait(poll_interval):
+            client.delete_change_set(ChangeSetName=created["Id"])
+            raise Stopped()
 
 
 def _describe_change_set(client: Any, change_set_id: str) -> dict[str, Any]:
@@ -242,6 +249,10 @@ def _describe_change_set(client: Any, change_set_id: str) -> dict[str, Any]:
 
 class ChangeSetFailed(Exception):
     """CloudFormation refused to make the change set (template or parameter problem)."""
+
+    def __init__(self, reason: str, stack_id: str = "") -> None:
+        super().__init__(reason)
+        self.stack_id = stack_id  # a CREATE change set's stack, left in REVIEW_IN_PROGRESS
 
 
 def planned_changes(description: dict[str, Any]) -> list[PlannedChange]:
@@ -299,7 +310,8 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
             result.note = "ROLLBACK_COMPLETE stack deleted first"
         deleted = _delete_and_wait(client, existing, on_progress, poll_interval, stop)
         if deleted["StackStatus"] != "DELETE_COMPLETE":
-            result.status, result.reason = deleted["StackStatus"], f"could not delete the {status} stack first"
+            result.status = deleted["StackStatus"]
+            result.reason = f"could not delete the {status} stack first: {deleted.get('Reason', 'no reason given')}"
             return
         existing, status = None, ""
     if status.endswith("_IN_PROGRESS"):
@@ -310,10 +322,13 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
         return
     kind = "UPDATE" if existing else "CREATE"
     on_progress("CREATING_CHANGE_SET", None)
-    change_set = create_change_set(client, spec, kind, "deploy", poll_interval)
+    change_set = create_change_set(client, spec, kind, "deploy", poll_interval, stop)
     if change_set is None:
         result.action, result.status, result.outputs = "unchanged", status, stack_outputs(existing)
         return
+    if stop.is_set():  # Ctrl-C came while the change set was being made: never execute it
+        client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
+        raise Stopped()
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
     client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
@@ -360,9 +375,10 @@ def delete_stack(
     return result
 
 
-def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
+def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threading.Event) -> StackPlan:
     """What deploying `spec` would change: a change set made, described and deleted, never executed."""
     plan = StackPlan(spec.region, spec.name, "unchanged")
+    kind = ""
     try:
         existing = describe_stack(client, spec.name)
         status = existing["StackStatus"] if existing else ""
@@ -373,7 +389,7 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
             plan.kind, plan.reason = "failed", f"busy ({status})"
             return plan
         kind = "UPDATE" if existing and status != "REVIEW_IN_PROGRESS" else "CREATE"
-        change_set = create_change_set(client, spec, kind, "plan", poll_interval)
+        change_set = create_change_set(client, spec, kind, "plan", poll_interval, stop)
         if change_set is None:
             return plan
         plan.kind, plan.changes = kind.lower(), planned_changes(change_set)
@@ -383,6 +399,12 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float) -> StackPlan:
             client.delete_stack(StackName=change_set["StackId"])
     except ChangeSetFailed as error:
         plan.kind, plan.reason = "failed", f"change set refused: {error}"
+        if kind == "CREATE" and error.stack_id:
+            # The failed CREATE change set left an empty stack in REVIEW_IN_PROGRESS; plan changes nothing.
+            try:
+                client.delete_stack(StackName=error.stack_id)
+            except (ClientError, BotoCoreError) as cleanup:
+                plan.reason += f"; could not delete the empty stack it left: {cleanup}"
     except ClientError as error:
         plan.kind, plan.reason = "failed", _client_error_text(error, spec.region)
     except BotoCoreError as error:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from generator.aws import AwsClients
+from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackPlan, StackResult, deploy_stack, describe_stack, plan_stack, stack_outputs
 from generator.config import Config
 from generator.errors import DeployError, Problem
@@ -114,14 +114,7 @@ def write_outputs(config: Config, report: DeployReport, out_dir: Path) -> Path:
         "region": config.home_region,
         **{key: outputs.get(key) for key in GLOBAL_OUTPUT_KEYS},
         "Port": int(outputs["Port"]) if str(outputs.get("Port", "")).isdigit() else outputs.get("Port"),
-        "regions": {
-            result.region: {
-                "stack": result.stack,
-                "action": result.action,
-                "FunctionArn": result.outputs.get("FunctionArn"),
-            }
-            for result in report.regional_results
-        },
+        "regions": {},
     }
     path = Path(out_dir) / OUTPUTS_FILE
     try:
@@ -129,7 +122,18 @@ def write_outputs(config: Config, report: DeployReport, out_dir: Path) -> Path:
         previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         # A partial deploy (REGIONS=...) keeps what an earlier deploy recorded for the other regions.
         if previous.get("stack") == document["stack"] and isinstance(previous.get("regions"), dict):
-            document["regions"] = {**previous["regions"], **document["regions"]}
+            document["regions"] = dict(previous["regions"])
+        for result in report.regional_results:
+            earlier = document["regions"].get(result.region)
+            function_arn = result.outputs.get("FunctionArn")
+            if not result.ok and not function_arn and isinstance(earlier, dict):
+                # A region that failed this run still has the function an earlier deploy recorded.
+                function_arn = earlier.get("FunctionArn")
+            document["regions"][result.region] = {
+                "stack": result.stack,
+                "action": result.action,
+                "FunctionArn": function_arn,
+            }
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".outputs-", suffix=".tmp")
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             json.dump(document, stream, indent=2)
@@ -159,14 +163,15 @@ def plan(
     clients.prepare([config.home_region, *selected])
     global_spec = global_stack_spec(config, templates)
     home = clients.cloudformation(config.home_region)
-    global_plan = plan_stack(home, global_spec, poll_interval)
-    outputs = stack_outputs(describe_stack(home, global_spec.name))
+    stop = threading.Event()
+    global_plan = plan_stack(home, global_spec, poll_interval, stop)
+    with aws_errors(global_spec.label):
+        outputs = stack_outputs(describe_stack(home, global_spec.name))
     # Before the global stack exists its DestinationId is not known; plan shows the regional change anyway.
     outputs.setdefault("DestinationId", PENDING_DESTINATION)
     specs = {region: regional_stack_spec(config, templates, region, outputs) for region in selected}
-    stop = threading.Event()
     tasks = {
-        region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval))
+        region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval, stop))
         for region, spec in specs.items()
     }
     results = run_parallel(tasks, max_parallel, stop, lambda: [])

@@ -14,9 +14,10 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from generator.aws import AwsClients
+from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
 from generator.config import Config
+from generator.errors import DeployError, Problem
 from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, format_table, summary_table
 from generator.regions import known_regions
@@ -39,7 +40,7 @@ class StackState:
 class Inventory:
     global_stack: StackState
     regional: list[StackState] = field(default_factory=list)  # config regions, then orphans
-    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, from the orphan scan
+    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, configured regions included
 
     @property
     def orphans(self) -> list[StackState]:
@@ -51,7 +52,8 @@ class Inventory:
 
 
 def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) -> StackState:
-    stack = describe_stack(clients.cloudformation(region), name)
+    # Orphan candidates are every other region: the scan's quick client, so a blocked endpoint cannot stall.
+    stack = describe_stack(clients.cloudformation(region, scan=orphan), name)
     if stack is None:
         return StackState(region, name, "absent", orphan=orphan)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
@@ -68,9 +70,11 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
 def inventory(config: Config, clients: AwsClients | None = None, scan_orphans: bool = True) -> Inventory:
     clients = clients or AwsClients()
     others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
-    clients.prepare([config.home_region, *config.regions, *others])
+    clients.prepare([config.home_region, *config.regions])
+    clients.prepare(others, scan=True)
     name = config.regional_stack_name
-    result = Inventory(_state(clients, config.home_region, config.global_stack_name))
+    with aws_errors(f"stack {config.global_stack_name} in {config.home_region}"):
+        result = Inventory(_state(clients, config.home_region, config.global_stack_name))
     stop = threading.Event()
 
     def look(region: str, orphan: bool) -> StackState | str:
@@ -119,14 +123,19 @@ class DestroyPlan:
     delete_global: bool
     global_stack: StackState
     kept: list[StackState]  # regional stacks that stay, which keep the global stack alive
+    # configured regions that could not be checked (region -> error): a stack may remain there
+    unchecked: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         lines = [f"  {s.stack} in {s.region}{' (orphan)' if s.orphan else ''}" for s in self.regional]
         if self.delete_global:
             lines.append(f"  {self.global_stack.stack} in {self.global_stack.region} (last)")
         elif self.global_stack.status != "absent":
-            kept = ", ".join(s.region for s in self.kept)
-            lines.append(f"  (keeping {self.global_stack.stack}: regional stacks remain in {kept})")
+            if self.kept:
+                kept = ", ".join(s.region for s in self.kept)
+                lines.append(f"  (keeping {self.global_stack.stack}: regional stacks remain in {kept})")
+            for region, error in self.unchecked.items():
+                lines.append(f"  (keeping {self.global_stack.stack}: could not check {region}: {error})")
         return "\n".join(lines)
 
     @property
@@ -141,8 +150,10 @@ def destroy_plan(config: Config, regions: Iterable[str] | None, clients: AwsClie
     deployed = found.deployed_regional
     targets = [s for s in deployed if selected is None or s.region in selected]
     kept = [s for s in deployed if s not in targets]
-    delete_global = not kept and found.global_stack.status != "absent"
-    return DestroyPlan(targets, delete_global, found.global_stack, kept)
+    # A configured region that did not answer may still hold a regional stack that needs the global one.
+    unchecked = {region: error for region, error in found.unreachable.items() if region in config.regions}
+    delete_global = not kept and not unchecked and found.global_stack.status != "absent"
+    return DestroyPlan(targets, delete_global, found.global_stack, kept, unchecked)
 
 
 def destroy(
@@ -159,10 +170,18 @@ def destroy(
     """Delete regional stacks in parallel, then the global one; None when the user says no."""
     clients = clients or AwsClients()
     plan = destroy_plan(config, regions, clients)
+    if plan.empty and plan.unchecked:  # "nothing to delete" would hide a stack that may be there
+        raise DeployError(
+            [
+                Problem(f"stack {config.regional_stack_name} in {region}", f"could not check: {error}; nothing deleted")
+                for region, error in plan.unchecked.items()
+            ]
+        )
     if plan.empty:
         return []
     if not confirm(plan.describe()):
         return None
+    clients.prepare([state.region for state in plan.regional])  # orphans had the scan's client so far
     stop = threading.Event()
     progress = Progress(stream, live=live)
     try:

@@ -12,7 +12,9 @@ import json
 import threading
 import time
 
+import botocore.credentials
 import pytest
+from botocore.exceptions import CredentialRetrievalError
 
 from generator.config import load_config
 from generator.deploy import deploy
@@ -31,6 +33,8 @@ GLOBAL = "packet-counter-global"
 REGIONAL = "packet-counter-region"
 REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
 FAST = ("--poll", "0.05")
+# The local cloud's refused region answers InvalidClientTokenId, as AWS does; moto warns it is not modelled.
+pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(RegionNotEnabled\):UserWarning")
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +48,12 @@ def cloud(local_cloud, monkeypatch, tmp_path):
     local_cloud.reset()
     local_cloud.proxylity.delay = 0.0
     local_cloud.proxylity.fail_region = None
+    local_cloud.proxylity.unsubscribed_region = None
     point_aws_at(local_cloud, monkeypatch, tmp_path)
     yield local_cloud
     local_cloud.proxylity.fail_region = None
+    local_cloud.proxylity.unsubscribed_region = None
+    local_cloud.aws.change_set_delay, local_cloud.aws.refused_region = 0.0, None
 
 
 @pytest.fixture
@@ -316,3 +323,104 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
     assert status == 1
     assert "Traceback" not in out + err
     assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out
+
+
+def wait_for(condition, within: float = 20.0) -> bool:
+    """Poll until `condition()` holds (True) or `within` seconds pass (False); a bound, not a speed goal."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, capsys, config_path, tmp_path):
+    cloud.aws.change_set_delay = 2.0  # change sets take real time to make, as on AWS
+
+    def press_ctrl_c_once_regional_change_sets_exist():
+        reviewing = lambda: all(  # noqa: E731
+            (stack(region, REGIONAL) or {}).get("StackStatus") == "REVIEW_IN_PROGRESS" for region in REGIONS
+        )
+        if wait_for(reviewing):
+            _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c_once_regional_change_sets_exist, daemon=True).start()
+    status, _, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 130
+    assert "interrupted: stopped waiting" in err
+    # Once the workers have let go, no regional change set was executed: nothing was created.
+    assert wait_for(lambda: not any(t.name.startswith("region") for t in threading.enumerate()))
+    time.sleep(2.5)  # past the change sets' readiness: a worker that ignored Ctrl-C would execute now
+    for region in REGIONS:
+        assert stack(region, REGIONAL)["StackStatus"] == "REVIEW_IN_PROGRESS"
+    assert not any(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls)
+
+
+def test_plan_whose_create_change_set_fails_leaves_no_empty_stack(cloud, capsys, config_path):
+    cloud.proxylity.unsubscribed_region = "eu-west-1"  # no Proxylity config there: the include fails
+
+    status, out, _ = run_cli(capsys, "plan", "--config", str(config_path))
+
+    assert status == 1
+    assert f"{REGIONAL} (eu-west-1): failed - change set refused: Transform AWS::Include failed" in out
+    assert f"{REGIONAL} (us-east-1): create" in out
+    assert wait_for(lambda: stack("eu-west-1", REGIONAL) is None), stack("eu-west-1", REGIONAL)
+
+
+def test_an_aws_error_reading_the_home_region_is_one_line_naming_the_stack(cloud, capsys, config_path):
+    cloud.aws.refused_region = "us-west-2"  # as AWS answers in an opt-in region the account has not enabled
+
+    for command in ("status", "plan"):
+        status, out, err = run_cli(capsys, command, "--config", str(config_path))
+
+        assert status == 2, command
+        assert "Traceback" not in out + err
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"stack {GLOBAL} in us-west-2: ") and "InvalidClientTokenId" in line
+
+
+def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
+    def expired(self):
+        raise CredentialRetrievalError(provider="sso", error_msg="the SSO session has expired")
+
+    with monkeypatch.context() as credentials:  # a stand-in at the credential boundary only
+        credentials.setattr(botocore.credentials.EnvProvider, "load", expired)
+        status, out, err = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 2
+    assert "Traceback" not in out + err
+    assert f"{config_path}: Error when retrieving credentials from sso: the SSO session has expired" in err
+    assert stack("us-west-2", GLOBAL) is None
+
+
+def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_checked(
+    cloud, capsys, config_path, tmp_path
+):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    cloud.aws.refused_region = "eu-west-1"
+
+    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
+
+    assert status == 0
+    assert f"keeping {GLOBAL}: could not check eu-west-1: " in out and "InvalidClientTokenId" in out
+    assert summary_rows(out) == {("us-west-2", REGIONAL): "deleted", ("us-east-1", REGIONAL): "deleted"}
+    cloud.aws.refused_region = None
+    assert stack("us-west-2", GLOBAL)["StackStatus"] == "CREATE_COMPLETE"  # eu-west-1 still needs it
+    assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_region_failing_later_keeps_its_earlier_function_in_outputs_json(cloud, capsys, config_path, tmp_path):
+    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    saved = tmp_path / "out" / "outputs.json"
+    earlier = json.loads(saved.read_text())["regions"]["eu-west-1"]["FunctionArn"]
+    assert ":eu-west-1:" in earlier
+    cloud.aws.refused_region = "eu-west-1"
+
+    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+
+    assert status == 1 and summary_rows(out)[("eu-west-1", REGIONAL)] == "failed"
+    regions = json.loads(saved.read_text())["regions"]
+    assert regions["eu-west-1"] == {"stack": REGIONAL, "action": "failed", "FunctionArn": earlier}
+    assert regions["us-east-1"]["action"] == "unchanged" and regions["us-east-1"]["FunctionArn"]

@@ -6,8 +6,9 @@ third-party service that cannot run here, so this small class answers Create, Up
 two Proxylity custom resource types (Custom::ProxylityUdpGatewayListener with the attributes Domain,
 Port, DestinationNames and Id; Custom::ProxylityUdpGatewayDestinationArn), keeps the destination
 bindings, and serves the `ProxylityConfig` include document (ServiceToken, ServiceRole, Account.ApiKey)
-for any account and region. It can wait before answering (so stacks spend real time in progress) and
-fail every request in one region (to rehearse failures).
+for any account and region. It can wait before answering (so stacks spend real time in progress),
+fail every request in one region (to rehearse failures), and treat one region as not subscribed (no
+include document there, so CloudFormation fails the change set: "Transform AWS::Include failed").
 
 moto 5.2 has gaps that real CloudFormation does not (DESIGN.md section 7). They are closed here, inside
 this process only, by patching moto at the narrowest points found in moto/cloudformation/; the deploy
@@ -23,6 +24,12 @@ code in generator/ knows nothing of them:
   (ROLLBACK_COMPLETE after a failed create, UPDATE_ROLLBACK_COMPLETE after a failed update; a failed
   update does not restore resources it already changed: good enough to rehearse, not a simulator).
 - delete_stack is synchronous -> it runs in a background thread too (DELETE_IN_PROGRESS meanwhile).
+- change sets are ready at once and never fail a transform -> `LocalCloud.aws` (AwsBehaviour) can keep
+  them CREATE_IN_PROGRESS for a while, as real CloudFormation does for seconds; a change set whose
+  AWS::Include names an unsubscribed region's document ends FAILED, as a failed transform does.
+- every region answers -> `LocalCloud.aws.refused_region` answers DescribeStacks there with
+  InvalidClientTokenId, as AWS does in an opt-in region the account has not enabled (only DescribeStacks,
+  the first call every command makes there).
 - moto parses every template with PyYAML's pure-Python loader (~20 ms each, several times per change
   set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON.
 
@@ -50,7 +57,7 @@ from typing import Any
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
-from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.server import ThreadedMotoServer
 
 LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
@@ -82,6 +89,7 @@ class ProxylityStandIn:
 
     delay: float = 0.0
     fail_region: str | None = None
+    unsubscribed_region: str | None = None  # no customer-config.json in this region's bucket
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (destination name, ingress region key) -> function ARN
     bindings: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -171,6 +179,27 @@ class ProxylityStandIn:
 _stand_in = ProxylityStandIn()
 
 
+@dataclass
+class AwsBehaviour:
+    """How the patched moto behaves where real AWS takes time or refuses (not Proxylity's part)."""
+
+    change_set_delay: float = 0.0  # seconds a new change set stays CREATE_IN_PROGRESS
+    refused_region: str | None = None  # DescribeStacks there fails as in an opt-in region not enabled
+
+
+_aws = AwsBehaviour()
+
+
+class RegionNotEnabled(CloudFormationError):
+    """AWS's answer in a region the account has not enabled (a code outside CloudFormation's own model,
+    so moto warns "does not match an error shape" when it sends it)."""
+
+    code = "InvalidClientTokenId"
+
+    def __init__(self) -> None:
+        super().__init__("The security token included in the request is invalid.")
+
+
 class ProxylityResource:
     """A Proxylity custom resource inside moto, answered by the stand-in instead of a Docker Lambda.
 
@@ -250,6 +279,8 @@ _original = {
     "transform_mapping": cfn_parsing.ResourceMap.transform_mapping,
     "load_mapping": cfn_parsing.ResourceMap.load_mapping,
     "parse_template": cfn_models.Stack.parse_template,
+    "create_change_set": cfn_models.CloudFormationBackend.create_change_set,
+    "describe_stacks": cfn_models.CloudFormationBackend.describe_stacks,
 }
 _patched = False
 
@@ -293,6 +324,34 @@ def _parse_template(template: str) -> dict[str, Any]:
 
 def _parse_change_set_template(self: cfn_models.ChangeSet) -> None:
     self.template_dict = _parse_template(self.template)
+
+
+def _create_change_set(self: cfn_models.CloudFormationBackend, *args: Any, **kwargs: Any) -> tuple[str, str]:
+    change_set_id, stack_id = _original["create_change_set"](self, *args, **kwargs)
+    change_set = self.change_sets[change_set_id]
+    if self.region_name == _stand_in.unsubscribed_region and "AWS::Include" in change_set.template:
+        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+        change_set.status_reason = (
+            f"Transform AWS::Include failed with: S3 object s3://proxylity-config-{self.region_name}/"
+            f"{self.account_id}/customer-config.json does not exist"
+        )
+    elif _aws.change_set_delay > 0:
+        final = (change_set.status, change_set.execution_status)
+        change_set.status, change_set.execution_status = "CREATE_IN_PROGRESS", "UNAVAILABLE"
+
+        def ready() -> None:
+            change_set.status, change_set.execution_status = final
+
+        timer = threading.Timer(_aws.change_set_delay, ready)
+        timer.daemon = True
+        timer.start()
+    return change_set_id, stack_id
+
+
+def _describe_stacks(self: cfn_models.CloudFormationBackend, *args: Any, **kwargs: Any):
+    if self.region_name == _aws.refused_region:
+        raise RegionNotEnabled()
+    return _original["describe_stacks"](self, *args, **kwargs)
 
 
 def _stack_of(resources_map: cfn_parsing.ResourceMap, account_id: str, region: str):
@@ -419,6 +478,8 @@ def install_moto_patches() -> None:
     cfn_parsing.ResourceMap.load_mapping = _load_mapping
     cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
     cfn_models.CloudFormationBackend.delete_stack = _delete_stack
+    cfn_models.CloudFormationBackend.create_change_set = _create_change_set
+    cfn_models.CloudFormationBackend.describe_stacks = _describe_stacks
     cfn_models.Stack.parse_template = staticmethod(_parse_template)
     cfn_models.ChangeSet._parse_template = _parse_change_set_template
     _patched = True
@@ -433,6 +494,7 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         _stand_in = ProxylityStandIn(delay=delay, fail_region=fail_region)
         self.proxylity = _stand_in
+        self.aws = _aws
         self._port = port
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint_url = ""
@@ -446,7 +508,8 @@ class LocalCloud:
         return self
 
     def reset(self) -> None:
-        """Forget every stack and resource (moto's reset API) and the stand-in's state."""
+        """Forget every stack and resource (moto's reset API), the stand-in's state and AwsBehaviour."""
+        self.aws.change_set_delay, self.aws.refused_region = 0.0, None
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
