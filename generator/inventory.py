@@ -204,6 +204,11 @@ def destroy(
         if plan.delete_global and all(result.ok for result in results):
             progress.add(plan.global_stack.region, plan.global_stack.stack)
             results.append(delete(plan.global_stack))
+        # A region we could not check may still hold a stack: a failed row, so the exit status says so.
+        results += [
+            StackResult(region, config.regional_stack_name, "failed", reason=f"could not check: {error}; not deleted")
+            for region, error in plan.unchecked.items()
+        ]
         return results
     except KeyboardInterrupt:  # while the global stack was being deleted
         stop.set()
