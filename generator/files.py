@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
 
 import cfn_flip
+import yaml
 
 from generator.errors import GeneratorError, Problem
 from generator.render import RenderedTemplate
@@ -18,8 +20,27 @@ def template_text(template: RenderedTemplate, output_format: str) -> str:
     """The file content of `template` in `output_format` (json, or yaml through cfn-flip)."""
     text = template.to_json()
     if output_format == "yaml":
-        return cfn_flip.to_yaml(text)
+        return _yaml_text(text, template.document)
     return text
+
+
+def _yaml_text(json_text: str, document: dict) -> str:
+    """cfn-flip's YAML, checked to read back as the same template.
+
+    PyYAML writes a few characters raw (NEL, U+0085) that YAML then reads as a line break; when
+    that changes a value, write every non-ASCII character as an escape instead.
+    """
+    text = cfn_flip.to_yaml(json_text)
+    if json.loads(cfn_flip.to_json(text)) == document:
+        return text
+    data, _ = cfn_flip.load(json_text)
+    return yaml.dump(
+        cfn_flip.cfn_literal_parser(data),
+        Dumper=cfn_flip.get_dumper(False, False),
+        default_flow_style=False,
+        allow_unicode=False,
+        width=cfn_flip.config.max_col_width,
+    )
 
 
 def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_format: str = "json") -> list[Path]:

@@ -4,9 +4,11 @@ change anything else in the template."""
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from pathlib import Path
 
+import cfn_flip
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from generator.config import load_config
 from generator.errors import ConfigError
+from generator.files import template_text
 from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 
@@ -29,6 +32,7 @@ PAYLOADS = [
     "${AWS::AccountId} !Ref Evil",
     "</script><b>&amp;</b>'",
     "control \x00\x1f\x7f\x85\x9b\u2028 chars",
+    "next\x85line",  # NEL alone: PyYAML's emitter writes it raw, YAML reads it as a line break
 ]
 
 # Where each free-text field lands in the rendered templates: (template index, path).
@@ -46,15 +50,19 @@ FIELDS = {
 
 
 def render_with(tmp: Path, config_path_in_data: tuple, value, raw_unicode: bool = True) -> list[dict]:
-    """Render the default config with one value replaced. raw_unicode=False writes every non-ASCII
-    character as a YAML escape: PyYAML's emitter writes NEL (U+0085) raw, which YAML reads as a line break."""
+    """Render the default config with one value replaced, written as a user would (raw UTF-8) unless
+    that YAML would not read back as the same value: PyYAML's emitter writes NEL (U+0085) raw, which
+    YAML reads as a line break. raw_unicode=False always writes non-ASCII as escapes."""
     data = yaml.safe_load(DEFAULT_CONFIG.read_text())
     target = data
     for key in config_path_in_data[:-1]:
         target = target.setdefault(key, {})
     target[config_path_in_data[-1]] = value
+    text = yaml.safe_dump(data, allow_unicode=raw_unicode)
+    if yaml.safe_load(text) != data:
+        text = yaml.safe_dump(data, allow_unicode=False)
     path = tmp / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=raw_unicode), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return [template.document for template in render_templates(load_config(path))]
 
 
@@ -118,3 +126,16 @@ def test_restricted_fields_refuse_such_strings_with_a_clear_error(tmp_path, conf
         render_with(tmp_path, config_path, value)
     assert all(str(problem).startswith(str(tmp_path / "config.yaml")) for problem in caught.value.problems)
     assert "expected" in str(caught.value)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payload_round_trips_through_the_yaml_format_too(tmp_path, payload):
+    _, (template_index, output_path) = FIELDS["description"]
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data["destination"]["description"] = payload
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=False), encoding="utf-8")
+    template = render_templates(load_config(path))[template_index]
+    read_back = json.loads(cfn_flip.to_json(template_text(template, "yaml")))
+    assert read_back == template.document
+    assert get_at(read_back, output_path) == payload
