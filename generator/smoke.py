@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import select
+import selectors
 import socket
 import time
 from dataclasses import dataclass
@@ -67,7 +67,10 @@ def run_smoke(options: SmokeOptions) -> SmokeReport:
 
 
 def _client_socket(family: int) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+    except OSError as error:  # too many open files, no IPv6 on this machine, ...
+        raise SmokeError([Problem("smoke", f"cannot open a UDP socket: {error.strerror or error}")]) from None
     for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
         with contextlib.suppress(OSError):  # keep the default size
             sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
@@ -104,7 +107,7 @@ def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tupl
                     break
                 except BlockingIOError:
                     ledgers[client].pop()
-                    select.select([], [sockets[client]], [], 0.1)
+                    _wait_until(sockets[client], selectors.EVENT_WRITE, 0.1)
                 except OSError as error:
                     ledgers[client].pop()
                     if error.errno == errno.ENOBUFS:  # the kernel is short of buffers for a moment
@@ -132,11 +135,20 @@ def _drain(sockets: list[socket.socket], tally: SmokeTally) -> None:
 def _collect(sockets: list[socket.socket], tally: SmokeTally, quiet_seconds: float) -> None:
     """Read replies until every packet is accounted for or none has come for quiet_seconds."""
     last_heard = time.perf_counter()
-    while not tally.all_accounted():
-        remaining = quiet_seconds - (time.perf_counter() - last_heard)
-        if remaining <= 0:
-            return
-        readable, _, _ = select.select(sockets, [], [], remaining)
-        if readable:
-            _drain(sockets, tally)
-            last_heard = time.perf_counter()
+    # selectors (epoll here), not select.select: that refuses file descriptors above 1023.
+    with selectors.DefaultSelector() as selector:
+        for sock in sockets:
+            selector.register(sock, selectors.EVENT_READ)
+        while not tally.all_accounted():
+            remaining = quiet_seconds - (time.perf_counter() - last_heard)
+            if remaining <= 0:
+                return
+            if selector.select(remaining):
+                _drain(sockets, tally)
+                last_heard = time.perf_counter()
+
+
+def _wait_until(sock: socket.socket, events: int, timeout: float) -> None:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, events)
+        selector.select(timeout)

@@ -8,6 +8,7 @@ first of those packets, so a batch that waited for its timeout shows that wait.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 
@@ -40,17 +41,25 @@ class RegionTally:
 
 @dataclass
 class ClientLedger:
-    """One client socket: when each packet left, and how many replies have accounted for."""
+    """One client socket: the send times no reply has accounted for yet (oldest first), and how
+    many packets replies have accounted for. Memory is bounded by the packets in flight."""
 
-    send_times: list[float] = field(default_factory=list)
+    send_times: deque[float] = field(default_factory=deque)
     accounted: int = 0
+
+    @property
+    def sent(self) -> int:
+        return self.accounted + len(self.send_times)
 
     def account(self, count: int, received_at: float) -> tuple[float | None, int]:
         """Latency (s) from the first packet this reply counts, and packets it claims beyond those sent."""
-        if self.accounted >= len(self.send_times):
+        pending = self.send_times
+        if not pending:
             return None, count
-        latency = received_at - self.send_times[self.accounted]
-        covered = min(count, len(self.send_times) - self.accounted)
+        latency = received_at - pending[0]
+        covered = min(count, len(pending))
+        for _ in range(covered):
+            pending.popleft()
         self.accounted += covered
         return latency, count - covered
 
@@ -68,7 +77,7 @@ class SmokeTally:
 
     @property
     def sent(self) -> int:
-        return sum(len(client.send_times) for client in self.clients)
+        return sum(client.sent for client in self.clients)
 
     @property
     def counted(self) -> int:
@@ -125,7 +134,7 @@ class SmokeReport:
     packets_counted: int
     packets_unaccounted: int
     packets_over_counted: int
-    replies: int
+    replies: int  # well-formed ones; malformed replies are counted apart
     malformed_replies: int
     malformed_examples: tuple[str, ...]
     regions: dict[str, dict[str, int]]
@@ -148,7 +157,7 @@ class SmokeReport:
             packets_counted=counted + tally.excess,
             packets_unaccounted=sent - counted,
             packets_over_counted=tally.excess,
-            replies=sum(region.replies for region in tally.regions.values()) + tally.malformed_count,
+            replies=sum(region.replies for region in tally.regions.values()),
             malformed_replies=tally.malformed_count,
             malformed_examples=tuple(repr(example) for example in tally.malformed),
             regions={

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import signal
 import socket
 import sys
@@ -74,13 +75,18 @@ def _shown(path: Path) -> str:
 
 def _add_traffic_options(parser: argparse.ArgumentParser, quiet_default: float | None = 5.0) -> None:
     parser.add_argument("-n", "--packets", type=int, default=100, help="packets to send (default: 100)")
-    parser.add_argument("--rate", type=float, help="packets per second (default: as fast as possible)")
+    parser.add_argument("--rate", type=_positive_number, help="packets per second (default: as fast as possible)")
     parser.add_argument("--clients", type=int, default=1, help="client sockets (source ports) to spread over")
     shown = f"{quiet_default:g}" if quiet_default else "the batch timeout + 2"
     parser.add_argument(
-        "--timeout", type=float, default=quiet_default, help=f"stop after this many quiet seconds (default: {shown})"
+        "--timeout",
+        type=_positive_number,
+        default=quiet_default,
+        help=f"stop after this many quiet seconds (default: {shown})",
     )
-    parser.add_argument("--max-loss", type=float, default=0.05, help="exit 1 above this share unaccounted (0.05)")
+    parser.add_argument(
+        "--max-loss", type=_share, default=0.05, help="exit 1 above this share unaccounted, 0 to 1 (default: 0.05)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     family = parser.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET, help="IPv4 only")
@@ -247,3 +253,25 @@ def command_demo(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"gateway: {gateway.stats.summary()}")
     return status
+
+
+def _positive_number(text: str) -> float:
+    """argparse type: a finite number above 0 (nan and inf would stall or skip the send loop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    """argparse type: a share from 0 to 1 (5% is 0.05)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (5% is 0.05), got {text!r}")
+    return value

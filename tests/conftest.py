@@ -46,14 +46,14 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str | Path, cwd: Path = PROJECT_ROOT) -> CliResult:
+def run_cli(*args: str | Path, cwd: Path = PROJECT_ROOT, timeout: float = 120) -> CliResult:
     """Run `python -m generator ARGS` in a real subprocess, as a user would."""
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env=_child_env(),
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
+import time
+from collections import deque
 
 import pytest
 
 from generator.endpoint import EndpointError, resolve_endpoint
-from generator.paths import PROJECT_ROOT
 from generator.smoke import SmokeError, SmokeOptions, run_smoke
 from generator.smoke_report import ClientLedger, SmokeTally, parse_reply
-
-
-def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
-    )
+from tests.conftest import run_cli
 
 
 class ScriptedServer:
@@ -74,7 +68,7 @@ def test_replies_are_parsed_or_called_malformed(data, parsed):
 
 
 def test_a_replys_latency_runs_from_the_first_packet_it_counts():
-    tally = SmokeTally(clients=[ClientLedger(send_times=[0.0, 0.1, 0.2, 0.3, 0.4])])
+    tally = SmokeTally(clients=[ClientLedger(send_times=deque([0.0, 0.1, 0.2, 0.3, 0.4]))])
     tally.record(0, b"2 us-west-2\n", 0.5)  # counts packets sent at 0.0 and 0.1
     tally.record(0, b"3 us-east-1\n", 0.6)  # counts packets sent at 0.2, 0.3, 0.4
     tally.record(0, b"1 us-east-1\n", 0.7)  # more than was sent
@@ -93,6 +87,7 @@ def test_malformed_replies_are_counted_and_shown_never_a_crash():
     assert report.malformed_replies == 5
     assert report.packets_unaccounted == 5
     assert "malformed replies:   5" in report.to_text()
+    assert "packets counted:     0 (by 0 replies)" in report.to_text()  # malformed ones count nothing
 
 
 def test_more_packets_than_the_seeds_100_and_a_rate():
@@ -163,3 +158,56 @@ def test_json_output_for_machines():
     assert report["packets_sent"] == 30 and report["packets_counted"] == 30 and report["loss"] == 0
     assert report["regions"] == {"us-west-2": {"replies": 3, "packets": 30}}
     assert set(report["latency_ms"]) == {"min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"}
+
+
+class AnswerAllAtTheEnd(ScriptedServer):
+    """Answers every client "1 test-region" only once all `total` packets are in, so the replies
+    arrive while the client waits for them rather than while it sends."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(every=total, reply=None)
+
+    def serve(self) -> None:
+        senders = []
+        while not self.stopping.is_set() and len(senders) < self.every:
+            try:
+                senders.append(self.sock.recvfrom(2048)[1])
+            except TimeoutError:
+                continue
+        time.sleep(0.3)  # let the client finish sending and start waiting
+        for address in senders:
+            self.sock.sendto(b"1 test-region\n", address)
+
+
+def test_more_client_sockets_than_select_can_watch():
+    """1,100 sockets put file descriptors above 1023, where select.select gives up."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2500:
+        pytest.skip(f"needs 2,500 open files, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2500), hard))
+    try:
+        with AnswerAllAtTheEnd(total=1100) as server:
+            options = SmokeOptions("127.0.0.1", server.port, packets=1100, clients=1100, rate=5000, quiet_seconds=3)
+            report = run_smoke(options)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert report.packets_sent == 1100
+    assert report.packets_unaccounted == 0
+    assert report.regions == {"test-region": {"replies": 1100, "packets": 1100}}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--rate", "nan", "argument --rate: expected a finite number above 0, got 'nan'"),
+        ("--timeout", "0", "argument --timeout: expected a finite number above 0, got '0'"),
+        ("--max-loss", "5", "argument --max-loss: expected a share from 0 to 1 (5% is 0.05), got '5'"),
+    ],
+)
+def test_bad_numbers_are_refused_in_one_line(option, value, expected):
+    result = run_cli("smoke", "--host", "127.0.0.1", "--port", "9", option, value)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"python -m generator smoke: error: {expected}"
+    assert "Traceback" not in result.stderr

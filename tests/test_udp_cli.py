@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.conftest import run_cli
 from tests.support.udp import exchange
 
 
@@ -20,16 +21,6 @@ def config_with_batching(tmp_path, count: int, timeout: float):
     path = tmp_path / f"config-{count}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
-
-
-def run_cli(*args, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *map(str, args)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.mark.parametrize(("count", "replies"), [(1, 100), (10, 10), (1000, 1)])
