@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+import yaml
 
 from generator.local_gateway.gateway import GatewayError, LocalGateway
+from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
 from tests.support.udp import exchange, local_gateway, rendered_handler_code
 
 # A handler that misbehaves when a packet asks it to, else is the real packet counter.
@@ -117,3 +126,78 @@ def test_code_that_does_not_load_stops_the_gateway_from_starting_with_one_clear_
     [problem] = raised.value.problems
     assert str(problem).startswith("local gateway: us-west-2: the function code does not load: SyntaxError: ")
     assert "\n" not in str(problem)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc, Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _read_until(stream, marker: str, seconds: float) -> str:
+    """What the stream printed up to and including the line holding `marker` (bounded wait)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+            if marker in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return "".join(lines)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the function processes through /proc")
+def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data["destination"]["batching"] = {"count": 1000, "timeout_in_seconds": 60}  # only the stop cuts it
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    command = [sys.executable, "-m", "generator", "local", "--config", config, "--out", tmp_path / "out", "--port", "0"]
+    # Its own session, as a shell gives a foreground job its own process group: the
+    # SIGINT below goes to that whole group, as a terminal's Ctrl-C does.
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        started = _read_until(process.stdout, "Ctrl-C to stop", 60)
+        assert "Ctrl-C to stop" in started, started
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", started).group(1))
+        functions = _children(process.pid)
+        assert len(functions) == len(data["regions"])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            for n in range(1, 6):
+                client.sendto(b"packet_%d" % n, ("127.0.0.1", port))
+            os.killpg(process.pid, signal.SIGINT)
+            client.settimeout(20)
+            reply = client.recv(65536)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert reply == b"5 us-west-2\n"  # the open batch went through the function before the stop
+    assert process.returncode == 0, err
+    assert "Traceback" not in out + err and "KeyboardInterrupt" not in err
+    assert "lost" not in err
+    assert "stopped: 5 datagrams" in out
+    assert [pid for pid in functions if _running(pid)] == []

@@ -287,12 +287,18 @@ class LocalGateway:
         received: list[float] = []
         size = 0
         deadline = math.inf
-        while not self._stopping.is_set():
-            wait_ms = -1 if deadline == math.inf else max(0, math.ceil((deadline - monotonic()) * 1000))
+        while True:
+            # On stop, one last pass without waiting: datagrams the kernel already holds join
+            # the open batch, which is then flushed rather than lost.
+            stopping = self._stopping.is_set()
+            if stopping:
+                wait_ms = 0
+            else:
+                wait_ms = -1 if deadline == math.inf else max(0, math.ceil((deadline - monotonic()) * 1000))
             for fd, _event in poller.poll(wait_ms):
                 sock = by_fd.get(fd)
                 if sock is None:
-                    continue  # the wake-up pipe: the loop condition sees the stop
+                    continue  # the wake-up pipe: `stopping` is seen on the next pass
                 receive = sock.recvfrom
                 for _ in range(BURST):
                     try:
@@ -314,6 +320,8 @@ class LocalGateway:
             if datagrams and monotonic() >= deadline:
                 self._dispatch(datagrams, addresses, received, size)
                 datagrams, addresses, received, size, deadline = [], [], [], 0, math.inf
+            if stopping:
+                break
         if datagrams:
             self._dispatch(datagrams, addresses, received, size)
 
