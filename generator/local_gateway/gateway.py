@@ -5,10 +5,10 @@ or time since the batch's first packet) and routes each to the region serving it
 moment; one invoker per function process (`concurrency` per region) feeds its process and
 sends the replies; the control server marks regions down or up; with add_latency, a delay
 line sends replies once the inter-region round trip has passed.
-Memory stays bounded: a batch holds at most `count` datagrams and about `size` bytes, and
-at most `queue_depth` batches wait per region; when they are full the receiver waits and
-the kernel's socket buffer absorbs the burst (then drops, as any UDP service does). The
-delay line holds at most what arrives in one round trip.
+Memory stays bounded: a batch holds at most `count` datagrams and `size` bytes (a datagram
+larger than `size` goes alone), and at most `queue_depth` batches wait per region; when they
+are full the receiver waits and the kernel's socket buffer absorbs the burst (then drops, as
+any UDP service does). The delay line holds at most what arrives in one round trip.
 """
 
 from __future__ import annotations
@@ -308,6 +308,10 @@ class LocalGateway:
                     except OSError as error:  # e.g. an ICMP error queued on the socket
                         self._log.warn("socket", "receive error ignored: %s", error)
                         continue
+                    if datagrams and size + len(data) > size_limit:
+                        # This one would take the batch past SizeInMb: send the batch without it.
+                        self._dispatch(datagrams, addresses, received, size)
+                        datagrams, addresses, received, size = [], [], [], 0
                     if not datagrams:
                         deadline = monotonic() + timeout
                     datagrams.append(data)
