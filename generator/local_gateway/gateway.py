@@ -345,7 +345,6 @@ class LocalGateway:
             "received": received,
             "local": self._local,
             "formatter": self.settings.formatter,
-            "dispatched_at": time.monotonic(),
         }
         self.stats.batches[region] += 1
         # Blocks while the region's queue is full: the invoker keeps draining it (a hung
@@ -371,9 +370,12 @@ class LocalGateway:
                 self._count(bad_replies=1)
                 self._log.warn("reply", "%s: handler %s", region, problem)
             delay = self.router.rtt_to(region) / 1000 if self._delay_line is not None else 0.0
+            # The round trip adds to the handler's time, as in a cross-region invoke: the batch
+            # travels there, is handled, the replies travel back. So due = ready + RTT.
+            due = time.monotonic() + delay
             for address, payload in result["replies"]:
                 if delay > 0:
-                    self._delay_line.push(batch["dispatched_at"] + delay, address, payload)  # type: ignore[union-attr]
+                    self._delay_line.push(due, address, payload)  # type: ignore[union-attr]
                 else:
                     self._send_reply(address, payload)
 
