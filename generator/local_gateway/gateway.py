@@ -115,6 +115,18 @@ class LocalGateway:
         self._stopping = threading.Event()
         self._sockets = self._bind(settings.hosts, settings.port)
         self.port = self._sockets[0].getsockname()[1]
+        # What the kernel granted (Linux reports double the bytes set, for its bookkeeping).
+        self.receive_buffer_bytes = min(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for sock in self._sockets)
+        if self.receive_buffer_bytes < RECEIVE_BUFFER_BYTES:
+            # Without root SO_RCVBUFFORCE fails and net.core.rmem_max caps the buffer: say so
+            # once, since a burst bigger than the buffer is dropped by the kernel unseen.
+            LOG.warning(
+                "receive buffer is %d KiB, not the %d MiB asked (capped by net.core.rmem_max): a burst may "
+                "drop packets; to raise it: sudo sysctl -w net.core.rmem_max=%d",
+                self.receive_buffer_bytes // 1024,
+                RECEIVE_BUFFER_BYTES // (1024 * 1024),
+                RECEIVE_BUFFER_BYTES,
+            )
         self._by_family = {sock.family: sock for sock in self._sockets}
         self._local = {
             "4": {"Domain": "localhost", "Port": self.port},
