@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -88,6 +89,23 @@ def test_added_latency_delays_replies_from_a_far_region(code, tmp_path):
         report = run_smoke(SmokeOptions(host="127.0.0.1", port=g.port, packets=10, quiet_seconds=3.0))
     assert report.regions == {"us-west-2": {"replies": 1, "packets": 10}}
     assert report.latency_ms.min_ms >= 400
+
+
+def test_added_latency_comes_on_top_of_the_handlers_time(code, tmp_path):
+    # A handler taking 0.4 s in a region 400 ms away: the reply cannot be back in under 0.8 s
+    # (a lower bound, so a slow machine cannot make this fail; overlap would give ~0.4 s).
+    slow = code.replace("def handler(", "def real_handler(") + (
+        "\nimport time\n\ndef handler(event, context):\n    time.sleep(0.4)\n    return real_handler(event, context)\n"
+    )
+    table_path = tmp_path / "rtt.json"
+    table_path.write_text(json.dumps({"rtt_ms": {"eu-west-1": {"us-west-2": 400}}}))
+    table = load_latency_table(table_path)
+    with local_gateway(slow, count=1, regions=("us-west-2",), ingress="eu-west-1", table=table, add_latency=True) as g:
+        sent = time.monotonic()
+        replies = exchange(g.port, [b"packet_1"], wait=10)
+        elapsed = time.monotonic() - sent
+    assert replies == [b"1 us-west-2\n"]
+    assert elapsed >= 0.8
 
 
 def test_a_latency_table_without_the_needed_pair_is_one_clear_error(tmp_path):

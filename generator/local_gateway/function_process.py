@@ -59,6 +59,10 @@ class FunctionProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=environment,
+            # Its own process group: a Ctrl-C in the terminal goes to the gateway alone, which
+            # flushes the open batch through this process before stopping it (closing stdin).
+            # Sharing the group, it would die mid-batch, even while still starting.
+            process_group=0,
         )
         self._send(self.function)
 

@@ -5,10 +5,10 @@ or time since the batch's first packet) and routes each to the region serving it
 moment; one invoker per function process (`concurrency` per region) feeds its process and
 sends the replies; the control server marks regions down or up; with add_latency, a delay
 line sends replies once the inter-region round trip has passed.
-Memory stays bounded: a batch holds at most `count` datagrams and about `size` bytes, and
-at most `queue_depth` batches wait per region; when they are full the receiver waits and
-the kernel's socket buffer absorbs the burst (then drops, as any UDP service does). The
-delay line holds at most what arrives in one round trip.
+Memory stays bounded: a batch holds at most `count` datagrams and `size` bytes (a datagram
+larger than `size` goes alone), and at most `queue_depth` batches wait per region; when they
+are full the receiver waits and the kernel's socket buffer absorbs the burst (then drops, as
+any UDP service does). The delay line holds at most what arrives in one round trip.
 """
 
 from __future__ import annotations
@@ -115,6 +115,18 @@ class LocalGateway:
         self._stopping = threading.Event()
         self._sockets = self._bind(settings.hosts, settings.port)
         self.port = self._sockets[0].getsockname()[1]
+        # What the kernel granted (Linux reports double the bytes set, for its bookkeeping).
+        self.receive_buffer_bytes = min(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for sock in self._sockets)
+        if self.receive_buffer_bytes < RECEIVE_BUFFER_BYTES:
+            # Without root SO_RCVBUFFORCE fails and net.core.rmem_max caps the buffer: say so
+            # once, since a burst bigger than the buffer is dropped by the kernel unseen.
+            LOG.warning(
+                "receive buffer is %d KiB, not the %d MiB asked (capped by net.core.rmem_max): a burst may "
+                "drop packets; to raise it: sudo sysctl -w net.core.rmem_max=%d",
+                self.receive_buffer_bytes // 1024,
+                RECEIVE_BUFFER_BYTES // (1024 * 1024),
+                RECEIVE_BUFFER_BYTES,
+            )
         self._by_family = {sock.family: sock for sock in self._sockets}
         self._local = {
             "4": {"Domain": "localhost", "Port": self.port},
@@ -287,12 +299,18 @@ class LocalGateway:
         received: list[float] = []
         size = 0
         deadline = math.inf
-        while not self._stopping.is_set():
-            wait_ms = -1 if deadline == math.inf else max(0, math.ceil((deadline - monotonic()) * 1000))
+        while True:
+            # On stop, one last pass without waiting: datagrams the kernel already holds join
+            # the open batch, which is then flushed rather than lost.
+            stopping = self._stopping.is_set()
+            if stopping:
+                wait_ms = 0
+            else:
+                wait_ms = -1 if deadline == math.inf else max(0, math.ceil((deadline - monotonic()) * 1000))
             for fd, _event in poller.poll(wait_ms):
                 sock = by_fd.get(fd)
                 if sock is None:
-                    continue  # the wake-up pipe: the loop condition sees the stop
+                    continue  # the wake-up pipe: `stopping` is seen on the next pass
                 receive = sock.recvfrom
                 for _ in range(BURST):
                     try:
@@ -302,6 +320,10 @@ class LocalGateway:
                     except OSError as error:  # e.g. an ICMP error queued on the socket
                         self._log.warn("socket", "receive error ignored: %s", error)
                         continue
+                    if datagrams and size + len(data) > size_limit:
+                        # This one would take the batch past SizeInMb: send the batch without it.
+                        self._dispatch(datagrams, addresses, received, size)
+                        datagrams, addresses, received, size = [], [], [], 0
                     if not datagrams:
                         deadline = monotonic() + timeout
                     datagrams.append(data)
@@ -314,6 +336,8 @@ class LocalGateway:
             if datagrams and monotonic() >= deadline:
                 self._dispatch(datagrams, addresses, received, size)
                 datagrams, addresses, received, size, deadline = [], [], [], 0, math.inf
+            if stopping:
+                break
         if datagrams:
             self._dispatch(datagrams, addresses, received, size)
 
@@ -333,7 +357,6 @@ class LocalGateway:
             "received": received,
             "local": self._local,
             "formatter": self.settings.formatter,
-            "dispatched_at": time.monotonic(),
         }
         self.stats.batches[region] += 1
         # Blocks while the region's queue is full: the invoker keeps draining it (a hung
@@ -359,9 +382,12 @@ class LocalGateway:
                 self._count(bad_replies=1)
                 self._log.warn("reply", "%s: handler %s", region, problem)
             delay = self.router.rtt_to(region) / 1000 if self._delay_line is not None else 0.0
+            # The round trip adds to the handler's time, as in a cross-region invoke: the batch
+            # travels there, is handled, the replies travel back. So due = ready + RTT.
+            due = time.monotonic() + delay
             for address, payload in result["replies"]:
                 if delay > 0:
-                    self._delay_line.push(batch["dispatched_at"] + delay, address, payload)  # type: ignore[union-attr]
+                    self._delay_line.push(due, address, payload)  # type: ignore[union-attr]
                 else:
                     self._send_reply(address, payload)
 

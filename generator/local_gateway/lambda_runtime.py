@@ -21,6 +21,7 @@ import binascii
 import json
 import os
 import pickle
+import signal
 import struct
 import sys
 import time
@@ -163,6 +164,10 @@ def invoke(handler, batch: dict[str, Any], function: dict[str, Any]) -> dict[str
 
 
 def main() -> None:
+    # Ctrl-C is the gateway's to handle: it stops this process by closing stdin once the
+    # open batch is through. Started in its own process group, it should not see the
+    # terminal's SIGINT at all; ignoring it too covers a kill aimed at the group by hand.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; whatever the handler prints goes to stderr (its "logs").
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
