@@ -255,23 +255,21 @@ def command_demo(args: argparse.Namespace) -> int:
     return status
 
 
-def _positive_number(text: str) -> float:
-    """argparse type: a finite number above 0 (nan and inf would stall or skip the send loop)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {text!r}")
-    return value
+def _number_type(accepts, expected: str):
+    """An argparse type: a float that `accepts`, else one line saying what was `expected`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _share(text: str) -> float:
-    """argparse type: a share from 0 to 1 (5% is 0.05)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (5% is 0.05), got {text!r}")
-    return value
+# nan and inf would stall or skip the send loop; a share above 1 would switch the loss check off.
+_positive_number = _number_type(lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
+_share = _number_type(lambda v: 0 <= v <= 1, "a share from 0 to 1 (5% is 0.05)")
