@@ -5,39 +5,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from generator.config import Config, load_config
+from generator.commands import add_command, display_path, load_command_config
 from generator.deploy_cli import register_deploy_commands
 from generator.errors import GeneratorError
 from generator.files import FORMATS, write_templates
-from generator.paths import DEFAULT_CONFIG, DEFAULT_OUT_DIR
+from generator.paths import DEFAULT_OUT_DIR
 from generator.render import render_templates
 from generator.udp_cli import register_udp_commands
 
 EXIT_USER_ERROR = 2
 
 
-def display_path(path: Path | str) -> str:
-    """`config/config.yaml` rather than an absolute path, when the file is under the cwd."""
-    relative = os.path.relpath(Path(path).resolve(), Path.cwd())
-    return relative if not relative.startswith("..") else str(path)
-
-
-def _load(args: argparse.Namespace) -> Config:
-    return load_config(args.config, source=display_path(args.config))
-
-
 def command_validate(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     render_templates(config)  # the size limits are part of "valid"
     print(f"{display_path(args.config)}: valid ({len(config.regions)} regions, routing {config.routing})")
     return 0
 
 
 def command_render(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     written = write_templates(render_templates(config), args.out, args.format)
     for path in written:
         print(f"wrote {display_path(path)}")
@@ -57,21 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     register_deploy_commands(commands)
     register_udp_commands(commands)
     return parser
-
-
-def add_command(
-    commands: argparse._SubParsersAction,
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    summary: str,
-) -> argparse.ArgumentParser:
-    """A subcommand that reads the config; `handler` runs it and returns the exit status."""
-    command = commands.add_parser(name, help=summary, description=summary)
-    command.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config/config.yaml)"
-    )
-    command.set_defaults(handler=handler)
-    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

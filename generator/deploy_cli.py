@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from generator.aws import aws_errors
-from generator.config import Config
+from generator.commands import add_command, load_command_config
 from generator.deploy import DEFAULT_MAX_PARALLEL, DEFAULT_POLL_INTERVAL, deploy, deploy_summary, format_plan, plan
 from generator.inventory import destroy, destroy_summary, format_status, inventory
 from generator.parallel import Interrupted
@@ -24,12 +24,6 @@ def _regions(args: argparse.Namespace) -> list[str] | None:
     return words or None
 
 
-def _load(args: argparse.Namespace) -> Config:
-    from generator.cli import _load as load  # the CLI's own loader: errors name the file as given
-
-    return load(args)
-
-
 def _interrupted(error: Interrupted) -> int:
     print("interrupted: stopped waiting. CloudFormation carries on with:", file=sys.stderr)
     for name in error.in_flight or ["(nothing was in progress)"]:
@@ -38,7 +32,7 @@ def _interrupted(error: Interrupted) -> int:
 
 
 def command_deploy(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     try:
         with aws_errors(config.source):
             report = deploy(
@@ -54,7 +48,7 @@ def command_deploy(args: argparse.Namespace) -> int:
 
 
 def command_plan(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     try:
         with aws_errors(config.source):
             plans = plan(config, _regions(args), max_parallel=args.max_parallel)
@@ -65,7 +59,7 @@ def command_plan(args: argparse.Namespace) -> int:
 
 
 def command_status(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     try:
         with aws_errors(config.source):
             found = inventory(config)
@@ -90,7 +84,7 @@ def _confirm(assume_yes: bool):
 
 
 def command_destroy(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config = load_command_config(args)
     assume_yes = args.yes or os.environ.get("YES", "") in ("1", "yes", "true")
     try:
         with aws_errors(config.source):
@@ -116,7 +110,6 @@ def command_destroy(args: argparse.Namespace) -> int:
 
 def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
     """Add deploy, plan, status and destroy to the CLI (called once from generator.cli.build_parser)."""
-    from generator.cli import add_command
 
     def regional(command: argparse.ArgumentParser) -> None:
         command.add_argument(

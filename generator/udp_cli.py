@@ -17,7 +17,8 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from generator.config import Config, load_config
+from generator.commands import add_command, display_path, load_command_config
+from generator.config import Config
 from generator.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
 from generator.errors import GeneratorError, Problem
 from generator.local_gateway.control import send_control
@@ -37,7 +38,6 @@ DEFAULT_LOCAL_PORT = 2000
 
 
 def register_udp_commands(commands: argparse._SubParsersAction) -> None:
-    from generator.cli import add_command  # here, not at the top: cli imports this module
 
     summary = "send packets to a UDP Gateway and report the replies"
     smoke = commands.add_parser("smoke", help=summary, description=summary)  # no --config: it needs none
@@ -68,7 +68,6 @@ def register_udp_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _shown(path: Path) -> str:
-    from generator.cli import display_path
 
     return display_path(path)
 
@@ -129,12 +128,6 @@ def gateway_settings(args: argparse.Namespace, config: Config, port: int, contro
     )
 
 
-def _load(args: argparse.Namespace) -> Config:
-    from generator.cli import display_path
-
-    return load_config(args.config, source=display_path(args.config))
-
-
 def _print_report(report: SmokeReport, as_json: bool, max_loss: float) -> int:
     if as_json:
         print(json.dumps({**asdict(report), "loss": round(report.loss, 6), "max_loss": max_loss}, indent=2))
@@ -172,7 +165,6 @@ def _configure_logging() -> None:
 
 
 def _code_source(args: argparse.Namespace) -> str:
-    from generator.cli import display_path
 
     rendered = "" if args.template else f" (rendered from {display_path(args.config)})"
     path = args.template or regional_template_path(args.out)
@@ -193,7 +185,7 @@ def _describe(gateway: LocalGateway, config: Config) -> str:
 
 def command_local(args: argparse.Namespace) -> int:
     _configure_logging()
-    config = _load(args)
+    config = load_command_config(args)
     control_port = args.control_port
     if control_port is None:
         control_port = args.port + 1 if 0 < args.port < 65535 else 0  # 0: any free port, printed below
@@ -239,7 +231,7 @@ def command_local_control(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     _configure_logging()
-    config = _load(args)
+    config = load_command_config(args)
     quiet = args.timeout if args.timeout is not None else config.destination.batching.timeout_in_seconds + 2
     _check_ports(port=args.port)
     with LocalGateway(gateway_settings(args, config, args.port, None)) as gateway:
