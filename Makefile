@@ -14,7 +14,7 @@ GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
-.PHONY: help render validate lint test check format bench clean
+.PHONY: help render validate lint test format bench clean
 .PHONY: deploy plan status destroy local-cloud
 .PHONY: smoke local local-down local-up demo
 

@@ -7,8 +7,6 @@ never strips another region's permissions) -> StackSpecs -> change sets -> resul
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +17,9 @@ from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackPlan, StackResult, deploy_stack, describe_stack, plan_stack, stack_outputs
 from generator.config import Config
 from generator.errors import DeployError, Problem
+from generator.files import write_text_atomically
 from generator.parallel import Interrupted, run_parallel
+from generator.paths import OUTPUTS_FILE_NAME
 from generator.progress import Progress, summary_table
 from generator.render import render_templates
 from generator.stacks import GLOBAL_OUTPUT_KEYS, global_stack_spec, regional_stack_spec, select_regions
@@ -28,7 +28,6 @@ from generator.stacks import GLOBAL_OUTPUT_KEYS, global_stack_spec, regional_sta
 # flight at once; the bound is for the machine running this and for very large region lists.
 DEFAULT_MAX_PARALLEL = 16
 DEFAULT_POLL_INTERVAL = 3.0
-OUTPUTS_FILE = "outputs.json"
 # What plan passes as DestinationId when the global stack does not exist yet.
 PENDING_DESTINATION = "pending-global-stack-output"
 
@@ -116,7 +115,7 @@ def write_outputs(config: Config, report: DeployReport, out_dir: Path) -> Path:
         "Port": int(outputs["Port"]) if str(outputs.get("Port", "")).isdigit() else outputs.get("Port"),
         "regions": {},
     }
-    path = Path(out_dir) / OUTPUTS_FILE
+    path = Path(out_dir) / OUTPUTS_FILE_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -134,11 +133,7 @@ def write_outputs(config: Config, report: DeployReport, out_dir: Path) -> Path:
                 "action": result.action,
                 "FunctionArn": function_arn,
             }
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".outputs-", suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, indent=2)
-            stream.write("\n")
-        os.replace(temporary, path)
+        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
     except (OSError, json.JSONDecodeError) as error:
         raise DeployError([Problem(str(path), f"cannot write the outputs: {error}")]) from None
     return path

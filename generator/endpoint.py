@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 from generator.errors import GeneratorError, Problem
-from generator.paths import DEFAULT_OUT_DIR
+from generator.paths import DEFAULT_OUT_DIR, OUTPUTS_FILE_NAME
 
-DEFAULT_OUTPUTS_FILE = DEFAULT_OUT_DIR / "outputs.json"
+DEFAULT_OUTPUTS_FILE = DEFAULT_OUT_DIR / OUTPUTS_FILE_NAME
 
 
 class EndpointError(GeneratorError):

@@ -64,11 +64,26 @@ def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_for
     return [target for _, target in staged]
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` whole or not at all: a reader never sees half a file."""
+    temporary = _stage(path.parent, text)
+    try:
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
 def _stage(out_dir: Path, text: str) -> str:
+    """`text` in a new file beside its target, flushed to disk; its name, for os.replace."""
     descriptor, temporary = tempfile.mkstemp(dir=out_dir, prefix=".staged-", suffix=".tmp")
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.chmod(temporary, 0o644)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+    except BaseException:
+        os.unlink(temporary)
+        raise
     return temporary
