@@ -17,7 +17,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config as BotoConfig
 
-from generator.errors import DeployError, Problem
+from generator.errors import AwsError, Problem
 
 # botocore's default retry mode is still "legacy"; "standard" backs off on throttling, which
 # parallel deploys to many regions do hit.
@@ -58,14 +58,14 @@ def aws_errors(source: str) -> Iterator[None]:
     try:
         yield
     except botocore.exceptions.ProfileNotFound as error:
-        raise DeployError([Problem(source, f"{error} (check AWS_PROFILE)")]) from None
+        raise AwsError([Problem(source, f"{error} (check AWS_PROFILE)")]) from None
     except botocore.exceptions.NoCredentialsError:
-        raise DeployError(
+        raise AwsError(
             [Problem(source, "no AWS credentials found (set AWS_PROFILE, or run `aws configure` / `aws sso login`)")]
         ) from None
     except botocore.exceptions.EndpointConnectionError as error:
-        raise DeployError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
+        raise AwsError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
     except botocore.exceptions.ClientError as error:  # ExpiredToken, AccessDenied, ...: AWS's own message
-        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None
+        raise AwsError([Problem(source, " ".join(str(error).split()))]) from None
     except botocore.exceptions.BotoCoreError as error:  # CredentialRetrievalError, ...
-        raise DeployError([Problem(source, " ".join(str(error).split()))]) from None
+        raise AwsError([Problem(source, " ".join(str(error).split()))]) from None

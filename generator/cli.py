@@ -10,13 +10,11 @@ from pathlib import Path
 
 from generator.commands import add_command, display_path, load_command_config
 from generator.deploy_cli import register_deploy_commands
-from generator.errors import GeneratorError
+from generator.errors import ExitCode, GeneratorError
 from generator.files import FORMATS, write_templates
 from generator.paths import DEFAULT_OUT_DIR
 from generator.render import render_templates
 from generator.udp_cli import register_udp_commands
-
-EXIT_USER_ERROR = 2
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -56,11 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeneratorError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
-        return EXIT_USER_ERROR
+        return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader (`| head`) left: stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return ExitCode.FAILED

@@ -10,12 +10,10 @@ from pathlib import Path
 from generator.aws import aws_errors
 from generator.commands import add_command, load_command_config
 from generator.deploy import DEFAULT_MAX_PARALLEL, DEFAULT_POLL_INTERVAL, deploy, deploy_summary, format_plan, plan
+from generator.errors import ExitCode
 from generator.inventory import destroy, destroy_summary, format_status, inventory
 from generator.parallel import Interrupted
 from generator.paths import DEFAULT_OUT_DIR
-
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 def _regions(args: argparse.Namespace) -> list[str] | None:
@@ -28,7 +26,7 @@ def _interrupted(error: Interrupted) -> int:
     print("interrupted: stopped waiting. CloudFormation carries on with:", file=sys.stderr)
     for name in error.in_flight or ["(nothing was in progress)"]:
         print(f"  {name}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+    return ExitCode.INTERRUPTED
 
 
 def command_deploy(args: argparse.Namespace) -> int:
@@ -44,7 +42,7 @@ def command_deploy(args: argparse.Namespace) -> int:
     print(deploy_summary(report))
     if report.outputs_path:
         print(f"\nwrote {report.outputs_path}")
-    return 0 if report.ok else EXIT_FAILED
+    return 0 if report.ok else ExitCode.FAILED
 
 
 def command_plan(args: argparse.Namespace) -> int:
@@ -55,7 +53,7 @@ def command_plan(args: argparse.Namespace) -> int:
     except Interrupted as error:
         return _interrupted(error)
     print(format_plan(plans))
-    return EXIT_FAILED if any(p.kind == "failed" for p in plans) else 0
+    return ExitCode.FAILED if any(p.kind == "failed" for p in plans) else 0
 
 
 def command_status(args: argparse.Namespace) -> int:
@@ -99,13 +97,13 @@ def command_destroy(args: argparse.Namespace) -> int:
         return _interrupted(error)
     if results is None:
         print("cancelled: nothing was deleted")
-        return EXIT_FAILED
+        return ExitCode.FAILED
     if not results:
         print("nothing to delete")
         return 0
     print()
     print(destroy_summary(results))
-    return 0 if all(result.ok for result in results) else EXIT_FAILED
+    return 0 if all(result.ok for result in results) else ExitCode.FAILED
 
 
 def register_deploy_commands(commands: argparse._SubParsersAction) -> None:

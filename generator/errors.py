@@ -1,11 +1,36 @@
-"""The errors a user can cause, with messages written for people.
+"""The errors a user can cause, with messages written for people, and the exit codes they end in.
 
 Anything else that escapes is a bug in the generator and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a command's exit status means; every command uses these and no other numbers."""
+
+    OK = 0
+    FAILED = 1  # the work was tried and some of it failed: a region, AWS itself, loss above --max-loss
+    USAGE = 2  # the input is wrong: the config, the command line, a file named on it; nothing was changed
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+
+
+# A problem is printed on one line: characters that would break the line (or the terminal) are escaped.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# However long a value the user gave, a problem line stays readable.
+MAX_MESSAGE_CHARS = 1000
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text` on one line: control characters escaped, cut to `limit` characters with a note."""
+    escaped = _LINE_BREAKING.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+    if len(escaped) <= limit:
+        return escaped
+    return f"{escaped[:limit]}... ({len(escaped) - limit:,} more characters)"
 
 
 @dataclass(frozen=True)
@@ -18,12 +43,15 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.source if self.line is None else f"{self.source}:{self.line}"
-        return f"{where}: {self.key_path}: {self.message}" if self.key_path else f"{where}: {self.message}"
+        where = one_line(self.source) if self.line is None else f"{one_line(self.source)}:{self.line}"
+        message = one_line(self.message)
+        return f"{where}: {one_line(self.key_path)}: {message}" if self.key_path else f"{where}: {message}"
 
 
 class GeneratorError(Exception):
     """Base of every error meant for the user; str() is one line per problem."""
+
+    exit_code: ExitCode = ExitCode.USAGE
 
     def __init__(self, problems: list[Problem] | str) -> None:
         if isinstance(problems, str):
@@ -41,4 +69,10 @@ class RenderError(GeneratorError):
 
 
 class DeployError(GeneratorError):
-    """A deploy, plan, status or destroy request cannot be carried out."""
+    """A deploy, plan, status or destroy request cannot be carried out as asked (nothing was changed)."""
+
+
+class AwsError(GeneratorError):
+    """AWS, or what stands at AWS_ENDPOINT_URL, could not be reached or refused: not the user's input."""
+
+    exit_code = ExitCode.FAILED

@@ -20,7 +20,7 @@ from pathlib import Path
 from generator.commands import add_command, display_path, load_command_config
 from generator.config import Config
 from generator.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
-from generator.errors import GeneratorError, Problem
+from generator.errors import ExitCode, GeneratorError, Problem
 from generator.local_gateway.control import send_control
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
 from generator.local_gateway.handler_code import (
@@ -33,7 +33,6 @@ from generator.paths import DEFAULT_OUT_DIR
 from generator.smoke import SmokeOptions, run_smoke
 from generator.smoke_report import SmokeReport
 
-EXIT_LOSS = 1
 DEFAULT_LOCAL_PORT = 2000
 
 
@@ -135,7 +134,7 @@ def _print_report(report: SmokeReport, as_json: bool, max_loss: float) -> int:
         print(report.to_text())
     if report.loss > max_loss:
         print(f"FAIL: {100 * report.loss:.2f}% unaccounted, above --max-loss {100 * max_loss:g}%", file=sys.stderr)
-        return EXIT_LOSS
+        return ExitCode.FAILED
     return 0
 
 

@@ -375,7 +375,7 @@ def test_an_aws_error_reading_the_home_region_is_one_line_naming_the_stack(cloud
     for command in ("status", "plan"):
         status, out, err = run_cli(capsys, command, "--config", str(config_path))
 
-        assert status == 2, command
+        assert status == 1, command
         assert "Traceback" not in out + err
         (line,) = err.strip().splitlines()
         assert line.startswith(f"stack {GLOBAL} in us-west-2: ") and "InvalidClientTokenId" in line
@@ -389,7 +389,7 @@ def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys
         credentials.setattr(botocore.credentials.EnvProvider, "load", expired)
         status, out, err = deploy_cli(capsys, config_path, tmp_path)
 
-    assert status == 2
+    assert status == 1
     assert "Traceback" not in out + err
     assert f"{config_path}: Error when retrieving credentials from sso: the SSO session has expired" in err
     assert stack("us-west-2", GLOBAL) is None
