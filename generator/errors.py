@@ -5,6 +5,7 @@ Anything else that escapes is a bug in the generator and keeps its traceback.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -31,6 +32,23 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     if len(escaped) <= limit:
         return escaped
     return f"{escaped[:limit]}... ({len(escaped) - limit:,} more characters)"
+
+
+def shown(value: object, limit: int = 80, quote: bool = True, as_json: bool = False) -> str:
+    """A user's value as a message quotes it: 'text' (repr; "text" with as_json), true, null, 12; cut when
+    long, so a 900 KB value is not echoed whole. `quote=False` takes text already formatted and only cuts it."""
+    if not quote and isinstance(value, str):
+        text = value
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False) if as_json else repr(value)
+    elif isinstance(value, bool) or value is None:
+        text = "true" if value is True else "false" if value is False else "null"
+    else:
+        text = repr(value) if isinstance(value, int | float) else str(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
+    return f"{text[:limit]}... ({size})"
 
 
 @dataclass(frozen=True)

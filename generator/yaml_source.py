@@ -1,23 +1,48 @@
 """Read a YAML file into plain data, remembering the line of every key path.
 
-Bounded: the file is read up to a size limit and alias expansion is capped, so a
-hostile or mistaken file fails with a clear problem instead of eating the machine.
+Bounded: only a regular file is read, up to a size limit, and alias expansion is capped, so a
+hostile or mistaken file fails with a clear problem instead of hanging or eating the machine.
+
+Scalars are read as YAML 1.2 reads them (what editors and most tools assume): `1e-3` is a
+number. Where PyYAML's YAML 1.1 would silently read something else than the user sees
+(`1:30` as 90, `010` as 8) the value is refused with a problem saying so, as are values no
+template can carry (NaN and infinity, unpaired surrogates, numbers of thousands of digits).
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from generator.errors import ConfigError, Problem
+from generator.errors import ConfigError, Problem, shown
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
 
 KeyPath = tuple[str | int, ...]
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+_NUMBER_TAGS = (_INT_TAG, _FLOAT_TAG)
+_PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# YAML 1.1 only: base 60 (1:30 is 90) and octal by a leading zero (010 is 8).
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+_LEADING_ZERO_OCTAL = re.compile(r"[-+]?0[0-7_]+\Z")
+# YAML 1.2 core schema floats with an exponent, which PyYAML leaves as text (it wants a dot and a sign).
+_YAML12_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A key is shown bare in a key path when it reads unambiguously; else quoted (spaces, dots, newlines...).
+_BARE_KEY = re.compile(r"[A-Za-z0-9_:/=+@-]+\Z")
+_LONGEST_KEY_SHOWN = 130  # a tag key may have 128 characters; longer ones are cut
 
 
 @dataclass
@@ -29,6 +54,8 @@ class YamlDocument:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     unreadable: set[str] = field(default_factory=set)  # key paths whose values could not be read
+    # How a plain scalar was written when that differs from the value read (`on` read as true).
+    spelled: dict[KeyPath, str] = field(default_factory=dict)
 
     def line_of(self, path: KeyPath) -> int | None:
         """The line of `path`, or of its nearest ancestor that the file has."""
@@ -41,10 +68,15 @@ class YamlDocument:
 
 
 def format_key_path(path: KeyPath) -> str:
-    """`destination.batching.count`, `regions[2]`: how a user finds a key in the file."""
+    """`destination.batching.count`, `regions[2]`, `tags["cost center"]`: how a user finds a key in the file."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _BARE_KEY.match(part) and len(part) <= _LONGEST_KEY_SHOWN:
+            text += f".{part}" if text else part
+        else:
+            text += f"[{shown(part, limit=_LONGEST_KEY_SHOWN, as_json=True)}]"
     return text
 
 
@@ -81,14 +113,25 @@ def load_yaml_document(path: Path, source: str) -> YamlDocument:
 
 def _read_text(path: Path, source: str) -> str:
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
+        # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; it is refused below.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ConfigError([Problem(source, "no such file")]) from None
     except IsADirectoryError:
         raise ConfigError([Problem(source, "is a directory; expected a YAML file")]) from None
     except OSError as error:
         raise ConfigError([Problem(source, f"cannot be read: {error.strerror or error}")]) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):
+            raise ConfigError([Problem(source, "is a directory; expected a YAML file")])
+        raise ConfigError([Problem(source, f"is {_file_kind(mode)}, not a regular file; expected a YAML file")])
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise ConfigError([Problem(source, f"cannot be read: {error.strerror or error}")]) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(
             [Problem(source, f"the file is larger than {MAX_FILE_BYTES:,} bytes; a config is far smaller")]
@@ -99,11 +142,23 @@ def _read_text(path: Path, source: str) -> str:
         raise ConfigError([Problem(source, f"is not UTF-8 text (byte {error.start})")]) from None
 
 
-_PLAIN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISCHR: "a character device", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
 
 
 class _TooManyNodes(Exception):
     pass
+
+
+class _Unreadable(Exception):
+    """A value that cannot be used as written; the message says why."""
+
+
+def _shown_number(text: str) -> str:
+    special = {".nan": "not a number", ".inf": "infinity", "+.inf": "infinity", "-.inf": "minus infinity"}
+    meaning = special.get(text.lower())
+    return f"{text} is {meaning}" if meaning else f"{text} is too large to be a number (it reads as infinity)"
 
 
 class _Builder:
@@ -120,15 +175,51 @@ class _Builder:
             raise _TooManyNodes
         self.document.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
-            return self._unreadable(path, node, f"the YAML tag {node.tag!r} is not supported here")
+            return self._unreadable(path, node, f"cannot be read: the YAML tag {node.tag!r} is not supported here")
         if isinstance(node, yaml.MappingNode):
             return self._build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         try:
+            return self._scalar(node, path)
+        except _Unreadable as reason:
+            return self._unreadable(path, node, str(reason))
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        """A scalar as YAML 1.2 reads it; what YAML 1.1 would silently misread raises _Unreadable."""
+        plain = node.style is None
+        if plain and node.tag in _NUMBER_TAGS and _SEXAGESIMAL.match(node.value):
+            value = self._construct(node)
+            raise _Unreadable(
+                f"{node.value} is read by YAML 1.1 as the base-60 number {value:g}; "
+                f"write the number you mean (e.g. {value:g}), or quote it to mean text"
+            )
+        if plain and node.tag == _INT_TAG and _LEADING_ZERO_OCTAL.match(node.value):
+            raise _Unreadable(
+                f"{node.value} is read by YAML 1.1 as the octal number {self._construct(node)}; "
+                "write it without the leading zero, or quote it to mean text"
+            )
+        if plain and node.tag == _STR_TAG and _YAML12_FLOAT.match(node.value):
+            value: Any = float(node.value)  # 1e-3, 1.5e3: numbers in YAML 1.2, text to PyYAML's YAML 1.1
+        else:
+            value = self._construct(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Unreadable(f"{_shown_number(node.value)}; expected a finite number")
+        if isinstance(value, str) and (surrogate := _SURROGATE.search(value)):
+            raise _Unreadable(
+                f"contains an unpaired surrogate (\\u{ord(surrogate.group()):04x}), which is not a character; remove it"
+            )
+        if plain and not isinstance(value, str) and node.value != json.dumps(value):
+            self.document.spelled[path] = node.value  # `on` read as true: errors can say what was written
+        return value
+
+    def _construct(self, node: yaml.ScalarNode) -> Any:
+        try:
             return self.scalars.construct_object(node)
         except yaml.YAMLError as error:
-            return self._unreadable(path, node, getattr(error, "problem", None) or str(error))
+            raise _Unreadable(f"cannot be read: {getattr(error, 'problem', None) or error}") from None
+        except ValueError:  # int() refuses more than 4,300 digits
+            raise _Unreadable(f"a number of {len(node.value):,} digits is far too large") from None
 
     def _build_mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -138,6 +229,9 @@ class _Builder:
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a non-scalar key"
                 self._problem(path, key_node, f"key {shown!r} must be a plain string; quote it")
+                continue
+            if _SURROGATE.search(key):
+                self._problem(path, key_node, "a key contains an unpaired surrogate, which is not a character")
                 continue
             line = key_node.start_mark.line + 1
             if key in first_line:
@@ -153,11 +247,11 @@ class _Builder:
             return None
         try:
             return self.scalars.construct_object(node)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):
             return None
 
     def _unreadable(self, path: KeyPath, node: yaml.Node, reason: str) -> None:
-        self._problem(path, node, f"cannot be read: {reason}")
+        self._problem(path, node, reason)
         self.document.unreadable.add(format_key_path(path))
 
     def _problem(self, path: KeyPath, node: yaml.Node, message: str) -> None:
