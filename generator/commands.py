@@ -14,8 +14,12 @@ from generator.paths import DEFAULT_CONFIG
 
 
 def display_path(path: Path | str) -> str:
-    """`config/config.yaml` rather than an absolute path, when the file is under the cwd."""
-    relative = os.path.relpath(Path(path).resolve(), Path.cwd())
+    """`config/config.yaml` rather than an absolute path, when the file is under the cwd.
+
+    Symlinks are not followed (abspath, not resolve): a link loop is reported when the file is
+    read, as one line, instead of failing here.
+    """
+    relative = os.path.relpath(os.path.abspath(path), os.getcwd())
     return relative if not relative.startswith("..") else str(path)
 
 

@@ -1,22 +1,23 @@
 """YAML file -> validated, typed Config. The first step of the pipeline.
 
-The schema checks types, ranges and enums; the checks below are the ones a schema
-cannot express (real region names, duplicates, CIDRs that parse).
+The schema checks types, ranges, patterns and enums; the checks below are the ones a schema
+cannot express: real region names, networks that parse (and the same network written twice in
+two spellings), domains and WireGuard keys listed twice, and tag keys AWS reserves.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import ConfigError, Problem
+from generator.errors import ConfigError, Problem, shown
 from generator.regions import known_regions
 from generator.schema import apply_defaults, schema_problems
-from generator.yaml_source import YamlDocument, format_key_path, load_yaml_document
+from generator.yaml_source import KeyPath, YamlDocument, format_key_path, load_yaml_document
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,24 @@ class Batching:
 
 
 @dataclass(frozen=True)
+class WireGuardPeer:
+    public_key: str
+    allowed_ips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WireGuardSettings:
+    peers: tuple[WireGuardPeer, ...]
+    decapsulated_delivery: bool
+
+
+@dataclass(frozen=True)
 class ListenerSettings:
     name: str | None
     protocols: tuple[str, ...]
     client_networks: tuple[str, ...]
     client_domains: tuple[str, ...]
+    wireguard: WireGuardSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -103,63 +117,134 @@ def load_config(path: Path | str, source: str | None = None) -> Config:
 
 def semantic_problems(document: YamlDocument) -> list[Problem]:
     """Checks beyond the schema; tolerant of data the schema already rejected."""
+    checks = _SemanticChecks(document)
     data = document.data
-    problems: list[Problem] = []
-
-    def report(path: tuple, message: str) -> None:
-        problems.append(Problem(document.source, message, format_key_path(path), document.line_of(path)))
-
     regions = data.get("regions")
     if isinstance(regions, list):
+        checks.regions(regions)
+    if isinstance(data.get("home_region"), str):
+        checks.region(data["home_region"], ("home_region",))
+    listener = _mapping(data.get("listener"))
+    checks.networks(listener.get("client_networks"), ("listener", "client_networks"))
+    checks.repeats(
+        listener.get("client_domains"),
+        ("listener", "client_domains"),
+        "the same domain (domain names ignore case)",
+        canonical=str.lower,
+    )
+    peers = _mapping(listener.get("wireguard")).get("peers")
+    if isinstance(peers, list):
+        keys = [_mapping(peer).get("public_key") for peer in peers]
+        checks.repeats(keys, ("listener", "wireguard", "peers"), "the same public key", field="public_key")
+        for index, peer in enumerate(peers):
+            path = ("listener", "wireguard", "peers", index, "allowed_ips")
+            checks.networks(_mapping(peer).get("allowed_ips"), path)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        for key in tags:
+            if isinstance(key, str) and key.lower().startswith("aws:"):
+                checks.report(("tags", key), "tag keys starting with 'aws:' are reserved by AWS")
+    return checks.problems
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class _SemanticChecks:
+    """The checks a schema cannot express, each reporting one Problem per finding."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.problems: list[Problem] = []
+
+    def report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.document.source, message, format_key_path(path), self.document.line_of(path)))
+
+    def where(self, path: KeyPath) -> str:
+        return f"{format_key_path(path)}, line {self.document.line_of(path)}"
+
+    def regions(self, regions: list[Any]) -> None:
         first_index: dict[str, int] = {}
         for index, region in enumerate(regions):
             if not isinstance(region, str):
                 continue
             if region in first_index:
-                first_line = document.line_of(("regions", first_index[region]))
-                report(("regions", index), f"{region} is listed twice (first at line {first_line})")
+                first_line = self.document.line_of(("regions", first_index[region]))
+                self.report(("regions", index), f"{region} is listed twice (first at line {first_line})")
             else:
                 first_index[region] = index
-                _check_region(region, ("regions", index), report)
-    home = data.get("home_region")
-    if isinstance(home, str):
-        _check_region(home, ("home_region",), report)
-    listener = data.get("listener")
-    networks = listener.get("client_networks") if isinstance(listener, dict) else None
-    if isinstance(networks, list):
-        for index, network in enumerate(networks):
-            if isinstance(network, str):
-                _check_cidr(network, ("listener", "client_networks", index), report)
-    tags = data.get("tags")
-    if isinstance(tags, dict):
-        for key in tags:
-            if isinstance(key, str) and key.lower().startswith("aws:"):
-                report(("tags", key), "tag keys starting with 'aws:' are reserved by AWS")
-    return problems
+                self.region(region, ("regions", index))
 
+    def region(self, region: str, path: KeyPath) -> None:
+        regions = known_regions()
+        if region in regions:
+            return
+        close = difflib.get_close_matches(region, regions, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(regions)}"
+        self.report(path, f"{shown(region)} is not an AWS region; {hint}")
 
-def _check_region(region: str, path: tuple, report) -> None:
-    regions = known_regions()
-    if region in regions:
-        return
-    close = difflib.get_close_matches(region, regions, n=1)
-    hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(regions)}"
-    report(path, f"{region!r} is not an AWS region; {hint}")
+    def networks(self, items: Any, path: KeyPath) -> None:
+        """Each item a network in CIDR form; one network written twice (in any spelling) is refused."""
+        if not isinstance(items, list):
+            return
+        seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+        for index, text in enumerate(items):
+            network = self.network(text, path + (index,)) if isinstance(text, str) else None
+            if network is None:
+                continue
+            first = seen.setdefault(network, index)
+            if first != index and items[first] != text:  # the schema reports the same spelling twice
+                first_at = self.where(path + (first,))
+                self.report(path + (index,), f"{text} is the network {network} again (first at {first_at})")
 
+    def network(self, text: str, path: KeyPath) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        if "/" not in text:
+            self.report(
+                path, f"{shown(text)} is not a CIDR; expected an address with a prefix length, e.g. 203.0.113.0/24"
+            )
+            return None
+        address, _, prefix = text.partition("/")
+        if "%" in address:
+            # fe80::%eth0 names an interface of one machine: it means nothing to a service on the internet.
+            bare = f"{address.partition('%')[0]}/{prefix}"
+            self.report(
+                path, f"{shown(text)} names a network interface zone, which means nothing off one host; write {bare}"
+            )
+            return None
+        try:
+            return ipaddress.ip_network(text, strict=True)
+        except ValueError as error:
+            self.report(path, f"{shown(text)} is not a valid network: {error}")
+            return None
 
-def _check_cidr(text: str, path: tuple, report) -> None:
-    if "/" not in text:
-        report(path, f"{text!r} is not a CIDR; expected an address with a prefix length, e.g. 203.0.113.0/24")
-        return
-    try:
-        ipaddress.ip_network(text, strict=True)
-    except ValueError as error:
-        report(path, f"{text!r} is not a valid network: {error}")
+    def repeats(
+        self,
+        items: Any,
+        path: KeyPath,
+        what: str,
+        canonical: Callable[[str], str] = str,
+        field: str | None = None,
+    ) -> None:
+        """An item that is `what` as an earlier one (`field` of each item, when given). Without a field, the
+        schema's uniqueItems already reports the same spelling twice: only other spellings are reported."""
+        if not isinstance(items, list):
+            return
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                continue
+            first = seen.setdefault(canonical(item), index)
+            if first == index or (field is None and items[first] == item):
+                continue
+            suffix = (field,) if field else ()
+            self.report(path + (index, *suffix), f"{shown(item)} is {what} as {self.where(path + (first, *suffix))}")
 
 
 def _typed(source: str, data: dict[str, Any]) -> Config:
     listener, destination, function = data["listener"], data["destination"], data["function"]
     batching = destination["batching"]
+    wireguard = listener.get("wireguard")
     return Config(
         source=source,
         name_prefix=data["name_prefix"],
@@ -171,6 +256,14 @@ def _typed(source: str, data: dict[str, Any]) -> Config:
             protocols=tuple(listener["protocols"]),
             client_networks=tuple(listener["client_networks"]),
             client_domains=tuple(listener["client_domains"]),
+            wireguard=None
+            if wireguard is None
+            else WireGuardSettings(
+                peers=tuple(
+                    WireGuardPeer(peer["public_key"], tuple(peer["allowed_ips"])) for peer in wireguard["peers"]
+                ),
+                decapsulated_delivery=wireguard["decapsulated_delivery"],
+            ),
         ),
         destination=DestinationSettings(
             name=destination.get("name"),

@@ -23,7 +23,9 @@ def config_reference_markdown() -> str:
     """A table of every setting: key, type and allowed values, default, meaning."""
     rows = ["| key | type / allowed | default | meaning |", "| --- | --- | --- | --- |"]
     for path, schema, required in _settings(load_schema()):
-        default = "*required*" if required else _code(schema["default"]) if "default" in schema else "unset"
+        parent = path.rpartition(".")[0]
+        needed = f"*required* in `{parent}`" if parent else "*required*"
+        default = needed if required else _code(schema["default"]) if "default" in schema else "unset"
         rows.append(f"| `{path}` | {_kind(schema)} | {default} | {schema.get('description', '')} |")
     return "\n".join(rows) + "\n"
 
@@ -32,8 +34,12 @@ def _settings(schema: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, d
     required = set(schema.get("required", []))
     for name, subschema in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
+        items = subschema.get("items", {})
         if "properties" in subschema:
             yield from _settings(subschema, f"{path}.")
+        elif "properties" in items:  # a list of mappings: the list, then each key of an item
+            yield path, subschema, name in required
+            yield from _settings(items, f"{path}[].")
         else:
             yield path, subschema, name in required
 
@@ -53,7 +59,12 @@ def _kind(schema: dict[str, Any]) -> str:
         limits.append(schema["x-expected"])
     if kind == "array":
         items = schema.get("items", {})
-        kind = "list of " + (_kind(items) if "enum" in items else items.get("type", "values"))
+        if "properties" in items:
+            kind = "list of mappings"
+        elif "enum" in items or "x-expected" in items:
+            kind = "list of " + _kind(items)
+        else:
+            kind = "list of " + items.get("type", "values")
     if kind == "object":
         kind = "mapping of string to string"
     return kind + (f" ({', '.join(limits)})" if limits else "")
