@@ -55,6 +55,10 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         "function": config.function,
         "destination_arns": destination_arns,
         "invoke_resources": invoke_resources,
+        "wireguard_peers": [
+            {"PublicKey": peer.public_key, "AllowedIPs": list(peer.allowed_ips)}
+            for peer in (config.listener.wireguard.peers if config.listener.wireguard else ())
+        ],
         "tags": [{"Key": key, "Value": value} for key, value in config.tags.items()],
         "handler_code": handler_code,
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,11 @@ class RenderedTemplate:
 
     name: str
     document: dict[str, Any]
+
+    @property
+    def size(self) -> int:
+        """Bytes of the JSON text that is written and deployed."""
+        return len(self.to_json().encode("utf-8"))
 
     def to_json(self) -> str:
         """Pretty, deterministic JSON with a trailing newline: what is written and deployed."""
@@ -62,20 +68,57 @@ def render_regional_template(config: Config, context: dict[str, Any] | None = No
 
 def render_templates(config: Config) -> list[RenderedTemplate]:
     """Both templates, checked against CloudFormation's size limit."""
-    context = template_context(config, read_handler_code())
+    handler_code = read_handler_code()
+    context = template_context(config, handler_code)
     templates = [render_global_template(config, context), render_regional_template(config, context)]
     problems = [
         Problem(
             config.source,
             f"renders {template.name}.json at {size:,} bytes; CloudFormation accepts at most "
-            f"{MAX_TEMPLATE_BODY_BYTES:,} inline (fewer regions, or a shorter description?)",
+            f"{MAX_TEMPLATE_BODY_BYTES:,} inline; {_largest_parts(config, template.name, size, handler_code)}",
         )
         for template in templates
-        if (size := len(template.to_json().encode("utf-8"))) > MAX_TEMPLATE_BODY_BYTES
+        if (size := template.size) > MAX_TEMPLATE_BODY_BYTES
     ]
     if problems:
         raise RenderError(problems)
     return templates
+
+
+# The settings that can make a template large, each with the smallest value it can take: the bytes a
+# setting adds are the difference it makes to the rendered size, so the message names the real cause.
+_SHRINKABLE_SETTINGS: dict[str, Callable[[Config], Config]] = {
+    "tags": lambda c: replace(c, tags={}),
+    "listener.client_domains": lambda c: replace(c, listener=replace(c.listener, client_domains=())),
+    "listener.client_networks": lambda c: replace(c, listener=replace(c.listener, client_networks=("0.0.0.0/0",))),
+    "listener.wireguard.peers": lambda c: replace(
+        c,
+        listener=replace(
+            c.listener,
+            wireguard=replace(c.listener.wireguard, peers=c.listener.wireguard.peers[:1])
+            if c.listener.wireguard
+            else None,
+        ),
+    ),
+    "listener.name": lambda c: replace(c, listener=replace(c.listener, name=None)),
+    "destination.description": lambda c: replace(c, destination=replace(c.destination, description="")),
+    "regions": lambda c: replace(c, regions=c.regions[:1]),
+}
+
+
+def _largest_parts(config: Config, name: str, size: int, handler_code: str) -> str:
+    """Which settings take the room, largest first: '`tags` add 48,120 bytes, ...'."""
+    parts = []
+    for setting, smallest in _SHRINKABLE_SETTINGS.items():
+        reduced = smallest(config)
+        reduced_size = _render(reduced, name, template_context(reduced, handler_code)).size
+        if size - reduced_size > 0:
+            parts.append((size - reduced_size, setting))
+    if not parts:
+        return "the settings cannot make it smaller"
+    parts.sort(reverse=True)
+    shown_parts = ", ".join(f"{setting} {added:,} bytes" for added, setting in parts[:3])
+    return f"the largest settings: {shown_parts} (shorten or remove some)"
 
 
 def _render(config: Config, name: str, context: dict[str, Any]) -> RenderedTemplate:
