@@ -27,9 +27,11 @@ render: $(RUNTIME) ## render CONFIG (default config/config.yaml) into OUT (defau
 validate: $(RUNTIME) ## check CONFIG and the size of what it renders
 	$(GENERATOR) validate --config $(CONFIG)
 
+TEMPLATES = $(OUT)/global.template.$(FORMAT) $(OUT)/regional.template.$(FORMAT)
+
 lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
-	$(BIN)/cfn-lint $(OUT)/*.template.$(FORMAT)
-	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -d $(OUT)
+	$(BIN)/cfn-lint $(TEMPLATES)
+	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
 test: $(DEV) ## ruff, then every test (offline)
 	$(BIN)/ruff check .

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import stat
 import tempfile
+import uuid
 from pathlib import Path
 
 import cfn_flip
@@ -43,25 +47,39 @@ def _yaml_text(json_text: str, document: dict) -> str:
     )
 
 
+def template_paths(out_dir: Path, templates: list[RenderedTemplate], output_format: str) -> list[Path]:
+    """Where `templates` go in `out_dir` in `output_format`."""
+    return [Path(out_dir) / f"{template.name}.{output_format}" for template in templates]
+
+
 def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_format: str = "json") -> list[Path]:
-    """Write every template atomically; a file is replaced only once all are written in full."""
+    """Write every template, all or nothing: either each file is replaced, or none is and the folder is
+    as it was. The same templates in the other format are removed, so out/ holds one current render
+    (linting out/ would otherwise count a template twice, one of them stale)."""
     out_dir = Path(out_dir)
+    targets = template_paths(out_dir, templates, output_format)
+    others = [
+        path
+        for other in FORMATS
+        if other != output_format
+        for path in template_paths(out_dir, templates, other)
+        if path.is_file() or path.is_symlink()
+    ]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        staged: list[tuple[str, Path]] = []
-        try:
-            for template in templates:
-                target = out_dir / f"{template.name}.{output_format}"
-                staged.append((_stage(out_dir, template_text(template, output_format)), target))
-            for temporary, target in staged:
-                os.replace(temporary, target)
-        finally:
-            for temporary, _ in staged:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+        for target in targets:
+            _check_replaceable(target)
+        with _Transaction(out_dir) as transaction:
+            for template, target in zip(templates, targets, strict=True):
+                transaction.replace(target, template_text(template, output_format))
+            for stale in others:
+                transaction.remove(stale)
     except OSError as error:
-        raise GeneratorError([Problem(str(out_dir), f"cannot write templates: {error.strerror or error}")]) from None
-    return [target for _, target in staged]
+        where = error.filename or out_dir
+        raise GeneratorError(
+            [Problem(str(where), f"cannot write templates: {error.strerror or error}; nothing was changed")]
+        ) from None
+    return targets
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -72,6 +90,67 @@ def write_text_atomically(path: Path, text: str) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse, before anything is written, a target that a file cannot replace (a directory in the way)."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "a directory is in the way of the file", str(target))
+
+
+class _Transaction:
+    """File replacements and removals in one folder that all happen, or are all undone.
+
+    Each file replaced or removed is first kept as a hard link (a copy where links are not
+    allowed), so a failure part-way puts every earlier file back as it was.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._undo: list[tuple[Path, str | None]] = []  # (target, its kept previous content, or None: it was new)
+        self._temporaries: list[str] = []
+
+    def __enter__(self) -> _Transaction:
+        return self
+
+    def replace(self, target: Path, text: str) -> None:
+        temporary = _stage(self.folder, text)
+        self._temporaries.append(temporary)
+        self._undo.append((target, self._keep(target)))
+        os.replace(temporary, target)
+
+    def remove(self, target: Path) -> None:
+        self._undo.append((target, self._keep(target)))
+        os.unlink(target)
+
+    def _keep(self, target: Path) -> str | None:
+        if not os.path.lexists(target):
+            return None
+        kept = str(self.folder / f".previous-{uuid.uuid4().hex}.tmp")
+        try:
+            os.link(target, kept, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(target, kept, follow_symlinks=False)
+        self._temporaries.append(kept)
+        return kept
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if error_type is not None:
+                for target, kept in reversed(self._undo):
+                    with contextlib.suppress(OSError):
+                        if kept is None:
+                            os.unlink(target)
+                        else:
+                            os.replace(kept, target)
+        finally:
+            for temporary in self._temporaries:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
 
 
 def _stage(out_dir: Path, text: str) -> str:
