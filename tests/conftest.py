@@ -46,15 +46,17 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str | Path, cwd: Path = PROJECT_ROOT, timeout: float = 120) -> CliResult:
-    """Run `python -m generator ARGS` in a real subprocess, as a user would."""
+def run_cli(
+    *args: str | Path, cwd: Path = PROJECT_ROOT, timeout: float = 120, env: dict[str, str] | None = None
+) -> CliResult:
+    """Run `python -m generator ARGS` in a real subprocess, as a user would; `env` adds to the environment."""
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=_child_env(),
+        env={**_child_env(), **(env or {})},
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 

@@ -49,7 +49,7 @@ def test_every_problem_is_reported_in_one_run_sorted_by_line(tmp_path):
         "cfg.yaml:7: destination.batching.count: 1001 is greater than the maximum of 1000",
         "cfg.yaml:7: destination.batching.countt: unknown key; did you mean 'count'? expected one of: count,"
         " size_in_mb, timeout_in_seconds",
-        "cfg.yaml:7: destination.batching.timeout_in_seconds: 0 is less than or equal to the minimum of 0",
+        "cfg.yaml:7: destination.batching.timeout_in_seconds: 0 is less than the minimum of 0.01",
         "cfg.yaml:8: function.memory_mb: expected an integer; got true",
         "cfg.yaml:9: tags.aws:owner: tag keys starting with 'aws:' are reserved by AWS",
     ]

@@ -18,6 +18,11 @@ SIZES = {"one": ["eu-west-1"], "default": ["us-west-2", "us-east-1", "eu-west-1"
 def maximal(config: dict) -> None:
     """Every optional setting set, the other side of every switch."""
     config["listener"].update(name="edge", protocols=["udp", "wg"], client_networks=["10.0.0.0/8", "2001:db8::/32"])
+    config["listener"].update(client_domains=["client.example.com"])
+    config["listener"]["wireguard"] = {
+        "peers": [{"public_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "allowed_ips": ["10.10.10.2/32"]}],
+        "decapsulated_delivery": True,
+    }
     config["destination"].update(name="counter", formatter="utf8", metrics_enabled=False)
     config["destination"]["batching"].update(size_in_mb=1)
     config["function"].update(reserved_concurrency=20, architecture="arm64", log_retention_days=365)

@@ -1,4 +1,5 @@
-"""The default config renders the seed's templates (DESIGN.md section 2), bar the listed differences."""
+"""The default config renders the seed's templates (Proxylity's packet-counter-multi-region example), bar the
+listed differences."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ PROXYLITY_MAPPING = {
         }
     }
 }
+PEER_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="  # `wg pubkey` output: base64 of 32 bytes
 SERVICE_TOKEN = {"Fn::FindInMap": ["ProxylityConfig", {"Ref": "AWS::Region"}, "ServiceToken"]}
 API_KEY = {"Fn::FindInMap": ["ProxylityConfig", "Account", "ApiKey"]}
 
@@ -154,6 +156,10 @@ def test_every_setting_reaches_the_templates(write_config):
         c["name_prefix"] = "pc"
         c["listener"].update(name="edge", protocols=["udp", "wg"], client_networks=["10.0.0.0/8", "2001:db8::/32"])
         c["listener"]["client_domains"] = ["example.com"]
+        c["listener"]["wireguard"] = {
+            "peers": [{"public_key": PEER_KEY, "allowed_ips": ["10.10.10.2/32", "fd00::2/128"]}],
+            "decapsulated_delivery": True,
+        }
         c["destination"].update(name="counter", formatter="hex", metrics_enabled=False)
         c["destination"]["batching"] = {"count": 1000, "timeout_in_seconds": 0.1, "size_in_mb": 0.5}
         c["function"] = {
@@ -171,6 +177,11 @@ def test_every_setting_reaches_the_templates(write_config):
     assert listener["ListenerName"] == "edge"
     assert listener["Protocols"] == ["udp", "wg"]
     assert listener["ClientRestrictions"] == {"Networks": ["10.0.0.0/8", "2001:db8::/32"], "Domains": ["example.com"]}
+    assert listener["Peers"] == [{"PublicKey": PEER_KEY, "AllowedIPs": ["10.10.10.2/32", "fd00::2/128"]}]
+    assert listener["DecapsulatedDelivery"] is True
+    assert global_document["Outputs"]["WireGuardPublicKey"]["Value"] == {
+        "Fn::GetAtt": ["UdpListener", "WireGuardPublicKey"]
+    }
     [destination] = listener["Destinations"]
     assert (destination["Name"], destination["Formatter"], destination["MetricsEnabled"]) == ("counter", "hex", False)
     assert destination["Batching"] == {"Count": 1000, "TimeoutInSeconds": 0.1, "SizeInMb": 0.5}
