@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import signal
 import socket
 import sys
@@ -17,9 +16,10 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+from generator.argv import at_least_one, number_type, positive_number, share
 from generator.commands import add_command, display_path, load_command_config
 from generator.config import Config
-from generator.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
+from generator.endpoint import DEFAULT_OUTPUTS_FILE, MAX_PORT, resolve_endpoint
 from generator.errors import ExitCode, GeneratorError, Problem
 from generator.local_gateway.control import send_control
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
@@ -42,13 +42,19 @@ def register_udp_commands(commands: argparse._SubParsersAction) -> None:
     smoke = commands.add_parser("smoke", help=summary, description=summary)  # no --config: it needs none
     smoke.set_defaults(handler=command_smoke)
     smoke.add_argument("--host", help=f"endpoint host (default: Domain in {_shown(DEFAULT_OUTPUTS_FILE)})")
-    smoke.add_argument("--port", type=int, help=f"endpoint UDP port (default: Port in {_shown(DEFAULT_OUTPUTS_FILE)})")
+    smoke.add_argument(
+        "--port", type=_port_to_send_to, help=f"endpoint UDP port (default: Port in {_shown(DEFAULT_OUTPUTS_FILE)})"
+    )
     smoke.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
     _add_traffic_options(smoke)
 
     local = add_command(commands, "local", command_local, "run a local UDP Gateway on 127.0.0.1 and ::1")
-    local.add_argument("--port", type=int, default=DEFAULT_LOCAL_PORT, help="UDP port (default: 2000)")
-    local.add_argument("--control-port", type=int, help="failover control UDP port on 127.0.0.1 (default: port + 1)")
+    local.add_argument(
+        "--port", type=_port_to_listen_on, default=DEFAULT_LOCAL_PORT, help="UDP port (default: %(default)s)"
+    )
+    local.add_argument(
+        "--control-port", type=_port_to_listen_on, help="failover control UDP port on 127.0.0.1 (default: port + 1)"
+    )
     _add_gateway_options(local)
 
     control = commands.add_parser(
@@ -57,11 +63,15 @@ def register_udp_commands(commands: argparse._SubParsersAction) -> None:
         description="Send 'down REGION', 'up REGION' or 'status' to a local gateway's control port.",
     )
     control.add_argument("words", nargs="+", metavar="WORD", help="down REGION | up REGION | status")
-    control.add_argument("--control-port", type=int, default=DEFAULT_LOCAL_PORT + 1, help="default: 2001")
+    control.add_argument(
+        "--control-port", type=_port_to_send_to, default=DEFAULT_LOCAL_PORT + 1, help="default: %(default)s"
+    )
     control.set_defaults(handler=command_local_control)
 
     demo = add_command(commands, "demo", command_demo, "render, start a local gateway, run the smoke client, stop")
-    demo.add_argument("--port", type=int, default=0, help="UDP port of the local gateway (default: any free one)")
+    demo.add_argument(
+        "--port", type=_port_to_listen_on, default=0, help="UDP port of the local gateway (default: any free one)"
+    )
     _add_gateway_options(demo)
     _add_traffic_options(demo, quiet_default=None)
 
@@ -72,18 +82,28 @@ def _shown(path: Path) -> str:
 
 
 def _add_traffic_options(parser: argparse.ArgumentParser, quiet_default: float | None = 5.0) -> None:
-    parser.add_argument("-n", "--packets", type=int, default=100, help="packets to send (default: 100)")
-    parser.add_argument("--rate", type=_positive_number, help="packets per second (default: as fast as possible)")
-    parser.add_argument("--clients", type=int, default=1, help="client sockets (source ports) to spread over")
+    parser.add_argument(
+        "-n", "--packets", type=at_least_one, default=100, help="packets to send (default: %(default)s)"
+    )
+    parser.add_argument("--rate", type=positive_number, help="packets per second (default: as fast as possible)")
+    parser.add_argument(
+        "--clients",
+        type=at_least_one,
+        default=1,
+        help="client sockets (source ports) to spread over (default: %(default)s)",
+    )
     shown = f"{quiet_default:g}" if quiet_default else "the batch timeout + 2"
     parser.add_argument(
         "--timeout",
-        type=_positive_number,
+        type=positive_number,
         default=quiet_default,
         help=f"stop after this many quiet seconds (default: {shown})",
     )
     parser.add_argument(
-        "--max-loss", type=_share, default=0.05, help="exit 1 above this share unaccounted, 0 to 1 (default: 0.05)"
+        "--max-loss",
+        type=share,
+        default=0.05,
+        help="exit 1 above this share unaccounted, 0 to 1 (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     family = parser.add_mutually_exclusive_group()
@@ -99,15 +119,15 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         "--latency-table", type=Path, default=DEFAULT_LATENCY_TABLE, help="inter-region RTT table (JSON)"
     )
     parser.add_argument("--add-latency", action="store_true", help="delay replies by the ingress->region RTT")
-    parser.add_argument("--concurrency", type=int, default=1, help="function processes per region (default: 1)")
+    parser.add_argument(
+        "--concurrency", type=at_least_one, default=1, help="function processes per region (default: %(default)s)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
 def gateway_settings(args: argparse.Namespace, config: Config, port: int, control_port: int | None) -> GatewaySettings:
     """The local gateway's settings from the config and the command line."""
-    if args.concurrency < 1:
-        raise GeneratorError([Problem("local gateway", f"--concurrency must be at least 1, got {args.concurrency}")])
     ingress = args.ingress or config.home_region
     router = Router(ingress, config.regions, load_latency_table(args.latency_table), tuple(args.down))
     code = handler_code_from_template(args.template) if args.template else handler_code_for(config, args.out)
@@ -246,21 +266,7 @@ def command_demo(args: argparse.Namespace) -> int:
     return status
 
 
-def _number_type(accepts, expected: str):
-    """An argparse type: a float that `accepts`, else one line saying what was `expected`."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not accepts(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return value
-
-    return parse
-
-
-# nan and inf would stall or skip the send loop; a share above 1 would switch the loss check off.
-_positive_number = _number_type(lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
-_share = _number_type(lambda v: 0 <= v <= 1, "a share from 0 to 1 (5% is 0.05)")
+_port_to_send_to = number_type(int, lambda v: 1 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}")
+_port_to_listen_on = number_type(
+    int, lambda v: 0 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}, or 0 for any free one"
+)
