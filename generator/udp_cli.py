@@ -21,7 +21,7 @@ from generator.commands import add_command, display_path, load_command_config
 from generator.config import Config
 from generator.endpoint import DEFAULT_OUTPUTS_FILE, MAX_PORT, resolve_endpoint
 from generator.errors import ExitCode, GeneratorError, Problem
-from generator.local_gateway.control import send_control
+from generator.local_gateway.control import control_socket_path, parse_command, send_control
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
 from generator.local_gateway.handler_code import (
     handler_code_for,
@@ -52,19 +52,23 @@ def register_udp_commands(commands: argparse._SubParsersAction) -> None:
     local.add_argument(
         "--port", type=_port_to_listen_on, default=DEFAULT_LOCAL_PORT, help="UDP port (default: %(default)s)"
     )
-    local.add_argument(
-        "--control-port", type=_port_to_listen_on, help="failover control UDP port on 127.0.0.1 (default: port + 1)"
-    )
     _add_gateway_options(local)
 
     control = commands.add_parser(
         "local-control",
-        help="mark a region down or up in a running local gateway",
-        description="Send 'down REGION', 'up REGION' or 'status' to a local gateway's control port.",
+        help="mark a region down or up in a running local gateway, or show its routing",
+        description=(
+            "Send 'down REGION', 'up REGION' or 'status' to the local gateway on --port, through its control "
+            f"socket ({control_socket_path(DEFAULT_LOCAL_PORT)} for port {DEFAULT_LOCAL_PORT}), which only "
+            "the user who started it can use."
+        ),
     )
     control.add_argument("words", nargs="+", metavar="WORD", help="down REGION | up REGION | status")
     control.add_argument(
-        "--control-port", type=_port_to_send_to, default=DEFAULT_LOCAL_PORT + 1, help="default: %(default)s"
+        "--port",
+        type=_port_to_send_to,
+        default=DEFAULT_LOCAL_PORT,
+        help="the gateway's UDP port (default: %(default)s)",
     )
     control.set_defaults(handler=command_local_control)
 
@@ -126,7 +130,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
-def gateway_settings(args: argparse.Namespace, config: Config, port: int, control_port: int | None) -> GatewaySettings:
+def gateway_settings(args: argparse.Namespace, config: Config, port: int, control: bool) -> GatewaySettings:
     """The local gateway's settings from the config and the command line."""
     ingress = args.ingress or config.home_region
     router = Router(ingress, config.regions, load_latency_table(args.latency_table), tuple(args.down))
@@ -138,7 +142,7 @@ def gateway_settings(args: argparse.Namespace, config: Config, port: int, contro
         batching=config.destination.batching,
         formatter=config.destination.formatter,
         port=port,
-        control_port=control_port,
+        control=control,
         function_timeout_seconds=config.function.timeout_seconds,
         function_name=config.function_name,
         function_memory_mb=config.function.memory_mb,
@@ -205,12 +209,7 @@ def _describe(gateway: LocalGateway, config: Config) -> str:
 def command_local(args: argparse.Namespace) -> int:
     _configure_logging()
     config = load_command_config(args)
-    control_port = args.control_port
-    if control_port is None:
-        control_port = args.port + 1 if 0 < args.port < 65535 else 0  # 0: any free port, printed below
-    _check_ports(port=args.port, control_port=control_port)
-    gateway = LocalGateway(gateway_settings(args, config, args.port, control_port))
-    control_port = gateway.control.port  # type: ignore[union-attr]
+    gateway = LocalGateway(gateway_settings(args, config, args.port, control=True))
     stop = threading.Event()
     # Both set explicitly: a shell starts a background job with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -219,7 +218,8 @@ def command_local(args: argparse.Namespace) -> int:
         print(_describe(gateway, config), flush=True)
         print(_code_source(args), flush=True)
         print(
-            f"failover: python -m generator local-control --control-port {control_port} down|up REGION | status",
+            f"failover: python -m generator local-control --port {gateway.port} down|up REGION | status "
+            f"(control socket {gateway.control.path}, for this user only)",  # type: ignore[union-attr]
             flush=True,
         )
         print("Ctrl-C to stop", flush=True)
@@ -229,19 +229,12 @@ def command_local(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_ports(**ports: int) -> None:
-    problems = [
-        Problem("local gateway", f"--{name.replace('_', '-')} must be 0..65535, got {port}")
-        for name, port in ports.items()
-        if not 0 <= port <= 65535
-    ]
-    if problems:
-        raise GeneratorError(problems)
-
-
 def command_local_control(args: argparse.Namespace) -> int:
-    _check_ports(control_port=args.control_port)
-    answer = send_control(" ".join(args.words), args.control_port)
+    try:
+        parse_command(args.words)  # a mistyped command is told here, without a gateway to ask
+    except ValueError as error:
+        raise GeneratorError([Problem("local-control", str(error))]) from None
+    answer = send_control(" ".join(args.words), args.port)
     if answer.startswith("error"):
         raise GeneratorError([Problem("local-control", answer.removeprefix("error "))])
     print(answer)
@@ -252,8 +245,7 @@ def command_demo(args: argparse.Namespace) -> int:
     _configure_logging()
     config = load_command_config(args)
     quiet = args.timeout if args.timeout is not None else config.destination.batching.timeout_in_seconds + 2
-    _check_ports(port=args.port)
-    with LocalGateway(gateway_settings(args, config, args.port, None)) as gateway:
+    with LocalGateway(gateway_settings(args, config, args.port, control=False)) as gateway:
         if not args.json:
             print(_describe(gateway, config), flush=True)
             print(_code_source(args), flush=True)

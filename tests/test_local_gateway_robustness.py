@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +17,10 @@ import pytest
 import yaml
 
 from generator.local_gateway import gateway as gateway_module
+from generator.local_gateway.control import control_socket_path
 from generator.local_gateway.gateway import GatewayError, LocalGateway
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
-from tests.support.udp import exchange, local_gateway, rendered_handler_code
+from tests.support.udp import exchange, local_gateway, read_until, rendered_handler_code
 
 # A handler that misbehaves when a packet asks it to, else is the real packet counter.
 MISBEHAVING = """
@@ -107,11 +107,17 @@ def test_a_hanging_handler_is_killed_at_the_function_timeout(misbehaving_code):
     assert gateway.stats.failed_batches == 1
 
 
-def test_a_port_in_use_is_one_clear_error(code):
-    with local_gateway(code) as first, pytest.raises(GatewayError) as raised:
-        LocalGateway(replace(first.settings, port=first.port))
+@pytest.mark.parametrize("control", [True, False])
+def test_a_port_another_program_holds_is_one_clear_error(code, control):
+    # Not a gateway (that case says "a local gateway already runs"): a plain socket on the port.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other, local_gateway(code, control=False) as template:
+        other.bind(("127.0.0.1", 0))
+        port = other.getsockname()[1]
+        with pytest.raises(GatewayError) as raised:
+            LocalGateway(replace(template.settings, port=port, control=control))
     [problem] = raised.value.problems
-    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {first.port}: Address already in use"
+    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {port}: Address already in use"
+    assert not control_socket_path(port).exists()  # the control socket claimed first was let go
 
 
 def test_without_size_in_mb_a_batch_is_still_cut_at_4_mib(code):
@@ -175,22 +181,6 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _read_until(stream, marker: str, seconds: float) -> str:
-    """What the stream printed up to and including the line holding `marker` (bounded wait)."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in stream:
-            lines.append(line)
-            if marker in line:
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(seconds)
-    return "".join(lines)
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the function processes through /proc")
 def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
@@ -204,7 +194,7 @@ def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
         command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        started = _read_until(process.stdout, "Ctrl-C to stop", 60)
+        started = read_until(process.stdout, "Ctrl-C to stop", 60)
         assert "Ctrl-C to stop" in started, started
         port = int(re.search(r"127\.0\.0\.1:(\d+)", started).group(1))
         functions = _children(process.pid)

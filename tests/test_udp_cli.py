@@ -70,9 +70,9 @@ def test_local_serves_until_sigterm_and_reports(tmp_path):
     try:
         assert "local gateway on 127.0.0.1:" in process.stdout.readline()
         replies = exchange(port, [b"packet_%d" % n for n in range(1, 21)])
-        control = run_cli("local-control", "--control-port", port + 1, "down", "us-west-2")
+        control = run_cli("local-control", "--port", port, "down", "us-west-2")
         moved = exchange(port, [b"packet_%d" % n for n in range(1, 11)])
-        bad = run_cli("local-control", "--control-port", port + 1, "down", "mars-north-1")
+        bad = run_cli("local-control", "--port", port, "down", "mars-north-1")
     finally:
         process.send_signal(signal.SIGTERM)
         out, _err = process.communicate(timeout=20)

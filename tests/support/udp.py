@@ -5,11 +5,14 @@ Everything binds to 127.0.0.1 / ::1 on ephemeral ports and stops when the block 
 
 from __future__ import annotations
 
+import errno
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from generator.config import Batching, load_config
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
@@ -40,6 +43,8 @@ def local_gateway(
     control: bool = True,
     formatter: str = "base64",
     concurrency: int = 1,
+    port: int = 0,
+    control_directory: Path | None = None,
 ) -> Iterator[LocalGateway]:
     router = Router(ingress, regions, table or load_latency_table(), down)
     settings = GatewaySettings(
@@ -48,8 +53,9 @@ def local_gateway(
         code=code,
         batching=Batching(count, timeout, size_in_mb),
         formatter=formatter,
-        port=0,
-        control_port=0 if control else None,
+        port=port,
+        control=control,
+        control_directory=control_directory,
         function_timeout_seconds=function_timeout,
         add_latency=add_latency,
         concurrency=concurrency,
@@ -79,3 +85,41 @@ def exchange(
             replies.append(reply)
             counted += int(reply.split()[0]) if reply.split() and reply.split()[0].isdigit() else 0
     return replies
+
+
+def free_udp_port() -> int:
+    """A UDP port free on 127.0.0.1 and ::1 right now (for a test that must name its port up front)."""
+    for _attempt in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if _free(socket.AF_INET6, "::1", port):
+            return port
+    raise AssertionError("found no UDP port free on both loopback addresses")
+
+
+def _free(family: int, host: str, port: int) -> bool:
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host, port))
+    except OSError as error:
+        # No IPv6 here: the gateway serves IPv4 alone, so the port is as good as free.
+        return error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
+    return True
+
+
+def read_until(stream: IO[str], marker: str, seconds: float) -> str:
+    """What `stream` printed up to and including the line holding `marker`; returns at that line,
+    at the end of the stream, or after `seconds` (a bound for a process that hangs), whichever is first."""
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+            if marker in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return "".join(lines)
