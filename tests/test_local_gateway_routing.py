@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from generator.local_gateway.control import send_control
 from generator.local_gateway.routing import Router, RoutingError, load_latency_table
 from generator.regions import known_regions
 from generator.smoke import SmokeOptions, run_smoke
-from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code
+from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +62,14 @@ def test_a_region_marked_down_at_start_is_skipped(code):
 
 
 def test_every_region_down_means_no_replies_and_service_resumes(code):
-    with local_gateway(code, count=10, down=SEED_REGIONS) as gateway:
-        assert exchange(gateway.port, [b"packet_1"] * 10, wait=0.8) == []
+    with local_gateway(code, count=10, down=SEED_REGIONS) as gateway, socket.socket(type=socket.SOCK_DGRAM) as early:
+        for _ in range(10):  # Count 10: one batch, which finds no region up
+            early.sendto(b"packet_1", ("127.0.0.1", gateway.port))
+        wait_until(lambda: gateway.stats.undeliverable == 10, "the batch found every region down")
         send_control("up eu-west-1", gateway.port)
         assert regions_answering(gateway.port) == {"eu-west-1"}
+        with pytest.raises(BlockingIOError):
+            early.recv(65536, socket.MSG_DONTWAIT)  # the dropped batch was never answered
     assert gateway.stats.undeliverable == 10
 
 
@@ -73,7 +78,8 @@ def test_added_latency_delays_replies_from_a_far_region(code, tmp_path):
     table_path.write_text(json.dumps({"rtt_ms": {"eu-west-1": {"us-west-2": 400}}}))
     table = load_latency_table(table_path)
     with local_gateway(code, count=10, regions=("us-west-2",), ingress="eu-west-1", table=table, add_latency=True) as g:
-        report = run_smoke(SmokeOptions(host="127.0.0.1", port=g.port, packets=10, quiet_seconds=3.0))
+        # Ends on the one reply accounting for all ten; 30 s only bounds a broken run.
+        report = run_smoke(SmokeOptions(host="127.0.0.1", port=g.port, packets=10, quiet_seconds=30))
     assert report.regions == {"us-west-2": {"replies": 1, "packets": 10}}
     assert report.latency_ms.min_ms >= 400
 

@@ -201,7 +201,13 @@ class LocalGateway:
 
     def stop(self) -> None:
         """Flush the open batch, let the functions finish what is queued, then close everything."""
-        if self._stopping.is_set() or not self._threads:
+        if self._stopping.is_set():
+            return  # stopped already, or start() failed and closed everything
+        if not self._threads:  # never started: only the sockets to let go
+            self._stopping.set()
+            if self.control is not None:
+                self.control.close()
+            self._close()
             return
         self._stopping.set()
         os.write(self._wake_write, b"x")
@@ -252,7 +258,7 @@ class LocalGateway:
                     sockets.append(sock)
                     if family == socket.AF_INET6:
                         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                    _grow_receive_buffer(sock)
+                    grow_receive_buffer(sock)
                     try:
                         sock.bind((host, chosen))
                     except OSError as error:
@@ -454,7 +460,7 @@ class _DelayLine:
             self._send(address, payload)
 
 
-def _grow_receive_buffer(sock: socket.socket) -> None:
+def grow_receive_buffer(sock: socket.socket) -> None:
     """A big receive buffer absorbs bursts while a batch is handed over.
 
     As root, SO_RCVBUFFORCE goes past net.core.rmem_max; otherwise SO_RCVBUF is capped by it.

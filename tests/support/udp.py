@@ -1,6 +1,8 @@
 """Helpers for the UDP tests: a local gateway on loopback with chosen batching and regions.
 
-Everything binds to 127.0.0.1 / ::1 on ephemeral ports and stops when the block ends.
+Everything binds to 127.0.0.1 / ::1 on ephemeral ports and stops when the block ends. Tests
+wait for events (a reply, a state reached), each with a generous upper bound, never for a
+fixed time: a loaded machine only makes them slower.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import errno
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -45,7 +47,10 @@ def local_gateway(
     concurrency: int = 1,
     port: int = 0,
     control_directory: Path | None = None,
+    start: bool = True,
 ) -> Iterator[LocalGateway]:
+    """A gateway on loopback, stopped when the block ends; with start=False the test calls
+    gateway.start() itself (its sockets are bound already, so datagrams sent before wait in them)."""
     router = Router(ingress, regions, table or load_latency_table(), down)
     settings = GatewaySettings(
         regions=regions,
@@ -60,23 +65,39 @@ def local_gateway(
         add_latency=add_latency,
         concurrency=concurrency,
     )
-    with LocalGateway(settings) as gateway:
-        yield gateway
+    gateway = LocalGateway(settings)
+    try:
+        yield gateway.start() if start else gateway
+    finally:
+        gateway.stop()
 
 
 def exchange(
-    port: int, payloads: list[bytes], host: str = "127.0.0.1", expect_packets: int | None = None, wait: float = 5.0
+    port: int,
+    payloads: list[bytes],
+    host: str = "127.0.0.1",
+    expect_packets: int | None = None,
+    wait: float = 30.0,
+    expect_replies: int | None = None,
+    after_sending: Callable[[], object] | None = None,
 ) -> list[bytes]:
-    """Send `payloads` from one fresh socket; the replies until they count `expect_packets` or `wait` passes."""
+    """Send `payloads` from one fresh socket; the replies until they count `expect_packets` (default:
+    one per payload), or until `expect_replies` have come when given (for replies that are not
+    counts). `wait` only bounds a test that would otherwise hang: it ends by those events.
+    `after_sending` runs between sending and reading, e.g. to start a gateway that was not reading."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     expect = len(payloads) if expect_packets is None else expect_packets
     replies: list[bytes] = []
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         for payload in payloads:
             sock.sendto(payload, (host, port))
+        if after_sending is not None:
+            after_sending()
         deadline = time.monotonic() + wait
         counted = 0
-        while counted < expect and (remaining := deadline - time.monotonic()) > 0:
+        while (counted < expect if expect_replies is None else len(replies) < expect_replies) and (
+            remaining := deadline - time.monotonic()
+        ) > 0:
             sock.settimeout(remaining)
             try:
                 reply = sock.recv(65536)
@@ -85,6 +106,18 @@ def exchange(
             replies.append(reply)
             counted += int(reply.split()[0]) if reply.split() and reply.split()[0].isdigit() else 0
     return replies
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Return once `condition()` holds (a state the code under test reaches); fail after `timeout`.
+
+    The short pause between looks only spaces them out: the test ends as soon as the state is reached.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout:g} s: {what}")
+        time.sleep(0.01)
 
 
 def free_udp_port() -> int:
@@ -123,3 +156,25 @@ def read_until(stream: IO[str], marker: str, seconds: float) -> str:
     reader.start()
     reader.join(seconds)
     return "".join(lines)
+
+
+@contextmanager
+def silent_client(port: int, payload: bytes, host: str = "127.0.0.1") -> Iterator[Callable[[], bool]]:
+    """Send `payload` from a socket of its own; yields `nothing_came()`, a look without waiting.
+
+    Call it once replies to packets sent after this one have arrived: the gateway reads its
+    socket in order and a region's function handles batches in order, so a reply to this
+    packet would be waiting by then.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.sendto(payload, (host, port))
+
+        def nothing_came() -> bool:
+            try:
+                sock.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return True
+            return False
+
+        yield nothing_came
