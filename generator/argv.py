@@ -45,10 +45,8 @@ def attach_negative_values(parser: argparse.ArgumentParser, words: list[str]) ->
         joined = _option_joiner(parser, options, word)
         value = words[index + 1] if index + 1 < len(words) else None
         if joined is not None and value is not None:
-            # The value of an option is never a subcommand's name: skip it either way.
-            result.append(joined + value if _looks_negative(value) else word)
-            if not _looks_negative(value):
-                result.append(value)
+            # The value of an option is never a subcommand's name: step over it either way.
+            result.extend([joined + value] if _looks_negative(value) else [word, value])
             index += 2
             continue
         result.append(word)
@@ -118,7 +116,9 @@ def _option_joiner(parser: argparse.ArgumentParser, options: dict[str, str], wor
     return options.get(matches.pop()) if len(matches) == 1 else None
 
 
-def number_type(convert: Callable[[str], Number], accepts: Callable[[Number], bool], expected: str):
+def number_type(
+    convert: Callable[[str], Number], accepts: Callable[[Number], bool], expected: str
+) -> Callable[[str], Number]:
     """An argparse type: `convert(text)` when it works and `accepts` the value, else one line
     saying what was `expected` and what was given (argparse puts the option's name in front)."""
 
