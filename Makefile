@@ -16,7 +16,7 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
 .PHONY: help render validate lint test format bench clean
 .PHONY: deploy plan status destroy local-cloud
-.PHONY: smoke local local-down local-up demo
+.PHONY: smoke local local-down local-up local-status demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,28 +69,32 @@ local-cloud: $(DEV) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0
 	$(BIN)/python -m tests.support.local_cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
 		$(if $(FAIL_REGION),--fail-region $(FAIL_REGION))
 
-# Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
-LOCAL_PORT ?= 2000
-PACKETS ?= 100
-UDP_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
+# Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy). Unset
+# variables pass no flag, so the defaults live in one place: `python -m generator COMMAND --help`.
+UDP_FLAGS = $(if $(PACKETS),-n $(PACKETS)) $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
 GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r)) \
 	$(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
+LOCAL_PORT_FLAG = $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
+NEEDS_REGION = $(if $(REGION),,$(error $@ needs REGION=..., e.g. make $@ REGION=us-west-2))
 
-smoke: $(RUNTIME) ## send PACKETS (100) to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
+smoke: $(RUNTIME) ## send PACKETS to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
 	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) --outputs $(OUT)/outputs.json \
-		-n $(PACKETS) $(UDP_FLAGS)
+		$(UDP_FLAGS)
 
-local: $(RUNTIME) ## local UDP Gateway on 127.0.0.1 and ::1, port LOCAL_PORT (2000) [INGRESS= DOWN="r1 r2"]
-	$(GENERATOR) local $(GATEWAY_FLAGS) --port $(LOCAL_PORT)
+local: $(RUNTIME) ## local UDP Gateway on 127.0.0.1 and ::1, UDP port LOCAL_PORT [INGRESS= DOWN="r1 r2"]
+	$(GENERATOR) local $(GATEWAY_FLAGS) $(LOCAL_PORT_FLAG)
 
-local-down: $(RUNTIME) ## mark REGION down in the running local gateway (failover)
-	$(GENERATOR) local-control --control-port $$(( $(LOCAL_PORT) + 1 )) down $(REGION)
+local-down: $(RUNTIME) ## mark REGION down in the local gateway on LOCAL_PORT (the failover experiment)
+	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) down $(REGION)
 
-local-up: $(RUNTIME) ## mark REGION up again in the running local gateway
-	$(GENERATOR) local-control --control-port $$(( $(LOCAL_PORT) + 1 )) up $(REGION)
+local-up: $(RUNTIME) ## mark REGION up again in the local gateway on LOCAL_PORT
+	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) up $(REGION)
+
+local-status: $(RUNTIME) ## which region serves the local gateway on LOCAL_PORT, and which are down
+	$(GENERATOR) local-control $(LOCAL_PORT_FLAG) status
 
 demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop, print the results
-	$(GENERATOR) demo $(GATEWAY_FLAGS) -n $(PACKETS) $(UDP_FLAGS)
+	$(GENERATOR) demo $(GATEWAY_FLAGS) $(UDP_FLAGS)
 
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from generator.argv import parse_command_line
 from generator.commands import add_command, display_path, load_command_config
 from generator.deploy_cli import register_deploy_commands
 from generator.errors import ExitCode, GeneratorError
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_command_line(build_parser(), argv)
     try:
         return args.handler(args)
     except GeneratorError as error:

@@ -14,6 +14,7 @@ from generator.errors import GeneratorError, Problem
 from generator.paths import DEFAULT_OUT_DIR, OUTPUTS_FILE_NAME
 
 DEFAULT_OUTPUTS_FILE = DEFAULT_OUT_DIR / OUTPUTS_FILE_NAME
+MAX_PORT = 65535  # UDP ports are 16 bits; 0 is "any free port" when listening, never a destination
 
 
 class EndpointError(GeneratorError):
@@ -65,8 +66,8 @@ def resolve_endpoint(host: str | None, port: int | None, outputs_path: Path = DE
         problems.append(
             Problem("smoke", f"no port: pass PORT=... (or --port), or deploy first so {outputs_path} has a Port")
         )
-    elif not 1 <= port <= 65535:
-        problems.append(Problem("smoke", f"port {port} is out of range (1..65535)"))
+    elif not 1 <= port <= MAX_PORT:
+        problems.append(Problem("smoke", f"port {port} is out of range (1..{MAX_PORT})"))
     if problems:
         raise EndpointError(problems)
     return host, port  # type: ignore[return-value]

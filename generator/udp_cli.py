@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import signal
 import socket
 import sys
@@ -17,11 +16,12 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+from generator.argv import at_least_one, number_type, positive_number, share
 from generator.commands import add_command, display_path, load_command_config
 from generator.config import Config
-from generator.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
+from generator.endpoint import DEFAULT_OUTPUTS_FILE, MAX_PORT, resolve_endpoint
 from generator.errors import ExitCode, GeneratorError, Problem
-from generator.local_gateway.control import send_control
+from generator.local_gateway.control import control_socket_path, parse_command, send_control
 from generator.local_gateway.gateway import GatewaySettings, LocalGateway
 from generator.local_gateway.handler_code import (
     handler_code_for,
@@ -42,26 +42,40 @@ def register_udp_commands(commands: argparse._SubParsersAction) -> None:
     smoke = commands.add_parser("smoke", help=summary, description=summary)  # no --config: it needs none
     smoke.set_defaults(handler=command_smoke)
     smoke.add_argument("--host", help=f"endpoint host (default: Domain in {_shown(DEFAULT_OUTPUTS_FILE)})")
-    smoke.add_argument("--port", type=int, help=f"endpoint UDP port (default: Port in {_shown(DEFAULT_OUTPUTS_FILE)})")
+    smoke.add_argument(
+        "--port", type=_port_to_send_to, help=f"endpoint UDP port (default: Port in {_shown(DEFAULT_OUTPUTS_FILE)})"
+    )
     smoke.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
     _add_traffic_options(smoke)
 
     local = add_command(commands, "local", command_local, "run a local UDP Gateway on 127.0.0.1 and ::1")
-    local.add_argument("--port", type=int, default=DEFAULT_LOCAL_PORT, help="UDP port (default: 2000)")
-    local.add_argument("--control-port", type=int, help="failover control UDP port on 127.0.0.1 (default: port + 1)")
+    local.add_argument(
+        "--port", type=_port_to_listen_on, default=DEFAULT_LOCAL_PORT, help="UDP port (default: %(default)s)"
+    )
     _add_gateway_options(local)
 
     control = commands.add_parser(
         "local-control",
-        help="mark a region down or up in a running local gateway",
-        description="Send 'down REGION', 'up REGION' or 'status' to a local gateway's control port.",
+        help="mark a region down or up in a running local gateway, or show its routing",
+        description=(
+            "Send 'down REGION', 'up REGION' or 'status' to the local gateway on --port, through its control "
+            f"socket ({control_socket_path(DEFAULT_LOCAL_PORT)} for port {DEFAULT_LOCAL_PORT}), which only "
+            "the user who started it can use."
+        ),
     )
     control.add_argument("words", nargs="+", metavar="WORD", help="down REGION | up REGION | status")
-    control.add_argument("--control-port", type=int, default=DEFAULT_LOCAL_PORT + 1, help="default: 2001")
+    control.add_argument(
+        "--port",
+        type=_port_to_send_to,
+        default=DEFAULT_LOCAL_PORT,
+        help="the gateway's UDP port (default: %(default)s)",
+    )
     control.set_defaults(handler=command_local_control)
 
     demo = add_command(commands, "demo", command_demo, "render, start a local gateway, run the smoke client, stop")
-    demo.add_argument("--port", type=int, default=0, help="UDP port of the local gateway (default: any free one)")
+    demo.add_argument(
+        "--port", type=_port_to_listen_on, default=0, help="UDP port of the local gateway (default: any free one)"
+    )
     _add_gateway_options(demo)
     _add_traffic_options(demo, quiet_default=None)
 
@@ -72,18 +86,28 @@ def _shown(path: Path) -> str:
 
 
 def _add_traffic_options(parser: argparse.ArgumentParser, quiet_default: float | None = 5.0) -> None:
-    parser.add_argument("-n", "--packets", type=int, default=100, help="packets to send (default: 100)")
-    parser.add_argument("--rate", type=_positive_number, help="packets per second (default: as fast as possible)")
-    parser.add_argument("--clients", type=int, default=1, help="client sockets (source ports) to spread over")
+    parser.add_argument(
+        "-n", "--packets", type=at_least_one, default=100, help="packets to send (default: %(default)s)"
+    )
+    parser.add_argument("--rate", type=positive_number, help="packets per second (default: as fast as possible)")
+    parser.add_argument(
+        "--clients",
+        type=at_least_one,
+        default=1,
+        help="client sockets (source ports) to spread over (default: %(default)s)",
+    )
     shown = f"{quiet_default:g}" if quiet_default else "the batch timeout + 2"
     parser.add_argument(
         "--timeout",
-        type=_positive_number,
+        type=positive_number,
         default=quiet_default,
         help=f"stop after this many quiet seconds (default: {shown})",
     )
     parser.add_argument(
-        "--max-loss", type=_share, default=0.05, help="exit 1 above this share unaccounted, 0 to 1 (default: 0.05)"
+        "--max-loss",
+        type=share,
+        default=0.05,
+        help="exit 1 above this share unaccounted, 0 to 1 (default: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     family = parser.add_mutually_exclusive_group()
@@ -99,15 +123,15 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         "--latency-table", type=Path, default=DEFAULT_LATENCY_TABLE, help="inter-region RTT table (JSON)"
     )
     parser.add_argument("--add-latency", action="store_true", help="delay replies by the ingress->region RTT")
-    parser.add_argument("--concurrency", type=int, default=1, help="function processes per region (default: 1)")
+    parser.add_argument(
+        "--concurrency", type=at_least_one, default=1, help="function processes per region (default: %(default)s)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
-def gateway_settings(args: argparse.Namespace, config: Config, port: int, control_port: int | None) -> GatewaySettings:
+def gateway_settings(args: argparse.Namespace, config: Config, port: int, control: bool) -> GatewaySettings:
     """The local gateway's settings from the config and the command line."""
-    if args.concurrency < 1:
-        raise GeneratorError([Problem("local gateway", f"--concurrency must be at least 1, got {args.concurrency}")])
     ingress = args.ingress or config.home_region
     router = Router(ingress, config.regions, load_latency_table(args.latency_table), tuple(args.down))
     code = handler_code_from_template(args.template) if args.template else handler_code_for(config, args.out)
@@ -118,7 +142,7 @@ def gateway_settings(args: argparse.Namespace, config: Config, port: int, contro
         batching=config.destination.batching,
         formatter=config.destination.formatter,
         port=port,
-        control_port=control_port,
+        control=control,
         function_timeout_seconds=config.function.timeout_seconds,
         function_name=config.function_name,
         function_memory_mb=config.function.memory_mb,
@@ -185,12 +209,7 @@ def _describe(gateway: LocalGateway, config: Config) -> str:
 def command_local(args: argparse.Namespace) -> int:
     _configure_logging()
     config = load_command_config(args)
-    control_port = args.control_port
-    if control_port is None:
-        control_port = args.port + 1 if 0 < args.port < 65535 else 0  # 0: any free port, printed below
-    _check_ports(port=args.port, control_port=control_port)
-    gateway = LocalGateway(gateway_settings(args, config, args.port, control_port))
-    control_port = gateway.control.port  # type: ignore[union-attr]
+    gateway = LocalGateway(gateway_settings(args, config, args.port, control=True))
     stop = threading.Event()
     # Both set explicitly: a shell starts a background job with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -199,7 +218,8 @@ def command_local(args: argparse.Namespace) -> int:
         print(_describe(gateway, config), flush=True)
         print(_code_source(args), flush=True)
         print(
-            f"failover: python -m generator local-control --control-port {control_port} down|up REGION | status",
+            f"failover: python -m generator local-control --port {gateway.port} down|up REGION | status "
+            f"(control socket {gateway.control.path}, for this user only)",  # type: ignore[union-attr]
             flush=True,
         )
         print("Ctrl-C to stop", flush=True)
@@ -209,19 +229,12 @@ def command_local(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_ports(**ports: int) -> None:
-    problems = [
-        Problem("local gateway", f"--{name.replace('_', '-')} must be 0..65535, got {port}")
-        for name, port in ports.items()
-        if not 0 <= port <= 65535
-    ]
-    if problems:
-        raise GeneratorError(problems)
-
-
 def command_local_control(args: argparse.Namespace) -> int:
-    _check_ports(control_port=args.control_port)
-    answer = send_control(" ".join(args.words), args.control_port)
+    try:
+        parse_command(args.words)  # a mistyped command is told here, without a gateway to ask
+    except ValueError as error:
+        raise GeneratorError([Problem("local-control", str(error))]) from None
+    answer = send_control(" ".join(args.words), args.port)
     if answer.startswith("error"):
         raise GeneratorError([Problem("local-control", answer.removeprefix("error "))])
     print(answer)
@@ -232,8 +245,7 @@ def command_demo(args: argparse.Namespace) -> int:
     _configure_logging()
     config = load_command_config(args)
     quiet = args.timeout if args.timeout is not None else config.destination.batching.timeout_in_seconds + 2
-    _check_ports(port=args.port)
-    with LocalGateway(gateway_settings(args, config, args.port, None)) as gateway:
+    with LocalGateway(gateway_settings(args, config, args.port, control=False)) as gateway:
         if not args.json:
             print(_describe(gateway, config), flush=True)
             print(_code_source(args), flush=True)
@@ -246,21 +258,7 @@ def command_demo(args: argparse.Namespace) -> int:
     return status
 
 
-def _number_type(accepts, expected: str):
-    """An argparse type: a float that `accepts`, else one line saying what was `expected`."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not accepts(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return value
-
-    return parse
-
-
-# nan and inf would stall or skip the send loop; a share above 1 would switch the loss check off.
-_positive_number = _number_type(lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
-_share = _number_type(lambda v: 0 <= v <= 1, "a share from 0 to 1 (5% is 0.05)")
+_port_to_send_to = number_type(int, lambda v: 1 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}")
+_port_to_listen_on = number_type(
+    int, lambda v: 0 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}, or 0 for any free one"
+)

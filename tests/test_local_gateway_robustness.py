@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
-import threading
-import time
+import termios
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,9 +19,17 @@ import pytest
 import yaml
 
 from generator.local_gateway import gateway as gateway_module
+from generator.local_gateway.control import control_socket_path
 from generator.local_gateway.gateway import GatewayError, LocalGateway
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
-from tests.support.udp import exchange, local_gateway, rendered_handler_code
+from tests.support.udp import (
+    exchange,
+    local_gateway,
+    read_until,
+    rendered_handler_code,
+    silent_client,
+    wait_until,
+)
 
 # A handler that misbehaves when a packet asks it to, else is the real packet counter.
 MISBEHAVING = """
@@ -57,7 +66,7 @@ def misbehaving_code(code: str) -> str:
 
 def test_empty_garbage_and_largest_datagrams_are_counted_like_any_other(code):
     largest = b"\xff" * 65_507  # the largest UDP payload over IPv4
-    with local_gateway(code, count=1000, timeout=0.3) as gateway:
+    with local_gateway(code, count=4) as gateway:  # one batch, cut by count
         replies = exchange(gateway.port, [b"", b"\x00\xff\xfe garbage \x80", largest, b"packet_4"])
     assert replies == [b"4 us-west-2\n"]
     assert gateway.stats.bytes == 65_507 + 13 + 8
@@ -70,15 +79,17 @@ def test_the_largest_ipv6_datagram_is_counted(code):
         except OSError:
             pytest.skip("no IPv6 loopback")
     largest = b"\x00" * 65_527  # 65,535 less the UDP header
-    with local_gateway(code, count=1000, timeout=0.2) as gateway:
+    with local_gateway(code, count=2) as gateway:
         assert exchange(gateway.port, [largest, b"packet_2"], host="::1") == [b"2 us-west-2\n"]
 
 
 @pytest.mark.parametrize("trigger", [b"raise", b"garbage", b"exit"])
 def test_a_failing_handler_loses_its_batch_and_service_goes_on(misbehaving_code, trigger):
-    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
-        assert exchange(gateway.port, [trigger], wait=1.0) == []
-        assert exchange(gateway.port, [b"packet_1", b"packet_2"]) == [b"2 us-west-2\n"]
+    # Count 1: each packet is its own batch, handled in order by the region's one function, so
+    # once the two sent after the trigger are answered, no waiting tells that it got nothing.
+    with local_gateway(misbehaving_code, count=1) as gateway, silent_client(gateway.port, trigger) as nothing_came:
+        assert exchange(gateway.port, [b"packet_1", b"packet_2"]) == [b"1 us-west-2\n", b"1 us-west-2\n"]
+        assert nothing_came()
     stats = gateway.stats
     assert (stats.handler_errors, stats.bad_replies, stats.failed_batches) == {
         b"raise": (1, 0, 0),
@@ -88,46 +99,75 @@ def test_a_failing_handler_loses_its_batch_and_service_goes_on(misbehaving_code,
 
 
 def test_what_a_handler_prints_goes_to_the_log_not_into_the_replies(misbehaving_code, capfd):
-    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
+    with local_gateway(misbehaving_code, count=2) as gateway:
         assert exchange(gateway.port, [b"print", b"packet_2"]) == [b"2 us-west-2\n"]
     assert "a handler's log line" in capfd.readouterr().err
 
 
 def test_replies_with_unknown_tags_or_bad_data_are_dropped_and_counted(misbehaving_code):
-    with local_gateway(misbehaving_code, count=1000, timeout=0.2) as gateway:
-        assert exchange(gateway.port, [b"bad-replies"], wait=1.0) == []
+    with (
+        local_gateway(misbehaving_code, count=1) as gateway,  # in order, as above
+        silent_client(gateway.port, b"bad-replies") as nothing_came,
+    ):
         assert exchange(gateway.port, [b"packet_1"]) == [b"1 us-west-2\n"]
+        assert nothing_came()
     assert gateway.stats.bad_replies == 3
 
 
 def test_a_hanging_handler_is_killed_at_the_function_timeout(misbehaving_code):
-    with local_gateway(misbehaving_code, count=1000, timeout=0.1, function_timeout=0.5) as gateway:
-        assert exchange(gateway.port, [b"hang"], wait=0.3) == []
-        assert exchange(gateway.port, [b"packet_1"], wait=5.0) == [b"1 us-west-2\n"]
+    # The timeout applies to packet_1's invocation too (in a fresh runtime): 3 s is far more
+    # than the counter needs on a loaded machine, and far less than the 30 s hang.
+    with (
+        local_gateway(misbehaving_code, count=1, function_timeout=3.0) as gateway,
+        silent_client(gateway.port, b"hang") as nothing_came,
+    ):
+        assert exchange(gateway.port, [b"packet_1"]) == [b"1 us-west-2\n"]
+        assert nothing_came()
     assert gateway.stats.failed_batches == 1
 
 
-def test_a_port_in_use_is_one_clear_error(code):
-    with local_gateway(code) as first, pytest.raises(GatewayError) as raised:
-        LocalGateway(replace(first.settings, port=first.port))
+@pytest.mark.parametrize("control", [True, False])
+def test_a_port_another_program_holds_is_one_clear_error(code, control):
+    # Not a gateway (that case says "a local gateway already runs"): a plain socket on the port.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other, local_gateway(code, control=False) as template:
+        other.bind(("127.0.0.1", 0))
+        port = other.getsockname()[1]
+        with pytest.raises(GatewayError) as raised:
+            LocalGateway(replace(template.settings, port=port, control=control))
     [problem] = raised.value.problems
-    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {first.port}: Address already in use"
+    assert str(problem) == f"local gateway: cannot listen on 127.0.0.1 UDP port {port}: Address already in use"
+    assert not control_socket_path(port).exists()  # the control socket claimed first was let go
+
+
+def test_a_gateway_stopped_before_it_started_lets_its_ports_go(code, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    with local_gateway(code, start=False) as gateway:
+        port, path = gateway.port, gateway.control.path
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", port))
+    assert not path.exists()
 
 
 def test_without_size_in_mb_a_batch_is_still_cut_at_4_mib(code):
-    # 100 datagrams of 65,507 bytes are 6.2 MiB: more than one Lambda payload can carry.
-    # Paced (a bounded 0.5 s in all), so a receive buffer capped at net.core.rmem_max (a few
-    # hundred KiB by default without root) does not drop them: this is about the cut.
-    with (
-        local_gateway(code, count=1000, timeout=2.0) as gateway,
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client,
-    ):
-        for _ in range(100):
-            client.sendto(b"\x01" * 65_507, ("127.0.0.1", gateway.port))
-            time.sleep(0.005)
-        client.settimeout(10)
-        counts = [int(client.recv(65536).split()[0]) for _ in range(2)]
-    assert counts == [64, 36]  # 4 MiB holds 64 of them; the 65th would go past it, so it starts the next batch
+    # 100 datagrams of 65,507 bytes are 6.2 MiB: more than one Lambda payload can carry. Each
+    # is sent once the gateway has read the one before, so a receive buffer capped at
+    # net.core.rmem_max (a few hundred KiB without root) drops none: this is about the cut.
+    # The second batch is cut by the stop (its timer is a minute), never by a slow sender.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(30)
+        with local_gateway(code, count=1000, timeout=60) as gateway:
+            for _ in range(100):
+                client.sendto(b"\x01" * 65_507, ("127.0.0.1", gateway.port))
+                wait_until(lambda: not _waiting_bytes(gateway), "the gateway read the datagram")
+            first = client.recv(65536)
+        second = client.recv(65536)  # sent by the stop's flush before the block ended
+    assert [int(first.split()[0]), int(second.split()[0])] == [64, 36]  # 4 MiB holds 64; the 65th starts the next
+
+
+def _waiting_bytes(gateway: LocalGateway) -> int:
+    """Bytes of the next datagram waiting in the gateway's IPv4 socket (0: it has read them all)."""
+    ipv4 = next(sock for sock in gateway._sockets if sock.family == socket.AF_INET)
+    return struct.unpack("i", fcntl.ioctl(ipv4.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
 def test_a_capped_receive_buffer_is_one_warning_naming_the_sysctl(code, monkeypatch, caplog):
@@ -175,22 +215,6 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _read_until(stream, marker: str, seconds: float) -> str:
-    """What the stream printed up to and including the line holding `marker` (bounded wait)."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in stream:
-            lines.append(line)
-            if marker in line:
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(seconds)
-    return "".join(lines)
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the function processes through /proc")
 def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
@@ -204,7 +228,7 @@ def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
         command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        started = _read_until(process.stdout, "Ctrl-C to stop", 60)
+        started = read_until(process.stdout, "Ctrl-C to stop", 60)
         assert "Ctrl-C to stop" in started, started
         port = int(re.search(r"127\.0\.0\.1:(\d+)", started).group(1))
         functions = _children(process.pid)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 
-from generator.errors import GeneratorError
 from generator.local_gateway.control import send_control
 from generator.local_gateway.routing import Router, RoutingError, load_latency_table
 from generator.regions import known_regions
 from generator.smoke import SmokeOptions, run_smoke
-from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code
+from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +44,16 @@ def test_the_nearest_configured_region_serves_an_ingress_without_one():
 
 def test_the_nearest_region_down_then_back_up(code):
     with local_gateway(code, count=10) as gateway:
-        control = gateway.control.port
-        assert regions_answering(gateway.port) == {"us-west-2"}
-        answer = send_control("down us-west-2", control)
+        port = gateway.port
+        assert regions_answering(port) == {"us-west-2"}
+        answer = send_control("down us-west-2", port)
         assert answer == "ok ingress=us-west-2 serving=us-east-1 down=us-west-2"
         assert regions_answering(gateway.port) == {"us-east-1"}
-        send_control("down us-east-1", control)
+        send_control("down us-east-1", port)
         assert regions_answering(gateway.port) == {"eu-west-1"}
-        send_control("up us-west-2", control)
+        send_control("up us-west-2", port)
         assert regions_answering(gateway.port) == {"us-west-2"}
-        assert send_control("status", control) == "ok ingress=us-west-2 serving=us-west-2 down=us-east-1"
+        assert send_control("status", port) == "ok ingress=us-west-2 serving=us-west-2 down=us-east-1"
 
 
 def test_a_region_marked_down_at_start_is_skipped(code):
@@ -62,23 +62,15 @@ def test_a_region_marked_down_at_start_is_skipped(code):
 
 
 def test_every_region_down_means_no_replies_and_service_resumes(code):
-    with local_gateway(code, count=10, down=SEED_REGIONS) as gateway:
-        assert exchange(gateway.port, [b"packet_1"] * 10, wait=0.8) == []
-        send_control("up eu-west-1", gateway.control.port)
+    with local_gateway(code, count=10, down=SEED_REGIONS) as gateway, socket.socket(type=socket.SOCK_DGRAM) as early:
+        for _ in range(10):  # Count 10: one batch, which finds no region up
+            early.sendto(b"packet_1", ("127.0.0.1", gateway.port))
+        wait_until(lambda: gateway.stats.undeliverable == 10, "the batch found every region down")
+        send_control("up eu-west-1", gateway.port)
         assert regions_answering(gateway.port) == {"eu-west-1"}
+        with pytest.raises(BlockingIOError):
+            early.recv(65536, socket.MSG_DONTWAIT)  # the dropped batch was never answered
     assert gateway.stats.undeliverable == 10
-
-
-def test_bad_control_lines_get_an_error_answer(code):
-    with local_gateway(code, count=10) as gateway:
-        assert send_control("down ap-south-1", gateway.control.port).startswith("error ap-south-1 is not a configured")
-        assert send_control("reboot", gateway.control.port).startswith("error expected")
-        assert regions_answering(gateway.port) == {"us-west-2"}
-
-
-def test_no_gateway_on_the_control_port_is_one_clear_error():
-    with pytest.raises(GeneratorError, match="no answer from a local gateway's control port"):
-        send_control("status", 9, timeout=0.3)
 
 
 def test_added_latency_delays_replies_from_a_far_region(code, tmp_path):
@@ -86,7 +78,8 @@ def test_added_latency_delays_replies_from_a_far_region(code, tmp_path):
     table_path.write_text(json.dumps({"rtt_ms": {"eu-west-1": {"us-west-2": 400}}}))
     table = load_latency_table(table_path)
     with local_gateway(code, count=10, regions=("us-west-2",), ingress="eu-west-1", table=table, add_latency=True) as g:
-        report = run_smoke(SmokeOptions(host="127.0.0.1", port=g.port, packets=10, quiet_seconds=3.0))
+        # Ends on the one reply accounting for all ten; 30 s only bounds a broken run.
+        report = run_smoke(SmokeOptions(host="127.0.0.1", port=g.port, packets=10, quiet_seconds=30))
     assert report.regions == {"us-west-2": {"replies": 1, "packets": 10}}
     assert report.latency_ms.min_ms >= 400
 

@@ -3,50 +3,64 @@
 from __future__ import annotations
 
 import json
+import selectors
 import socket
 import threading
-import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from generator.endpoint import EndpointError, resolve_endpoint
+from generator.local_gateway.gateway import grow_receive_buffer
 from generator.smoke import SmokeError, SmokeOptions, run_smoke
 from generator.smoke_report import ClientLedger, SmokeTally, parse_reply
 from tests.conftest import run_cli
 
 
 class ScriptedServer:
-    """A loopback UDP server that answers every `every`-th packet with `reply(n)` (n = packets since last)."""
+    """A loopback UDP server in a thread: after each packet it sends `replies(seen)` back to its
+    sender (seen: packets so far). Its receive buffer is grown as the gateway's is, so a burst
+    arriving while a loaded machine has not run this thread is kept, not dropped."""
 
-    def __init__(self, every: int, reply) -> None:
+    def __init__(self, replies: Callable[[int], list[bytes]]) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        grow_receive_buffer(self.sock)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.every, self.reply = every, reply
-        self.stopping = threading.Event()
+        self.replies = replies
+        self.seen = 0
+        self._wake_read, self._wake_write = socket.socketpair()  # stop: an event, not a polling timeout
         self.thread = threading.Thread(target=self.serve, daemon=True)
 
     def serve(self) -> None:
-        seen = 0
-        while not self.stopping.is_set():
-            try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.sock, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while self._wake_read not in {key.fileobj for key, _events in selector.select()}:
                 _, address = self.sock.recvfrom(2048)
-            except TimeoutError:
-                continue
-            seen += 1
-            if seen % self.every == 0:
-                self.sock.sendto(self.reply(self.every), address)
+                self.seen += 1
+                self.handle(address)
+
+    def handle(self, address: tuple) -> None:
+        for reply in self.replies(self.seen):
+            self.sock.sendto(reply, address)
 
     def __enter__(self) -> ScriptedServer:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
+        self._wake_write.send(b"x")
         self.thread.join()
-        self.sock.close()
+        for sock in (self.sock, self._wake_read, self._wake_write):
+            sock.close()
+
+
+def every(packets: int, reply: bytes) -> Callable[[int], list[bytes]]:
+    """Replies: `reply` after every `packets`-th packet."""
+    return lambda seen: [reply] if seen % packets == 0 else []
 
 
 @pytest.mark.parametrize(
@@ -82,17 +96,24 @@ def test_a_replys_latency_runs_from_the_first_packet_it_counts():
 
 
 def test_malformed_replies_are_counted_and_shown_never_a_crash():
-    with ScriptedServer(every=1, reply=lambda n: b"\xffnot a count\x00") as server:
-        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=5, quiet_seconds=0.5))
+    # A malformed reply to every packet, then one good reply for all five: the client stops on
+    # that one (every packet accounted for), and it comes after the malformed ones on the same
+    # socket, so all of them have been read by then. The quiet bound never decides.
+    def replies(seen: int) -> list[bytes]:
+        return [b"\xffnot a count\x00"] + ([b"5 test-region\n"] if seen == 5 else [])
+
+    with ScriptedServer(replies) as server:
+        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=5, quiet_seconds=30))
     assert report.malformed_replies == 5
-    assert report.packets_unaccounted == 5
+    assert report.packets_unaccounted == 0 and report.packets_over_counted == 0
     assert "malformed replies:   5" in report.to_text()
-    assert "packets counted:     0 (by 0 replies)" in report.to_text()  # malformed ones count nothing
+    assert "packets counted:     5 (by 1 reply)" in report.to_text()  # malformed ones count nothing
 
 
 def test_more_packets_than_the_seeds_100_and_a_rate():
-    with ScriptedServer(every=50, reply=lambda n: b"%d test-region\n" % n) as server:
-        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=1000, rate=5000, quiet_seconds=1.0))
+    with ScriptedServer(every(50, b"50 test-region\n")) as server:
+        # Ends when the 20th reply accounts for the last packet; 30 s only bounds a broken run.
+        report = run_smoke(SmokeOptions("127.0.0.1", server.port, packets=1000, rate=5000, quiet_seconds=30))
     assert report.packets_sent == 1000
     assert report.regions == {"test-region": {"replies": 20, "packets": 1000}}
     assert report.send_seconds >= 0.15  # 1000 packets at 5000/s take about 0.2 s
@@ -128,22 +149,18 @@ def test_no_host_anywhere_is_one_line_per_missing_thing(tmp_path):
 
 
 def test_exit_status_says_whether_too_many_packets_went_unaccounted():
-    half = ScriptedServer(every=2, reply=lambda n: b"1 test-region\n")  # accounts for half the packets
-    with half:
-        lossy = run_cli("smoke", "--host", "127.0.0.1", "--port", str(half.port), "-n", "20", "--timeout", "0.5")
-        tolerant = run_cli(
-            "smoke",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(half.port),
-            "-n",
-            "20",
-            "--timeout",
-            "0.5",
-            "--max-loss",
-            "0.6",
-        )
+    # Half the packets are never answered, so the client can only stop on quiet: a generous
+    # 3 s after the last reply (each comes at once), so no late reply is missed. The two runs
+    # go side by side to wait those seconds once, each with a server of its own.
+    with (
+        ScriptedServer(every(2, b"1 test-region\n")) as half,
+        ScriptedServer(every(2, b"1 test-region\n")) as other_half,
+        ThreadPoolExecutor(2) as runs,
+    ):
+        smoke = ["smoke", "--host", "127.0.0.1", "-n", "20", "--timeout", "3"]
+        lossy_run = runs.submit(run_cli, *smoke, "--port", str(half.port))
+        tolerant_run = runs.submit(run_cli, *smoke, "--port", str(other_half.port), "--max-loss", "0.6")
+        lossy, tolerant = lossy_run.result(), tolerant_run.result()
     assert lossy.returncode == 1
     assert "packets unaccounted: 10 (50.00%)" in lossy.stdout
     assert "FAIL: 50.00% unaccounted" in lossy.stderr
@@ -151,7 +168,7 @@ def test_exit_status_says_whether_too_many_packets_went_unaccounted():
 
 
 def test_json_output_for_machines():
-    with ScriptedServer(every=10, reply=lambda n: b"%d us-west-2\n" % n) as server:
+    with ScriptedServer(every(10, b"10 us-west-2\n")) as server:
         result = run_cli("smoke", "--host", "127.0.0.1", "--port", str(server.port), "-n", "30", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0
@@ -161,22 +178,20 @@ def test_json_output_for_machines():
 
 
 class AnswerAllAtTheEnd(ScriptedServer):
-    """Answers every client "1 test-region" only once all `total` packets are in, so the replies
-    arrive while the client waits for them rather than while it sends."""
+    """Answers every client "1 test-region" once all `total` packets are in: the last packet is
+    the client's last send, so the replies meet a client that is done sending and waits on its
+    sockets (any it reads before that are accounted the same way)."""
 
     def __init__(self, total: int) -> None:
-        super().__init__(every=total, reply=None)
+        super().__init__(lambda seen: [])
+        self.total = total
+        self.senders: list[tuple] = []
 
-    def serve(self) -> None:
-        senders = []
-        while not self.stopping.is_set() and len(senders) < self.every:
-            try:
-                senders.append(self.sock.recvfrom(2048)[1])
-            except TimeoutError:
-                continue
-        time.sleep(0.3)  # let the client finish sending and start waiting
-        for address in senders:
-            self.sock.sendto(b"1 test-region\n", address)
+    def handle(self, address: tuple) -> None:
+        self.senders.append(address)
+        if len(self.senders) == self.total:
+            for sender in self.senders:
+                self.sock.sendto(b"1 test-region\n", sender)
 
 
 def test_more_client_sockets_than_select_can_watch():
@@ -189,7 +204,8 @@ def test_more_client_sockets_than_select_can_watch():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2500), hard))
     try:
         with AnswerAllAtTheEnd(total=1100) as server:
-            options = SmokeOptions("127.0.0.1", server.port, packets=1100, clients=1100, rate=5000, quiet_seconds=3)
+            # Ends when the last reply accounts for the last packet; 30 s only bounds a broken run.
+            options = SmokeOptions("127.0.0.1", server.port, packets=1100, clients=1100, rate=5000, quiet_seconds=30)
             report = run_smoke(options)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -3,7 +3,7 @@
 Threads, one job each: the receiver reads both sockets and cuts batches (by count, size
 or time since the batch's first packet) and routes each to the region serving it at that
 moment; one invoker per function process (`concurrency` per region) feeds its process and
-sends the replies; the control server marks regions down or up; with add_latency, a delay
+sends the replies; the control server (a Unix socket of the user's) marks regions down or up; with add_latency, a delay
 line sends replies once the inter-region round trip has passed.
 Memory stays bounded: a batch holds at most `count` datagrams and `size` bytes (a datagram
 larger than `size` goes alone), and at most `queue_depth` batches wait per region; when they
@@ -27,10 +27,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from generator.config import Batching
 from generator.errors import GeneratorError, Problem
-from generator.local_gateway.control import ControlServer
+from generator.local_gateway.control import ControlError, ControlServer
 from generator.local_gateway.function_process import FunctionFailure, FunctionProcess
 from generator.local_gateway.routing import Router
 
@@ -60,7 +61,8 @@ class GatewaySettings:
     formatter: str = "base64"
     port: int = 2000
     hosts: tuple[str, ...] = LOOPBACK_HOSTS
-    control_port: int | None = None
+    control: bool = False  # answer failover commands on a Unix socket (generator.local_gateway.control)
+    control_directory: Path | None = None  # where that socket goes; None: the user's default
     function_timeout_seconds: float = 10.0
     function_name: str = "packet-counter"
     function_memory_mb: int = 128
@@ -113,8 +115,25 @@ class LocalGateway:
         self._stats_lock = threading.Lock()
         self._log = _Throttled()
         self._stopping = threading.Event()
-        self._sockets = self._bind(settings.hosts, settings.port)
+        self.control: ControlServer | None = None
+        if settings.control and settings.port:
+            # Claimed before the UDP port: a gateway already running on that port is then named
+            # as such, rather than as "address already in use".
+            self.control = ControlServer(self.router, settings.port, settings.control_directory)
+        try:
+            self._sockets = self._bind(settings.hosts, settings.port)
+        except GatewayError:
+            if self.control is not None:
+                self.control.close()
+            raise
         self.port = self._sockets[0].getsockname()[1]
+        if settings.control and self.control is None:
+            try:
+                self.control = ControlServer(self.router, self.port, settings.control_directory)
+            except ControlError:
+                for sock in self._sockets:
+                    sock.close()
+                raise
         # What the kernel granted (Linux reports double the bytes set, for its bookkeeping).
         self.receive_buffer_bytes = min(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for sock in self._sockets)
         if self.receive_buffer_bytes < RECEIVE_BUFFER_BYTES:
@@ -150,22 +169,6 @@ class LocalGateway:
         }
         self._sequence = itertools.count(1)
         self._delay_line = _DelayLine(self._send_reply) if settings.add_latency else None
-        self.control: ControlServer | None = None
-        if settings.control_port is not None:
-            try:
-                self.control = ControlServer(self.router, settings.control_port)
-            except OSError as error:
-                for sock in self._sockets:
-                    sock.close()
-                raise GatewayError(
-                    [
-                        Problem(
-                            "local gateway",
-                            f"cannot listen for control on 127.0.0.1 UDP port {settings.control_port}: "
-                            f"{error.strerror or error}",
-                        )
-                    ]
-                ) from None
         self._wake_read, self._wake_write = os.pipe()
         self._threads: list[threading.Thread] = []
 
@@ -180,7 +183,7 @@ class LocalGateway:
         except FunctionFailure as error:
             self._stopping.set()
             if self.control is not None:
-                self.control.socket.close()
+                self.control.close()
             self._close()
             raise GatewayError([Problem("local gateway", str(error))]) from None
         self._threads = [threading.Thread(target=self._receive, name="gateway-receive", daemon=True)]
@@ -198,7 +201,13 @@ class LocalGateway:
 
     def stop(self) -> None:
         """Flush the open batch, let the functions finish what is queued, then close everything."""
-        if self._stopping.is_set() or not self._threads:
+        if self._stopping.is_set():
+            return  # stopped already, or start() failed and closed everything
+        if not self._threads:  # never started: only the sockets to let go
+            self._stopping.set()
+            if self.control is not None:
+                self.control.close()
+            self._close()
             return
         self._stopping.set()
         os.write(self._wake_write, b"x")
@@ -249,7 +258,7 @@ class LocalGateway:
                     sockets.append(sock)
                     if family == socket.AF_INET6:
                         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                    _grow_receive_buffer(sock)
+                    grow_receive_buffer(sock)
                     try:
                         sock.bind((host, chosen))
                     except OSError as error:
@@ -451,7 +460,7 @@ class _DelayLine:
             self._send(address, payload)
 
 
-def _grow_receive_buffer(sock: socket.socket) -> None:
+def grow_receive_buffer(sock: socket.socket) -> None:
     """A big receive buffer absorbs bursts while a batch is handed over.
 
     As root, SO_RCVBUFFORCE goes past net.core.rmem_max; otherwise SO_RCVBUF is capped by it.

@@ -1,8 +1,9 @@
 """Which configured region serves packets entering at an ingress region.
 
-Proxylity's rule (DESIGN.md section 2): the ingress region itself when a function is
-configured there and it is up, else the configured region nearest by inter-region
-latency; a region in failure is skipped. Distances come from a table shipped as data
+Proxylity's rule, from its public examples: packets enter at the ingress region nearest the
+sender; they go to the function of that same region when one is configured there and it is
+up, else to the configured region nearest by inter-region latency; a region in failure is
+skipped. Distances come from a table shipped as data
 (generator/data/region_latency.json, estimates; its "source" says how they were made).
 """
 
