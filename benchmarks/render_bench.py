@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from generator.config import load_config
+from generator.config.regions import known_regions
 from generator.paths import DEFAULT_CONFIG
-from generator.regions import known_regions
 from generator.render import render_templates
 
 

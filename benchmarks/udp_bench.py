@@ -20,10 +20,10 @@ import tempfile
 from pathlib import Path
 
 from generator.config import Batching, load_config
-from generator.local_gateway.gateway import GatewaySettings, LocalGateway
-from generator.local_gateway.handler_code import handler_code_for
-from generator.local_gateway.routing import Router, load_latency_table
+from generator.local.gateway.gateway import GatewaySettings, LocalGateway
+from generator.local.gateway.routing import Router, load_latency_table
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from generator.render import render_function_code
 
 SECONDS_PER_STEP = 4
 RATES = (20_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000)
@@ -44,13 +44,8 @@ def smoke(port: int, packets: int, rate: float | None, quiet: float = 2.0, host:
 def gateway(code: str, count: int, timeout: float, concurrency: int = 1) -> LocalGateway:
     config = load_config(DEFAULT_CONFIG)
     router = Router(config.home_region, config.regions, load_latency_table())
-    settings = GatewaySettings(
-        regions=config.regions,
-        router=router,
-        code=code,
-        batching=Batching(count, timeout, None),
-        port=0,
-        concurrency=concurrency,
+    settings = GatewaySettings.from_config(
+        config, code, router, batching=Batching(count, timeout, None), port=0, concurrency=concurrency
     )
     return LocalGateway(settings)
 
@@ -81,7 +76,7 @@ def light_load_latency(code: str) -> dict:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as out_dir:
-        code = handler_code_for(load_config(DEFAULT_CONFIG), Path(out_dir))
+        code, _ = render_function_code(load_config(DEFAULT_CONFIG), Path(out_dir))
     for concurrency in (1, 2):
         print(
             f"sustained rate through the local gateway (Count 1000, {SECONDS_PER_STEP} s per step, "

@@ -5,8 +5,8 @@ The pipeline, one module per step: yaml_source -> config (schema) -> context -> 
 
 from generator.config import Config, load_config
 from generator.errors import AwsError, ConfigError, DeployError, ExitCode, GeneratorError, Problem, RenderError
-from generator.files import write_templates
 from generator.render import RenderedTemplate, render_global_template, render_regional_template, render_templates
+from generator.render.files import write_templates
 
 __all__ = [
     "AwsError",

@@ -17,11 +17,11 @@ from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackPlan, StackResult, deploy_stack, describe_stack, plan_stack, stack_outputs
 from generator.config import Config
 from generator.errors import DeployError, Problem
-from generator.files import write_text_atomically
 from generator.parallel import Interrupted, run_parallel
 from generator.paths import OUTPUTS_FILE_NAME
 from generator.progress import Progress, summary_table
 from generator.render import render_templates
+from generator.render.files import write_text_atomically
 from generator.stacks import GLOBAL_OUTPUT_KEYS, global_stack_spec, regional_stack_spec, select_regions
 
 # CloudFormation throttles per region and each region gets one stack, so many regions may be in

@@ -5,8 +5,10 @@ Anything else that escapes is a bug in the generator and keeps its traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -49,6 +51,12 @@ def shown(value: object, limit: int = 80, quote: bool = True, as_json: bool = Fa
         return text
     size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
     return f"{text[:limit]}... ({size})"
+
+
+def closest_match(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a mistyped `word` most likely meant ("did you mean ...?"), or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return close[0] if close else None
 
 
 @dataclass(frozen=True)

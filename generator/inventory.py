@@ -17,10 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from generator.aws import AwsClients, aws_errors
 from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
 from generator.config import Config
+from generator.config.regions import known_regions
 from generator.errors import DeployError, Problem
 from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, format_table, summary_table
-from generator.regions import known_regions
 from generator.stacks import select_regions
 
 SCAN_PARALLEL = 16

@@ -17,17 +17,17 @@ from pathlib import Path
 from typing import IO
 
 from generator.config import Batching, load_config
-from generator.local_gateway.gateway import GatewaySettings, LocalGateway
-from generator.local_gateway.handler_code import handler_code_for
-from generator.local_gateway.routing import LatencyTable, Router, load_latency_table
+from generator.local.gateway.gateway import GatewaySettings, LocalGateway
+from generator.local.gateway.routing import LatencyTable, Router, load_latency_table
 from generator.paths import DEFAULT_CONFIG
+from generator.render import render_function_code
 
 SEED_REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
 
 
 def rendered_handler_code(out_dir: Path) -> str:
     """The handler code from the regional template rendered from the default config."""
-    return handler_code_for(load_config(DEFAULT_CONFIG), out_dir)
+    return render_function_code(load_config(DEFAULT_CONFIG), out_dir)[0]
 
 
 @contextmanager
@@ -52,10 +52,11 @@ def local_gateway(
     """A gateway on loopback, stopped when the block ends; with start=False the test calls
     gateway.start() itself (its sockets are bound already, so datagrams sent before wait in them)."""
     router = Router(ingress, regions, table or load_latency_table(), down)
-    settings = GatewaySettings(
+    settings = GatewaySettings.from_config(
+        load_config(DEFAULT_CONFIG),
+        code,
+        router,
         regions=regions,
-        router=router,
-        code=code,
         batching=Batching(count, timeout, size_in_mb),
         formatter=formatter,
         port=port,

@@ -1,0 +1,58 @@
+"""The command line: argument parsing and the exit status. `python -m generator --help`.
+
+Only generator/cli/ prints, asks or reads the terminal; every command is a thin layer over the
+engine (config, render, deploy, traffic, local), which returns data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from generator.cli.argv import parse_command_line
+from generator.cli.deploy_commands import register_deploy_commands
+from generator.cli.local_commands import register_local_commands
+from generator.cli.render_commands import register_render_commands
+from generator.cli.traffic_commands import register_traffic_commands
+from generator.errors import ExitCode, GeneratorError
+
+CONSOLE_SCRIPT = "packet-counter"  # pyproject.toml [project.scripts]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_program_name(),
+        description="Render, deploy and exercise the Packet Counter (Proxylity UDP Gateway + Lambda in many regions).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register_render_commands(commands)
+    register_deploy_commands(commands)
+    register_traffic_commands(commands)
+    register_local_commands(commands)
+    return parser
+
+
+def _program_name() -> str:
+    """How the user called us, for usage lines: the console script, or `python -m generator`."""
+    called = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return CONSOLE_SCRIPT if called == CONSOLE_SCRIPT else "python -m generator"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status (an ExitCode)."""
+    args = parse_command_line(build_parser(), argv)
+    try:
+        return args.handler(args)
+    except GeneratorError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`| head`) left: stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.FAILED

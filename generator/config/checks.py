@@ -1,0 +1,138 @@
+"""The checks a schema cannot express: real region names, networks that parse (and the same network
+written twice in two spellings), domains and WireGuard keys listed twice, and tag keys AWS reserves."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+from generator.config.regions import known_regions
+from generator.config.yaml_source import KeyPath, YamlDocument, format_key_path
+from generator.errors import Problem, closest_match, shown
+
+
+def semantic_problems(document: YamlDocument) -> list[Problem]:
+    """Checks beyond the schema; tolerant of data the schema already rejected."""
+    checks = _SemanticChecks(document)
+    data = document.data
+    regions = data.get("regions")
+    if isinstance(regions, list):
+        checks.regions(regions)
+    if isinstance(data.get("home_region"), str):
+        checks.region(data["home_region"], ("home_region",))
+    listener = _mapping(data.get("listener"))
+    checks.networks(listener.get("client_networks"), ("listener", "client_networks"))
+    checks.repeats(
+        listener.get("client_domains"),
+        ("listener", "client_domains"),
+        "the same domain (domain names ignore case)",
+        canonical=str.lower,
+    )
+    peers = _mapping(listener.get("wireguard")).get("peers")
+    if isinstance(peers, list):
+        keys = [_mapping(peer).get("public_key") for peer in peers]
+        checks.repeats(keys, ("listener", "wireguard", "peers"), "the same public key", field="public_key")
+        for index, peer in enumerate(peers):
+            path = ("listener", "wireguard", "peers", index, "allowed_ips")
+            checks.networks(_mapping(peer).get("allowed_ips"), path)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        for key in tags:
+            if isinstance(key, str) and key.lower().startswith("aws:"):
+                checks.report(("tags", key), "tag keys starting with 'aws:' are reserved by AWS")
+    return checks.problems
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class _SemanticChecks:
+    """The checks a schema cannot express, each reporting one Problem per finding."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.problems: list[Problem] = []
+
+    def report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.document.source, message, format_key_path(path), self.document.line_of(path)))
+
+    def where(self, path: KeyPath) -> str:
+        return f"{format_key_path(path)}, line {self.document.line_of(path)}"
+
+    def regions(self, regions: list[Any]) -> None:
+        first_index: dict[str, int] = {}
+        for index, region in enumerate(regions):
+            if not isinstance(region, str):
+                continue
+            if region in first_index:
+                first_line = self.document.line_of(("regions", first_index[region]))
+                self.report(("regions", index), f"{region} is listed twice (first at line {first_line})")
+            else:
+                first_index[region] = index
+                self.region(region, ("regions", index))
+
+    def region(self, region: str, path: KeyPath) -> None:
+        regions = known_regions()
+        if region in regions:
+            return
+        close = closest_match(region, regions)
+        hint = f"did you mean {close}?" if close else f"expected one of {', '.join(regions)}"
+        self.report(path, f"{shown(region)} is not an AWS region; {hint}")
+
+    def networks(self, items: Any, path: KeyPath) -> None:
+        """Each item a network in CIDR form; one network written twice (in any spelling) is refused."""
+        if not isinstance(items, list):
+            return
+        seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+        for index, text in enumerate(items):
+            network = self.network(text, path + (index,)) if isinstance(text, str) else None
+            if network is None:
+                continue
+            first = seen.setdefault(network, index)
+            if first != index and items[first] != text:  # the schema reports the same spelling twice
+                first_at = self.where(path + (first,))
+                self.report(path + (index,), f"{text} is the network {network} again (first at {first_at})")
+
+    def network(self, text: str, path: KeyPath) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        if "/" not in text:
+            self.report(
+                path, f"{shown(text)} is not a CIDR; expected an address with a prefix length, e.g. 203.0.113.0/24"
+            )
+            return None
+        address, _, prefix = text.partition("/")
+        if "%" in address:
+            # fe80::%eth0 names an interface of one machine: it means nothing to a service on the internet.
+            bare = f"{address.partition('%')[0]}/{prefix}"
+            self.report(
+                path, f"{shown(text)} names a network interface zone, which means nothing off one host; write {bare}"
+            )
+            return None
+        try:
+            return ipaddress.ip_network(text, strict=True)
+        except ValueError as error:
+            self.report(path, f"{shown(text)} is not a valid network: {error}")
+            return None
+
+    def repeats(
+        self,
+        items: Any,
+        path: KeyPath,
+        what: str,
+        canonical: Callable[[str], str] = str,
+        field: str | None = None,
+    ) -> None:
+        """An item that is `what` as an earlier one (`field` of each item, when given). Without a field, the
+        schema's uniqueItems already reports the same spelling twice: only other spellings are reported."""
+        if not isinstance(items, list):
+            return
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                continue
+            first = seen.setdefault(canonical(item), index)
+            if first == index or (field is None and items[first] == item):
+                continue
+            suffix = (field,) if field else ()
+            self.report(path + (index, *suffix), f"{shown(item)} is {what} as {self.where(path + (first, *suffix))}")

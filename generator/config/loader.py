@@ -1,0 +1,95 @@
+"""YAML file -> validated, typed Config: the first step of the pipeline.
+
+yaml_source reads the file (bounded, with lines), schema checks types, ranges and patterns and
+fills defaults, checks adds what a schema cannot say; every problem is reported in one go.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from generator.config.checks import semantic_problems
+from generator.config.model import (
+    Batching,
+    Config,
+    DestinationSettings,
+    Formatter,
+    FunctionSettings,
+    ListenerSettings,
+    Protocol,
+    Routing,
+    WireGuardPeer,
+    WireGuardSettings,
+)
+from generator.config.schema import apply_defaults, schema_problems
+from generator.config.yaml_source import load_yaml_document
+from generator.errors import ConfigError, Problem
+
+
+def load_config(path: Path | str, source: str | None = None) -> Config:
+    """Read, validate and type the config at `path`; `source` is how errors name the file.
+
+    Raises ConfigError listing every problem found, one per line.
+    """
+    path = Path(path)
+    document = load_yaml_document(path, source or str(path))
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        raise ConfigError(
+            [Problem(document.source, f"expected a mapping of settings at the top, got a {kind}", line=1)]
+        )
+    checked = [
+        p for p in schema_problems(document) + semantic_problems(document) if p.key_path not in document.unreadable
+    ]
+    problems = document.problems + checked
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.key_path)))
+    return _typed(document.source, apply_defaults(document.data))
+
+
+def _typed(source: str, data: dict[str, Any]) -> Config:
+    listener, destination, function = data["listener"], data["destination"], data["function"]
+    batching = destination["batching"]
+    wireguard = listener.get("wireguard")
+    return Config(
+        source=source,
+        name_prefix=data["name_prefix"],
+        home_region=data["home_region"],
+        regions=tuple(data["regions"]),
+        routing=Routing(data["routing"]),
+        listener=ListenerSettings(
+            name=listener.get("name"),
+            protocols=tuple(Protocol(protocol) for protocol in listener["protocols"]),
+            client_networks=tuple(listener["client_networks"]),
+            client_domains=tuple(listener["client_domains"]),
+            wireguard=None
+            if wireguard is None
+            else WireGuardSettings(
+                peers=tuple(
+                    WireGuardPeer(peer["public_key"], tuple(peer["allowed_ips"])) for peer in wireguard["peers"]
+                ),
+                decapsulated_delivery=wireguard["decapsulated_delivery"],
+            ),
+        ),
+        destination=DestinationSettings(
+            name=destination.get("name"),
+            description=destination["description"],
+            formatter=Formatter(destination["formatter"]),
+            metrics_enabled=destination["metrics_enabled"],
+            batching=Batching(
+                count=batching["count"],
+                timeout_in_seconds=batching["timeout_in_seconds"],
+                size_in_mb=batching.get("size_in_mb"),
+            ),
+        ),
+        function=FunctionSettings(
+            runtime=function["runtime"],
+            architecture=function["architecture"],
+            memory_mb=function["memory_mb"],
+            timeout_seconds=function["timeout_seconds"],
+            reserved_concurrency=function.get("reserved_concurrency"),
+            log_retention_days=function["log_retention_days"],
+        ),
+        tags=dict(data["tags"]),
+    )

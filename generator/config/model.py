@@ -1,0 +1,111 @@
+"""The typed config: what the rest of the pipeline reads, every default filled in.
+
+Fixed choices are StrEnums (they compare equal to the strings of the YAML and the templates), and
+the decisions derived from the config are properties here, computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Routing(StrEnum):
+    """How each region's function reaches the destination (see the schema's description)."""
+
+    BIND = "bind"  # the destination has no ARNs; each regional stack binds its own function
+    MAP = "map"  # the global destination lists every region's function ARN
+
+
+class Formatter(StrEnum):
+    """How packet bytes appear in the Lambda event's Data field."""
+
+    BASE64 = "base64"
+    HEX = "hex"
+    ASCII = "ascii"
+    UTF8 = "utf8"
+
+
+class Protocol(StrEnum):
+    UDP = "udp"
+    WIREGUARD = "wg"
+
+
+@dataclass(frozen=True)
+class Batching:
+    count: int
+    timeout_in_seconds: float
+    size_in_mb: float | None
+
+
+@dataclass(frozen=True)
+class WireGuardPeer:
+    public_key: str
+    allowed_ips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WireGuardSettings:
+    peers: tuple[WireGuardPeer, ...]
+    decapsulated_delivery: bool
+
+
+@dataclass(frozen=True)
+class ListenerSettings:
+    name: str | None
+    protocols: tuple[Protocol, ...]
+    client_networks: tuple[str, ...]
+    client_domains: tuple[str, ...]
+    wireguard: WireGuardSettings | None = None
+
+
+@dataclass(frozen=True)
+class DestinationSettings:
+    name: str | None
+    description: str
+    formatter: Formatter
+    metrics_enabled: bool
+    batching: Batching
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config, every default filled in."""
+
+    source: str
+    name_prefix: str
+    home_region: str
+    regions: tuple[str, ...]
+    routing: Routing
+    listener: ListenerSettings
+    destination: DestinationSettings
+    function: FunctionSettings
+    tags: Mapping[str, str]
+
+    @property
+    def binds_per_region(self) -> bool:
+        """bind routing: each regional stack binds its function and takes the global DestinationId."""
+        return self.routing is Routing.BIND
+
+    @property
+    def global_stack_name(self) -> str:
+        return f"{self.name_prefix}-global"
+
+    @property
+    def regional_stack_name(self) -> str:
+        return f"{self.name_prefix}-region"
+
+    @property
+    def function_name(self) -> str:
+        return self.name_prefix

@@ -1,0 +1,154 @@
+"""The smoke client: send N packets to a UDP Gateway endpoint, account for them by the replies.
+
+Successor of the seed's packet_counter_test.py. Packets are `packet_1..packet_N`, spread
+round-robin over `clients` sockets (each its own source port, so each its own count at
+the packet counter), at an optional rate. Replies are read while sending and afterwards
+until every packet is accounted for or nothing has arrived for `quiet_seconds`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import selectors
+import socket
+import time
+from dataclasses import dataclass
+
+from generator.errors import GeneratorError, Problem
+from generator.traffic.report import ClientLedger, SmokeReport, SmokeTally
+
+SOCKET_BUFFER_BYTES = 16 * 1024 * 1024
+BURST = 64  # packets sent between looks at the reply sockets when there is no rate
+
+
+class SmokeError(GeneratorError):
+    """The smoke client cannot send (host does not resolve, no socket)."""
+
+
+@dataclass(frozen=True)
+class SmokeOptions:
+    host: str
+    port: int
+    packets: int = 100
+    rate: float | None = None  # packets per second; None: as fast as the sockets take them
+    quiet_seconds: float = 5.0
+    clients: int = 1
+    family: int = socket.AF_UNSPEC  # AF_INET or AF_INET6 to force one
+
+
+def resolve(host: str, port: int, family: int = socket.AF_UNSPEC) -> tuple[int, tuple]:
+    """The first address the host resolves to (IPv4 or IPv6, as the resolver orders them)."""
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)
+    except socket.gaierror as error:
+        raise SmokeError([Problem("smoke", f"cannot resolve host {host!r}: {error.strerror}")]) from None
+    family, _type, _proto, _name, address = infos[0]
+    return family, address
+
+
+def run_smoke(options: SmokeOptions) -> SmokeReport:
+    """Send, collect, account. Never raises on what comes back; only on what cannot be sent."""
+    if options.packets < 1 or options.clients < 1:
+        raise SmokeError([Problem("smoke", "packets and clients must be at least 1")])
+    if options.rate is not None and options.rate <= 0:
+        raise SmokeError([Problem("smoke", f"rate must be above 0 packets/s, got {options.rate:g}")])
+    family, address = resolve(options.host, options.port, options.family)
+    sockets = [_client_socket(family) for _ in range(options.clients)]
+    try:
+        tally = SmokeTally(clients=[ClientLedger() for _ in sockets])
+        send_seconds = _send_all(options, sockets, address, tally)
+        _collect(sockets, tally, options.quiet_seconds)
+    finally:
+        for sock in sockets:
+            sock.close()
+    target = f"{options.host}:{options.port}"
+    return SmokeReport.from_tally(tally, target, f"{address[0]}:{address[1]}", send_seconds)
+
+
+def _client_socket(family: int) -> socket.socket:
+    try:
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+    except OSError as error:  # too many open files, no IPv6 on this machine, ...
+        raise SmokeError([Problem("smoke", f"cannot open a UDP socket: {error.strerror or error}")]) from None
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        with contextlib.suppress(OSError):  # keep the default size
+            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+    sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+    return sock
+
+
+def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tuple, tally: SmokeTally) -> float:
+    """Send every packet, reading replies between bursts; the seconds the sending took."""
+    clock = time.perf_counter
+    ledgers = [client.send_times for client in tally.clients]
+    senders = [sock.sendto for sock in sockets]
+    count = len(sockets)
+    total = options.packets
+    started = clock()
+    sent = 0
+    while sent < total:
+        if options.rate is None:
+            burst_end = min(total, sent + BURST)
+        else:
+            due = int((clock() - started) * options.rate) + 1
+            burst_end = min(total, due)
+            if burst_end <= sent:
+                _drain(sockets, tally)
+                time.sleep(max(0.0, min(0.001, (sent + 1) / options.rate - (clock() - started))))
+                continue
+        for number in range(sent + 1, burst_end + 1):
+            client = (number - 1) % count
+            payload = b"packet_%d" % number
+            while True:
+                try:
+                    ledgers[client].append(clock())
+                    senders[client](payload, address)
+                    break
+                except BlockingIOError:
+                    ledgers[client].pop()
+                    _wait_until(sockets[client], selectors.EVENT_WRITE, 0.1)
+                except OSError as error:
+                    ledgers[client].pop()
+                    if error.errno == errno.ENOBUFS:  # the kernel is short of buffers for a moment
+                        time.sleep(0.001)
+                        continue
+                    raise SmokeError([Problem("smoke", f"cannot send to {address[0]}:{address[1]}: {error}")]) from None
+        sent = burst_end
+        _drain(sockets, tally)
+    return clock() - started
+
+
+def _drain(sockets: list[socket.socket], tally: SmokeTally) -> None:
+    """Read every reply already waiting, without blocking."""
+    for index, sock in enumerate(sockets):
+        while True:
+            try:
+                data = sock.recv(65536, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break  # e.g. ICMP port unreachable: the report shows the missing replies
+            tally.record(index, data, time.perf_counter())
+
+
+def _collect(sockets: list[socket.socket], tally: SmokeTally, quiet_seconds: float) -> None:
+    """Read replies until every packet is accounted for or none has come for quiet_seconds."""
+    last_heard = time.perf_counter()
+    # selectors (epoll here), not select.select: that refuses file descriptors above 1023.
+    with selectors.DefaultSelector() as selector:
+        for sock in sockets:
+            selector.register(sock, selectors.EVENT_READ)
+        while not tally.all_accounted():
+            remaining = quiet_seconds - (time.perf_counter() - last_heard)
+            if remaining <= 0:
+                return
+            if selector.select(remaining):
+                _drain(sockets, tally)
+                last_heard = time.perf_counter()
+
+
+def _wait_until(sock: socket.socket, events: int, timeout: float) -> None:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, events)
+        selector.select(timeout)

@@ -1,0 +1,250 @@
+"""`python -m generator demo` and `local` as a user runs them: real processes, loopback only."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from generator.cli import build_parser
+from generator.cli.argv import attach_negative_values, parse_command_line
+from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.cli import run_cli
+from tests.support.udp import exchange, free_udp_port, read_until
+
+
+def config_with_batching(tmp_path, count: int, timeout: float):
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data["destination"]["batching"] = {"count": count, "timeout_in_seconds": timeout}
+    path = tmp_path / f"config-{count}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("count", "replies"), [(1, 100), (10, 10), (1000, 1)])
+def test_demo_shows_batching_change_the_number_of_replies(tmp_path, count, replies):
+    # Count 1 and 10 cut every batch by count. With 1000 the timer cuts the one batch: 2 s
+    # after the first packet, so a sender that a loaded machine pauses still fits all 100 in it.
+    config = config_with_batching(tmp_path, count, 2)
+    result = run_cli("demo", "--config", config, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert f"batching Count {count}, TimeoutInSeconds 2" in result.stdout
+    assert f"packets counted:     100 (by {replies} {'reply' if replies == 1 else 'replies'})" in result.stdout
+    assert f"us-west-2        replies {replies:>7}   packets       100" in result.stdout
+    assert (tmp_path / "out" / "regional.template.json").exists()  # rendered first
+
+
+def test_demo_with_the_home_region_down_is_served_by_the_next_nearest(tmp_path):
+    config = config_with_batching(tmp_path, 10, 0.3)
+    result = run_cli("demo", "--config", config, "--out", tmp_path / "out", "--down", "us-west-2", "-n", "20")
+    assert result.returncode == 0, result.stderr
+    assert "ingress us-west-2 -> serving us-east-1 (down: us-west-2)" in result.stdout
+    assert "us-east-1        replies       2   packets        20" in result.stdout
+
+
+def test_local_serves_until_sigterm_and_reports(tmp_path):
+    config = config_with_batching(tmp_path, 10, 0.3)
+    port = free_udp_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "local",
+            "--config",
+            config,
+            "--out",
+            tmp_path / "out",
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = read_until(process.stdout, "Ctrl-C to stop", 60)
+        assert f"local gateway on 127.0.0.1:{port}" in started, started
+        replies = exchange(port, [b"packet_%d" % n for n in range(1, 21)])
+        control = run_cli("local-control", "--port", port, "down", "us-west-2")
+        moved = exchange(port, [b"packet_%d" % n for n in range(1, 11)])
+        bad = run_cli("local-control", "--port", port, "down", "mars-north-1")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _err = process.communicate(timeout=60)
+    assert replies == [b"10 us-west-2\n", b"10 us-west-2\n"]
+    assert control.stdout == "ok ingress=us-west-2 serving=us-east-1 down=us-west-2\n"
+    assert moved == [b"10 us-east-1\n"]
+    assert bad.returncode == 2 and "mars-north-1 is not a configured region" in bad.stderr
+    assert process.returncode == 0
+    assert "stopped: 30 datagrams" in out
+
+
+# -- number options: refused while the command line is read, before anything is printed or sent --
+
+
+def _sink() -> socket.socket:
+    """A loopback UDP socket to point a command at: what it was sent can be read afterwards."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    return sink
+
+
+def _received_nothing(sink: socket.socket) -> bool:
+    # Called once the sender has exited: a loopback datagram is queued by the time sendto
+    # returns, so an empty queue now means nothing was sent (no waiting involved).
+    try:
+        sink.recv(65536)
+    except BlockingIOError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        # -5 after -n: argparse took it for an option (smoke has -4 and -6) and hid the cause.
+        (["-n", "-5"], "argument -n/--packets: expected a whole number of at least 1, got '-5'"),
+        # 0 packets used to print "sending 0 packets" before failing.
+        (["-n", "0"], "argument -n/--packets: expected a whole number of at least 1, got '0'"),
+        (["--clients", "-3"], "argument --clients: expected a whole number of at least 1, got '-3'"),
+        (["--rate", "-100"], "argument --rate: expected a finite number above 0, got '-100'"),
+    ],
+)
+def test_smoke_refuses_a_bad_count_before_printing_or_sending(words, expected):
+    with _sink() as sink:
+        result = run_cli("smoke", "--host", "127.0.0.1", "--port", sink.getsockname()[1], *words)
+        assert _received_nothing(sink)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"python -m generator smoke: error: {expected}"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["demo", "-n", "-5"], "demo: error: argument -n/--packets: expected a whole number of at least 1, got '-5'"),
+        (
+            ["local", "--concurrency", "-1"],
+            "local: error: argument --concurrency: expected a whole number of at least 1, got '-1'",
+        ),
+        (
+            ["local", "--port", "-1"],
+            "local: error: argument --port: expected a UDP port from 1 to 65535, or 0 for any free one, got '-1'",
+        ),
+    ],
+)
+def test_every_udp_command_refuses_a_bad_number_in_one_line(words, expected):
+    result = run_cli(*words)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"python -m generator {expected}"
+
+
+# What each number option expects, as its message says it; every option of smoke, demo and local.
+COUNT = "a whole number of at least 1"
+ABOVE_ZERO = "a finite number above 0"
+SHARE = "a share from 0 to 1 (5% is 0.05)"
+SEND_PORT = "a UDP port from 1 to 65535"
+LISTEN_PORT = "a UDP port from 1 to 65535, or 0 for any free one"
+NUMBER_OPTIONS = {
+    "smoke": {
+        "-n": ("-n/--packets", COUNT),
+        "--packets": ("-n/--packets", COUNT),
+        "--clients": ("--clients", COUNT),
+        "--rate": ("--rate", ABOVE_ZERO),
+        "--timeout": ("--timeout", ABOVE_ZERO),
+        "--max-loss": ("--max-loss", SHARE),
+        "--port": ("--port", SEND_PORT),
+    },
+    "demo": {
+        "-n": ("-n/--packets", COUNT),
+        "--clients": ("--clients", COUNT),
+        "--rate": ("--rate", ABOVE_ZERO),
+        "--timeout": ("--timeout", ABOVE_ZERO),
+        "--max-loss": ("--max-loss", SHARE),
+        "--concurrency": ("--concurrency", COUNT),
+        "--port": ("--port", LISTEN_PORT),
+    },
+    "local": {"--concurrency": ("--concurrency", COUNT), "--port": ("--port", LISTEN_PORT)},
+}
+BAD_VALUES = {
+    COUNT: ["-5", "0", "1.5", "-1e3", "ten", ""],
+    ABOVE_ZERO: ["-5", "0", "-0", "-0.5", "nan", "inf", "-inf", "x"],
+    SHARE: ["-5", "-0.01", "1.5", "nan", "-inf"],
+    SEND_PORT: ["-5", "0", "65536", "2.5", "http"],
+    LISTEN_PORT: ["-5", "-1", "65536", "2.5"],
+}
+
+
+def _parse(words: list[str]) -> None:
+    """Read `words` as `python -m generator WORDS` does (the same parser, the same rewriting)."""
+    parse_command_line(build_parser(), words)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        (command, option, value)
+        for command, options in NUMBER_OPTIONS.items()
+        for option, (_name, expected) in options.items()
+        for value in BAD_VALUES[expected]
+    ],
+)
+def test_every_number_option_refuses_a_bad_value_saying_what_it_expected(command, option, value, capsys):
+    name, expected = NUMBER_OPTIONS[command][option]
+    with pytest.raises(SystemExit) as exited:
+        _parse([command, option, value])
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines()[-1] == (
+        f"python -m generator {command}: error: argument {name}: expected {expected}, got {value!r}"
+    )
+
+
+def test_no_udp_command_has_a_number_option_without_a_checked_type():
+    """A new option typed plain int or float would take -5 or 0 silently: each has a checking type."""
+    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    for name in ("smoke", "demo", "local", "local-control"):
+        for action in commands.choices[name]._actions:
+            assert action.type not in (int, float), f"{name} {'/'.join(action.option_strings)}"
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["smoke", "-n", "-5"], ["smoke", "--packets=-5"]),
+        (["smoke", "--packets", "-5"], ["smoke", "--packets=-5"]),
+        (["smoke", "--pack", "-5"], ["smoke", "--packets=-5"]),  # argparse's abbreviations too
+        (["smoke", "--timeout", "-.5", "-4"], ["smoke", "--timeout=-.5", "-4"]),
+        (["smoke", "--rate", "-inf"], ["smoke", "--rate=-inf"]),
+        (["demo", "--port", "-1", "-n", "5"], ["demo", "--port=-1", "-n", "5"]),
+        # Left as they are: no value, an option, an attached value, after "--", a flag.
+        (["smoke", "-4", "-n", "5"], ["smoke", "-4", "-n", "5"]),
+        (["smoke", "-n", "--json"], ["smoke", "-n", "--json"]),
+        (["smoke", "-n-5", "--packets=-5"], ["smoke", "-n-5", "--packets=-5"]),
+        (["local-control", "--", "down", "-5"], ["local-control", "--", "down", "-5"]),
+        (["smoke", "--json", "-5"], ["smoke", "--json", "-5"]),
+        # A value that happens to be a subcommand's name stays a value.
+        (["smoke", "--host", "demo", "-n", "-5"], ["smoke", "--host", "demo", "--packets=-5"]),
+    ],
+)
+def test_a_negative_value_is_attached_to_its_option(words, expected):
+    assert attach_negative_values(build_parser(), words) == expected
+
+
+def test_good_numbers_still_read_as_before():
+    args = parse_command_line(
+        build_parser(), ["smoke", "-n", "7", "--clients", "2", "--rate", "0.5", "--max-loss", "0", "--port", "9", "-6"]
+    )
+    assert (args.packets, args.clients, args.rate, args.max_loss, args.port) == (7, 2, 0.5, 0.0, 9)
+    assert args.family == socket.AF_INET6

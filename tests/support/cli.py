@@ -1,0 +1,65 @@
+"""Running the command line as a user does, and proving a failed run changed nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.cli import main
+from generator.paths import PROJECT_ROOT
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    *args: str | Path,
+    cwd: Path = PROJECT_ROOT,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    in_process: bool = False,
+) -> CliResult:
+    """`python -m generator ARGS`: in a real subprocess (`env` added to this environment), or, with
+    in_process, in this process (`env` must be None: set variables with monkeypatch), which lets a test
+    reach a local cloud running in this process and interrupt the command with Ctrl-C."""
+    words = [str(arg) for arg in args]
+    if in_process:
+        assert env is None, "in_process runs in this environment; use monkeypatch.setenv"
+        return _run_in_process(words, stdin)
+    completed = subprocess.run(
+        [sys.executable, "-m", "generator", *words],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def _run_in_process(words: list[str], stdin: str | None) -> CliResult:
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin or "")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(words)
+    finally:
+        sys.stdin = old_stdin
+    return CliResult(int(status), out.getvalue(), err.getvalue())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes: to prove a failed run changed nothing."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
