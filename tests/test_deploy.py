@@ -136,13 +136,13 @@ def test_regions_narrows_the_regional_stacks_touched(cloud, capsys, config_path,
 def test_a_failing_region_is_reported_and_the_others_are_deployed(cloud, capsys, config_path, tmp_path):
     cloud.proxylity.fail_region = "eu-west-1"
 
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(capsys, config_path, tmp_path)
 
     assert status == 1
     rows = summary_rows(out)
     assert rows[("eu-west-1", REGIONAL)] == "failed"
     assert rows[("us-west-2", REGIONAL)] == rows[("us-east-1", REGIONAL)] == "created"
-    failure = next(line for line in out.splitlines() if line.startswith("FAILED eu-west-1"))
+    (failure,) = err.splitlines()  # what went wrong: one line on stderr
     assert "DestinationArnBinding" in failure and DESTINATION_ARN_TYPE in failure
     assert "failing every request in eu-west-1" in failure  # the status reason CloudFormation gave
     assert stack("eu-west-1", REGIONAL)["StackStatus"] == "ROLLBACK_COMPLETE"
@@ -320,7 +320,7 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
 
     assert status == 1
     assert "Traceback" not in out + err
-    assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out
+    assert err.splitlines() == ["FAILED us-west-2 packet-counter-global: Unable to locate credentials"]
 
 
 def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, config_path, tmp_path, monkeypatch):
@@ -387,7 +387,7 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
     assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
     cloud.aws.refused_region = "eu-west-1"
 
-    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
+    status, out, err = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
 
     assert status == 1  # not everything asked for was deleted
     assert f"keeping {GLOBAL}: could not check eu-west-1: " in out and "InvalidClientTokenId" in out
@@ -396,7 +396,7 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
         ("us-east-1", REGIONAL): "deleted",
         ("eu-west-1", REGIONAL): "failed",
     }
-    assert f"FAILED eu-west-1 {REGIONAL}: could not check: " in out
+    assert f"FAILED eu-west-1 {REGIONAL}: could not check: " in err
     cloud.aws.refused_region = None
     assert stack("us-west-2", GLOBAL)["StackStatus"] == "CREATE_COMPLETE"  # eu-west-1 still needs it
     assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
