@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from generator.argv import at_least_one, number_type
 from generator.aws import AwsClients, aws_errors
 from generator.commands import add_command, display_path, load_command_config
 from generator.config import Config
@@ -30,7 +31,6 @@ from generator.inventory import destroy, destroy_summary, format_status, invento
 from generator.parallel import Interrupted
 from generator.paths import DEFAULT_OUT_DIR
 from generator.progress import failure_lines
-from generator.udp_cli import _number_type
 
 
 def _say(text: str) -> None:
@@ -187,21 +187,11 @@ def command_destroy(args: argparse.Namespace) -> int:
 
 
 # Polling without a pause (0, negative, nan) would hammer the API; inf would never poll again.
-_poll_seconds = _number_type(
+_poll_seconds = number_type(
+    float,
     lambda value: math.isfinite(value) and value >= MIN_POLL_INTERVAL,
     f"a finite number of seconds, at least {MIN_POLL_INTERVAL:g}",
 )
-
-
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number >= 1, else one line saying so."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
 
 
 def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
@@ -216,7 +206,7 @@ def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
         )
         command.add_argument(
             "--max-parallel",
-            type=_at_least_one,
+            type=at_least_one,
             default=DEFAULT_MAX_PARALLEL,
             help=f"regions in flight at once (default: {DEFAULT_MAX_PARALLEL})",
         )
