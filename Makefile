@@ -57,13 +57,13 @@ deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in pa
 	$(GENERATOR) deploy $(DEPLOY_ARGS) --out $(OUT)
 
 plan: $(RUNTIME) ## show what deploy would change (change sets created, described, deleted)
-	$(GENERATOR) plan $(DEPLOY_ARGS)
+	$(GENERATOR) plan $(DEPLOY_ARGS) --out $(OUT)
 
 status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
 	$(GENERATOR) status --config $(CONFIG)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
-	YES=$(YES) $(GENERATOR) destroy $(DEPLOY_ARGS)
+	YES=$(YES) $(GENERATOR) destroy $(DEPLOY_ARGS) --out $(OUT)
 
 local-cloud: $(DEV) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
 	$(BIN)/python -m tests.support.local_cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from generator.aws import AWS_FAULTS, ENDPOINT_FAULTS, fault_text
 from generator.stacks import StackSpec
 
 # An empty change set fails with one of these reasons; it means "nothing to do".
@@ -28,9 +29,18 @@ DESCRIBE_EVERY = 10
 # Descriptions that may show a final status without its stack event before we believe it anyway.
 STALE_DESCRIPTIONS = 2
 NEEDS_ATTENTION = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
+# A stack made by a CREATE change set waits in this status until one of its change sets is executed.
+UNDER_REVIEW = "REVIEW_IN_PROGRESS"
+# A change set in one of these is another run's work in progress: being made, ready to execute, or executing.
+CHANGE_SET_BEING_MADE = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
+CHANGE_SET_LIVE_EXECUTION = {"AVAILABLE", "EXECUTE_IN_PROGRESS"}
 
 # (state, latest event text or None) for the live line of this stack
 OnProgress = Callable[[str, str | None], None]
+
+
+# Actions that leave the stack short of what was asked: the exit status says so.
+NOT_DONE = ("failed", "skipped")
 
 
 class Stopped(Exception):
@@ -43,17 +53,18 @@ class StackResult:
 
     region: str
     stack: str
-    action: str  # created, updated, unchanged, failed, deleted, absent
+    action: str  # created, updated, unchanged, failed, skipped, deleted, absent
     status: str = ""
     reason: str = ""
     note: str = ""
     started: float = 0.0  # time.monotonic()
     finished: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
+    stack_id: str = ""  # CloudFormation's StackId: tells this stack from a later one of the same name
 
     @property
     def ok(self) -> bool:
-        return self.action != "failed"
+        return self.action not in NOT_DONE
 
     @property
     def duration(self) -> float:
@@ -169,6 +180,75 @@ def describe_event(event: dict[str, Any]) -> str:
     return f"{text}: {reason}" if reason and reason != "User Initiated" else text
 
 
+def format_time(when: Any) -> str:
+    """A CloudFormation timestamp (a datetime in UTC) as the summary and the messages show it."""
+    return when.strftime("%Y-%m-%d %H:%M:%SZ") if hasattr(when, "strftime") else str(when or "?")
+
+
+class Busy(Exception):
+    """Another run (here or on another machine) is changing the stack; the message names what it is doing."""
+
+
+def active_change_sets(client: Any, stack_id: str) -> list[dict[str, Any]]:
+    """The stack's change sets that are being made, ready to execute or executing, oldest first."""
+    summaries: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_change_sets").paginate(StackName=stack_id):
+        summaries.extend(page.get("Summaries", []))
+    active = [
+        summary
+        for summary in summaries
+        if summary.get("Status") in CHANGE_SET_BEING_MADE
+        or (summary.get("Status") == "CREATE_COMPLETE" and summary.get("ExecutionStatus") in CHANGE_SET_LIVE_EXECUTION)
+    ]
+    return sorted(active, key=_age_order)
+
+
+def _age_order(summary: dict[str, Any]) -> tuple[str, str]:
+    # CreationTime first, then the name: every run sorts the same change sets the same way.
+    created = summary.get("CreationTime")
+    return (created.isoformat() if hasattr(created, "isoformat") else str(created or ""), summary["ChangeSetName"])
+
+
+def describe_change_set_summary(summary: dict[str, Any]) -> str:
+    status = summary.get("ExecutionStatus") if summary.get("Status") == "CREATE_COMPLETE" else summary.get("Status")
+    return f"change set {summary['ChangeSetName']} ({status}, made {format_time(summary.get('CreationTime'))})"
+
+
+def refuse_if_busy(client: Any, stack: dict[str, Any] | None, label: str) -> None:
+    """Raise Busy when another run is at work on `stack`: an operation in progress, or (under review) a change
+    set being made or ready. An empty stack under review with no such change set is a leftover, not busy."""
+    status = stack["StackStatus"] if stack else ""
+    if status == UNDER_REVIEW:
+        others = active_change_sets(client, stack["StackId"])
+        if others:
+            raise Busy(f"{label} is being created by another run: {describe_change_set_summary(others[0])}")
+    elif status.endswith("_IN_PROGRESS"):
+        since = stack.get("DeletionTime") or stack.get("LastUpdatedTime") or stack.get("CreationTime")
+        raise Busy(f"{label} is busy: {status} since {format_time(since)} (another deploy or destroy?)")
+
+
+def _contest(client: Any, spec: StackSpec, created: dict[str, str]) -> None:
+    """Two runs made change sets for the same stack at once: the older change set (by CreationTime, then
+    name) goes ahead; the younger run deletes its own and raises Busy naming the other."""
+    mine = created["Id"]
+    active = active_change_sets(client, created["StackId"])
+    own = next((summary for summary in active if summary["ChangeSetId"] == mine), None)
+    rivals = [summary for summary in active if summary["ChangeSetId"] != mine and _goes_first(summary, own)]
+    if rivals:
+        client.delete_change_set(ChangeSetName=mine)
+        raise Busy(
+            f"{spec.label} is being deployed by another run: {describe_change_set_summary(rivals[0])}; "
+            "ours was made later and is withdrawn"
+        )
+
+
+def _goes_first(other: dict[str, Any], own: dict[str, Any] | None) -> bool:
+    """Whether another run's active change set beats ours: it is executing, it is older, or ours is not active
+    (then we cannot tell who came first, and stepping back is the safe side)."""
+    executing = other.get("ExecutionStatus") == "EXECUTE_IN_PROGRESS"
+    return own is None or executing or _age_order(other) < _age_order(own)
+
+
 def _does_not_exist(error: ClientError) -> bool:
     return "does not exist" in str(error.response.get("Error", {}).get("Message", ""))
 
@@ -201,7 +281,8 @@ def create_change_set(
     client: Any, spec: StackSpec, kind: str, purpose: str, poll_interval: float, stop: threading.Event
 ) -> dict | None:
     """A ready change set (its description), or None when it would change nothing (then it is deleted).
-    Raises Stopped (the change set deleted, never executed) when `stop` is set while it is being made."""
+    Raises Stopped (the change set deleted, never executed) when `stop` is set while it is being made, and
+    Busy (ours deleted) when another run made one for the same stack first."""
     try:
         created = client.create_change_set(
             StackName=spec.name,
@@ -216,6 +297,7 @@ def create_change_set(
         if _no_changes(str(error)):
             return None
         raise
+    _contest(client, spec, created)
     while True:
         description = _describe_change_set(client, created["Id"])
         status = description["Status"]
@@ -284,10 +366,12 @@ def deploy_stack(
         _deploy(client, spec, result, on_progress, on_note, poll_interval, stop)
     except ChangeSetFailed as error:
         result.action, result.reason = "failed", f"change set refused: {error}"
+    except Busy as error:
+        result.action, result.reason = "failed", f"{error}; nothing was changed here, run again when it has finished"
     except ClientError as error:
         result.action, result.reason = "failed", _client_error_text(error, spec.region)
-    except BotoCoreError as error:  # no credentials, endpoint unreachable: this region's failure, said plainly
-        result.action, result.reason = "failed", str(error)
+    except ENDPOINT_FAULTS as error:  # no credentials, endpoint unreachable: this region's failure, said plainly
+        result.action, result.reason = "failed", fault_text(error)
     result.finished = time.monotonic()
     on_progress(result.action if result.ok else "FAILED", None)
     return result
@@ -303,8 +387,9 @@ def _client_error_text(error: ClientError, region: str) -> str:
 
 def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> None:
     existing = describe_stack(client, spec.name)
+    refuse_if_busy(client, existing, spec.label)
     status = existing["StackStatus"] if existing else ""
-    if status == "ROLLBACK_COMPLETE" or status == "REVIEW_IN_PROGRESS":
+    if status in ("ROLLBACK_COMPLETE", UNDER_REVIEW):  # under review and not busy: a leftover empty stack
         if status == "ROLLBACK_COMPLETE":
             on_note(f"{spec.label} is in ROLLBACK_COMPLETE (an earlier create failed); deleting it to create it again")
             result.note = "ROLLBACK_COMPLETE stack deleted first"
@@ -314,9 +399,6 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
             result.reason = f"could not delete the {status} stack first: {deleted.get('Reason', 'no reason given')}"
             return
         existing, status = None, ""
-    if status.endswith("_IN_PROGRESS"):
-        result.status, result.reason = status, f"{spec.label} is busy ({status}); run again when it has finished"
-        return
     if status in NEEDS_ATTENTION:
         result.status, result.reason = status, f"{spec.label} is in {status} and needs attention in the console first"
         return
@@ -325,10 +407,12 @@ def _deploy(client, spec, result, on_progress, on_note, poll_interval, stop) -> 
     change_set = create_change_set(client, spec, kind, "deploy", poll_interval, stop)
     if change_set is None:
         result.action, result.status, result.outputs = "unchanged", status, stack_outputs(existing)
+        result.stack_id = existing["StackId"] if existing else ""
         return
     if stop.is_set():  # Ctrl-C came while the change set was being made: never execute it
         client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
         raise Stopped()
+    result.stack_id = change_set["StackId"]
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
     client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
@@ -353,23 +437,27 @@ def _delete_and_wait(client, stack, on_progress, poll_interval, stop) -> dict[st
 def delete_stack(
     client: Any, region: str, name: str, on_progress: OnProgress, poll_interval: float, stop: threading.Event
 ) -> StackResult:
-    """Delete one stack and wait; "absent" when there was none."""
+    """Delete one stack and wait; "absent" when there was none. A stack another run is changing is left alone."""
     result = StackResult(region, name, "failed", started=time.monotonic())
     try:
         existing = describe_stack(client, name)
         if existing is None:
             result.action = "absent"
         else:
+            result.stack_id = existing["StackId"]
+            refuse_if_busy(client, existing, f"stack {name} in {region}")
             final = _delete_and_wait(client, existing, on_progress, poll_interval, stop)
             result.status = final["StackStatus"]
             if result.status == "DELETE_COMPLETE":
                 result.action = "deleted"
             else:
                 result.reason = final.get("Reason", result.status)
+    except Busy as error:
+        result.reason = f"{error}; not deleted, run again when it has finished"
     except ClientError as error:
         result.reason = _client_error_text(error, region)
-    except BotoCoreError as error:
-        result.reason = str(error)
+    except ENDPOINT_FAULTS as error:
+        result.reason = fault_text(error)
     result.finished = time.monotonic()
     on_progress(result.action if result.ok else "FAILED", None)
     return result
@@ -381,32 +469,38 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threadi
     kind = ""
     try:
         existing = describe_stack(client, spec.name)
+        refuse_if_busy(client, existing, spec.label)
         status = existing["StackStatus"] if existing else ""
         if status == "ROLLBACK_COMPLETE":
             plan.kind, plan.reason = "recreate", "in ROLLBACK_COMPLETE: deploy deletes it and creates it again"
             return plan
-        if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
-            plan.kind, plan.reason = "failed", f"busy ({status})"
-            return plan
-        kind = "UPDATE" if existing and status != "REVIEW_IN_PROGRESS" else "CREATE"
+        kind = "UPDATE" if existing and status != UNDER_REVIEW else "CREATE"
         change_set = create_change_set(client, spec, kind, "plan", poll_interval, stop)
         if change_set is None:
             return plan
         plan.kind, plan.changes = kind.lower(), planned_changes(change_set)
         client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
         if kind == "CREATE":
-            # A CREATE change set leaves an empty stack in REVIEW_IN_PROGRESS; plan changes nothing.
-            client.delete_stack(StackName=change_set["StackId"])
+            # A CREATE change set leaves an empty stack under review; plan changes nothing.
+            _delete_if_unused(client, change_set["StackId"])
     except ChangeSetFailed as error:
         plan.kind, plan.reason = "failed", f"change set refused: {error}"
         if kind == "CREATE" and error.stack_id:
-            # The failed CREATE change set left an empty stack in REVIEW_IN_PROGRESS; plan changes nothing.
+            # The failed CREATE change set left an empty stack under review; plan changes nothing.
             try:
-                client.delete_stack(StackName=error.stack_id)
-            except (ClientError, BotoCoreError) as cleanup:
+                _delete_if_unused(client, error.stack_id)
+            except AWS_FAULTS as cleanup:
                 plan.reason += f"; could not delete the empty stack it left: {cleanup}"
+    except Busy as error:
+        plan.kind, plan.reason = "failed", f"busy: {error}"
     except ClientError as error:
         plan.kind, plan.reason = "failed", _client_error_text(error, spec.region)
-    except BotoCoreError as error:
-        plan.kind, plan.reason = "failed", str(error)
+    except ENDPOINT_FAULTS as error:
+        plan.kind, plan.reason = "failed", fault_text(error)
     return plan
+
+
+def _delete_if_unused(client: Any, stack_id: str) -> None:
+    """Delete an empty stack under review unless another run has meanwhile made a change set for it."""
+    if not active_change_sets(client, stack_id):
+        client.delete_stack(StackName=stack_id)

@@ -10,17 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from generator.aws import AwsClients, aws_errors
-from generator.changesets import StackResult, delete_stack, describe_stack, stack_outputs
+from generator.aws import AWS_FAULTS, AwsClients, aws_errors, fault_text
+from generator.changesets import StackResult, delete_stack, describe_stack, format_time, stack_outputs
 from generator.config import Config
-from generator.config.regions import known_regions
+from generator.deploy import forget_outputs, run_lock
 from generator.errors import DeployError, Problem
 from generator.parallel import Interrupted, run_parallel
 from generator.progress import Progress, format_table, summary_table
+from generator.config.regions import known_regions
 from generator.stacks import select_regions
 
 SCAN_PARALLEL = 16
@@ -34,6 +34,7 @@ class StackState:
     last_update: str = ""
     function_arn: str = ""
     orphan: bool = False
+    stack_id: str = ""
 
 
 @dataclass
@@ -61,9 +62,10 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
         region,
         name,
         stack["StackStatus"],
-        last_update=updated.strftime("%Y-%m-%d %H:%M:%SZ") if updated else "",
+        last_update=format_time(updated) if updated else "",
         function_arn=stack_outputs(stack).get("FunctionArn", ""),
         orphan=orphan,
+        stack_id=stack["StackId"],
     )
 
 
@@ -80,8 +82,8 @@ def inventory(config: Config, clients: AwsClients | None = None, scan_orphans: b
     def look(region: str, orphan: bool) -> StackState | str:
         try:
             return _state(clients, region, name, orphan)
-        except (ClientError, BotoCoreError) as error:
-            return str(error)
+        except AWS_FAULTS as error:
+            return fault_text(error)
 
     tasks = {region: (lambda r=region: look(r, False)) for region in config.regions}
     tasks.update({region: (lambda r=region: look(r, True)) for region in others})
@@ -156,31 +158,61 @@ def destroy_plan(config: Config, regions: Iterable[str] | None, clients: AwsClie
     return DestroyPlan(targets, delete_global, found.global_stack, kept, unchecked)
 
 
+@dataclass
+class DestroyReport:
+    results: list[StackResult]
+    notes: list[str] = field(default_factory=list)  # what was done to out/outputs.json, one line each
+    warnings: list[str] = field(default_factory=list)  # one line each: what went wrong beside the stacks
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+
 def destroy(
     config: Config,
     regions: Iterable[str] | None = None,
     *,
     confirm: Callable[[str], bool],
+    out_dir: Path,
     clients: AwsClients | None = None,
     max_parallel: int = 8,
     poll_interval: float = 3.0,
     stream: TextIO | None = None,
     live: bool | None = None,
-) -> list[StackResult] | None:
-    """Delete regional stacks in parallel, then the global one; None when the user says no."""
+) -> DestroyReport | None:
+    """Delete regional stacks in parallel, then the global one; None when the user says no.
+    out_dir's outputs.json then forgets what was deleted."""
     clients = clients or AwsClients()
-    plan = destroy_plan(config, regions, clients)
-    if plan.empty and plan.unchecked:  # "nothing to delete" would hide a stack that may be there
-        raise DeployError(
-            [
-                Problem(f"stack {config.regional_stack_name} in {region}", f"could not check: {error}; nothing deleted")
-                for region, error in plan.unchecked.items()
-            ]
-        )
-    if plan.empty:
-        return []
-    if not confirm(plan.describe()):
-        return None
+    with run_lock(out_dir, "destroy") as lock_warnings:
+        plan = destroy_plan(config, regions, clients)
+        if plan.empty and plan.unchecked:  # "nothing to delete" would hide a stack that may be there
+            raise DeployError(
+                [
+                    Problem(
+                        f"stack {config.regional_stack_name} in {region}", f"could not check: {error}; nothing deleted"
+                    )
+                    for region, error in plan.unchecked.items()
+                ]
+            )
+        if plan.empty:
+            return DestroyReport([], warnings=lock_warnings)
+        if not confirm(plan.describe()):
+            return None
+        results = _delete_stacks(config, plan, clients, max_parallel, poll_interval, stream, live)
+        notes, warnings = forget_outputs(config, out_dir, [result for result in results if result.action == "deleted"])
+        return DestroyReport(results, notes, lock_warnings + warnings)
+
+
+def _delete_stacks(
+    config: Config,
+    plan: DestroyPlan,
+    clients: AwsClients,
+    max_parallel: int,
+    poll_interval: float,
+    stream: TextIO | None,
+    live: bool | None,
+) -> list[StackResult]:
     clients.prepare([state.region for state in plan.regional])  # orphans had the scan's client so far
     stop = threading.Event()
     progress = Progress(stream, live=live)

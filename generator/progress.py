@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from generator.changesets import StackResult
+from generator.errors import one_line
 
-FINAL_STATES = {"created", "updated", "unchanged", "deleted", "absent", "FAILED"}
+FINAL_STATES = {"created", "updated", "unchanged", "skipped", "deleted", "absent", "FAILED"}
 
 
 @dataclass
@@ -136,7 +137,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def summary_table(results: Sequence[StackResult], endpoint: str) -> str:
-    """region, stack, action, duration, endpoint; then one line per failure with its reason."""
+    """region, stack, action, duration, endpoint (the reasons of failures are failure_lines())."""
     rows = [
         (
             result.region,
@@ -147,6 +148,9 @@ def summary_table(results: Sequence[StackResult], endpoint: str) -> str:
         )
         for result in results
     ]
-    text = format_table(("region", "stack", "action", "duration", "endpoint"), rows)
-    failures = [f"FAILED {r.region} {r.stack}: {r.reason}" for r in results if not r.ok]
-    return "\n".join([text, *failures])
+    return format_table(("region", "stack", "action", "duration", "endpoint"), rows)
+
+
+def failure_lines(results: Sequence[StackResult]) -> list[str]:
+    """One line per stack short of what was asked: FAILED (or SKIPPED), region, stack and the reason."""
+    return [f"{r.action.upper()} {r.region} {r.stack}: {one_line(r.reason)}" for r in results if not r.ok]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from generator.config import Config
 from generator.errors import DeployError, Problem
@@ -17,6 +18,8 @@ from generator.render import RenderedTemplate
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 # The global outputs written to out/outputs.json and shown to users.
 GLOBAL_OUTPUT_KEYS = ("Domain", "Port", "Endpoint", "DestinationId")
+# In bind routing the regional stacks take the global DestinationId output as a parameter of this name.
+DESTINATION_PARAMETER = "DestinationId"
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def regional_parameters(config: Config, global_outputs: Mapping[str, str]) -> di
     """What a regional stack takes from the global stack's outputs (bind mode: the destination)."""
     if config.routing != "bind":
         return {}
-    destination = global_outputs.get("DestinationId")
+    destination = global_outputs.get(DESTINATION_PARAMETER)
     if not destination:
         raise DeployError(
             [
@@ -59,7 +62,7 @@ def regional_parameters(config: Config, global_outputs: Mapping[str, str]) -> di
                 )
             ]
         )
-    return {"DestinationId": destination}
+    return {DESTINATION_PARAMETER: destination}
 
 
 def regional_stack_spec(
@@ -90,3 +93,42 @@ def select_regions(config: Config, requested: Iterable[str] | None) -> tuple[str
             ]
         )
     return tuple(region for region in config.regions if region in requested)
+
+
+def deployed_routing(stack: Mapping[str, Any] | None) -> str | None:
+    """How a deployed regional stack routes: "bind" when it takes the DestinationId parameter (its binding
+    resource names the destination), "map" when it does not, None when there is no stack."""
+    if stack is None:
+        return None
+    keys = {parameter.get("ParameterKey") for parameter in stack.get("Parameters") or []}
+    return "bind" if DESTINATION_PARAMETER in keys else "map"
+
+
+def regional_stacks_first(config: Config, deployed: Mapping[str, str | None], selected: Iterable[str]) -> bool:
+    """Whether this deploy updates the regional stacks before the global one.
+
+    Proxylity keeps one function ARN per destination and ingress region, written both by the global
+    stack's map and by the regional stacks' bindings, and removing either removes it. So a switch must
+    never remove what the new routing has just written:
+    - bind -> map: the regional stacks first (each drops its binding), then the global stack (whose map
+      then names every region's function);
+    - map -> bind (and every deploy that is not a switch): the global stack first (the map emptied), then
+      the regional stacks (which bind to the global DestinationId).
+    A switch changes every deployed region, so it is refused for a REGIONS subset that leaves some out.
+    `deployed` is each configured region's deployed_routing().
+    """
+    switching = sorted(region for region, routing in deployed.items() if routing and routing != config.routing)
+    left_out = [region for region in switching if region not in set(selected)]
+    if left_out:
+        old = deployed[left_out[0]]
+        raise DeployError(
+            [
+                Problem(
+                    config.source,
+                    f"switching routing from {old} to {config.routing} changes every region's stack, but REGIONS "
+                    f"leaves out {', '.join(left_out)}; deploy without REGIONS; nothing was changed",
+                    key_path="routing",
+                )
+            ]
+        )
+    return config.routing == "map" and bool(switching)

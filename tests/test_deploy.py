@@ -10,7 +10,6 @@ import _thread
 import io
 import json
 import threading
-import time
 
 import botocore.credentials
 import pytest
@@ -19,50 +18,39 @@ from botocore.exceptions import CredentialRetrievalError
 from generator.config import load_config
 from generator.deploy import deploy
 from tests.support.deploy_helpers import (
+    FAST,
+    GLOBAL,
+    REGIONAL,
+    REGIONS,
+    deploy_cli,
+    local_cloud_fixtures,
     outputs,
     parameters,
-    point_aws_at,
+    region_workers_done,
     run_cli,
+    run_cli_watched,
+    shows_state,
     stack,
     summary_rows,
+    terminal_stdin,
+    wait_for,
+    watching,
     write_config,
 )
-from tests.support.local_cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE, LocalCloud
+from tests.support.local_cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE
 
-GLOBAL = "packet-counter-global"
-REGIONAL = "packet-counter-region"
-REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
-FAST = ("--poll", "0.05")
 # The local cloud's refused region answers InvalidClientTokenId, as AWS does; moto warns it is not modelled.
 pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(RegionNotEnabled\):UserWarning")
+local_cloud, cloud = local_cloud_fixtures()
 
 
-@pytest.fixture(scope="module")
-def local_cloud():
-    with LocalCloud() as cloud:
-        yield cloud
-
-
-@pytest.fixture
-def cloud(local_cloud, monkeypatch, tmp_path):
-    local_cloud.reset()
-    local_cloud.proxylity.delay = 0.0
-    local_cloud.proxylity.fail_region = None
-    local_cloud.proxylity.unsubscribed_region = None
-    point_aws_at(local_cloud, monkeypatch, tmp_path)
-    yield local_cloud
-    local_cloud.proxylity.fail_region = None
-    local_cloud.proxylity.unsubscribed_region = None
-    local_cloud.aws.change_set_delay, local_cloud.aws.refused_region = 0.0, None
+def is_binding(call) -> bool:
+    return call.resource_type == DESTINATION_ARN_TYPE
 
 
 @pytest.fixture
 def config_path(tmp_path):
     return write_config(tmp_path)
-
-
-def deploy_cli(capsys, config_path, tmp_path, *extra):
-    return run_cli(capsys, "deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *extra)
 
 
 def test_fresh_deploy_of_three_regions_passes_the_global_outputs_to_each_region(cloud, capsys, config_path, tmp_path):
@@ -148,13 +136,13 @@ def test_regions_narrows_the_regional_stacks_touched(cloud, capsys, config_path,
 def test_a_failing_region_is_reported_and_the_others_are_deployed(cloud, capsys, config_path, tmp_path):
     cloud.proxylity.fail_region = "eu-west-1"
 
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(capsys, config_path, tmp_path)
 
     assert status == 1
     rows = summary_rows(out)
     assert rows[("eu-west-1", REGIONAL)] == "failed"
     assert rows[("us-west-2", REGIONAL)] == rows[("us-east-1", REGIONAL)] == "created"
-    failure = next(line for line in out.splitlines() if line.startswith("FAILED eu-west-1"))
+    (failure,) = err.splitlines()  # what went wrong: one line on stderr
     assert "DestinationArnBinding" in failure and DESTINATION_ARN_TYPE in failure
     assert "failing every request in eu-west-1" in failure  # the status reason CloudFormation gave
     assert stack("eu-west-1", REGIONAL)["StackStatus"] == "ROLLBACK_COMPLETE"
@@ -177,17 +165,29 @@ def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(cloud, c
 
 
 def test_regional_deploys_overlap_in_time(cloud, tmp_path):
-    cloud.proxylity.delay = 0.3  # every stack spends real time in progress
+    cloud.proxylity.gate.close(is_binding)  # every regional stack waits at its binding until released
     config = load_config(write_config(tmp_path))
+    finished = {}
+    run = threading.Thread(
+        target=lambda: finished.update(
+            report=deploy(config, out_dir=tmp_path / "out", poll_interval=0.05, live=False, stream=io.StringIO())
+        )
+    )
+    run.start()
+    try:
+        # All three bindings are held at once: the regional stacks are in flight together.
+        assert cloud.proxylity.gate.wait_held(3)
+    finally:
+        cloud.proxylity.gate.release()
+        run.join()
 
-    report = deploy(config, out_dir=tmp_path / "out", poll_interval=0.05, live=False, stream=io.StringIO())
-
+    report = finished["report"]
     assert report.ok
     regional = report.regional_results
     assert len(regional) == 3
     # Every regional stack started before any of them finished: they were in flight together.
     assert max(result.started for result in regional) < min(result.finished for result in regional)
-    bindings = [call for call in cloud.proxylity.calls if call.resource_type == DESTINATION_ARN_TYPE]
+    bindings = [call for call in cloud.proxylity.calls if is_binding(call)]
     assert max(call.started for call in bindings) < min(call.finished for call in bindings)
     # ... and all of them after the global stack (they need its DestinationId).
     assert report.global_result.finished <= min(result.started for result in regional)
@@ -231,10 +231,9 @@ def test_destroy_asks_first_then_deletes_regional_stacks_before_the_global_one(
 ):
     assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
 
-    status, out, _ = run_cli(
-        capsys, "destroy", "--config", str(config_path), *FAST, stdin="no\n", monkeypatch=monkeypatch
-    )
-    assert status == 1 and "nothing was deleted" in out
+    with terminal_stdin(monkeypatch, "no\n"):
+        status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), *FAST)
+    assert status == 1 and "Type 'yes' to delete them" in out and "nothing was deleted" in out
     assert stack("us-west-2", GLOBAL) is not None and stack("eu-west-1", REGIONAL) is not None
 
     monkeypatch.setenv("YES", "1")
@@ -246,7 +245,7 @@ def test_destroy_asks_first_then_deletes_regional_stacks_before_the_global_one(
     assert stack("us-west-2", GLOBAL) is None
     deletes = [call for call in cloud.proxylity.calls if call.request_type == "Delete"]
     listener_delete = next(call for call in deletes if call.resource_type == LISTENER_TYPE)
-    binding_deletes = [call for call in deletes if call.resource_type == DESTINATION_ARN_TYPE]
+    binding_deletes = [call for call in deletes if is_binding(call)]
     assert len(binding_deletes) == 3
     assert max(call.finished for call in binding_deletes) <= listener_delete.started
     assert cloud.proxylity.bindings == {} and cloud.proxylity.listeners == {}
@@ -287,30 +286,29 @@ def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp
     )
 
 
-def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, capsys, config_path, tmp_path):
-    # The regional stacks are still in progress when Ctrl-C comes, with seconds to spare on a busy machine.
-    cloud.proxylity.delay = 4.0
-    regional_started = threading.Event()
+def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, config_path, tmp_path, monkeypatch):
+    cloud.proxylity.gate.close(is_binding)  # the regional stacks stay in progress until released
 
-    def press_ctrl_c_once_regions_run():
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if sum(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls) == 3:
-                regional_started.set()
-                time.sleep(0.3)  # a few polls (0.05 s), so every live line shows CREATE_IN_PROGRESS
-                _thread.interrupt_main()
-                return
-            time.sleep(0.02)
+    def press_ctrl_c_once_every_region_shows_in_progress(out) -> None:
+        if cloud.proxylity.gate.wait_held(3) and out.wait_until(
+            lambda text: all(shows_state(text, region, REGIONAL, "CREATE_IN_PROGRESS") for region in REGIONS)
+        ):
+            _thread.interrupt_main()
 
-    threading.Thread(target=press_ctrl_c_once_regions_run, daemon=True).start()
-    status, _, err = deploy_cli(capsys, config_path, tmp_path)
+    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    try:
+        with watching(press_ctrl_c_once_every_region_shows_in_progress) as out:
+            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+    finally:
+        cloud.proxylity.gate.release()
 
-    assert regional_started.is_set()
     assert status == 130
-    assert "interrupted: stopped waiting" in err
+    assert "interrupted: stopped waiting" in err.getvalue()
     for region in REGIONS:
-        assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err
-    time.sleep(4.1)  # let the local cloud finish, so the next test starts from a quiet cloud
+        assert f"packet-counter-region in {region} (CREATE_IN_PROGRESS)" in err.getvalue()
+    # CloudFormation carries on once released: the next test starts from a quiet cloud.
+    assert wait_for(lambda: all(stack(region, REGIONAL)["StackStatus"] == "CREATE_COMPLETE" for region in REGIONS))
+    assert wait_for(region_workers_done)
 
 
 def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, config_path, tmp_path, monkeypatch):
@@ -322,40 +320,28 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
 
     assert status == 1
     assert "Traceback" not in out + err
-    assert "FAILED us-west-2 packet-counter-global: Unable to locate credentials" in out
+    assert err.splitlines() == ["FAILED us-west-2 packet-counter-global: Unable to locate credentials"]
 
 
-def wait_for(condition, within: float = 20.0) -> bool:
-    """Poll until `condition()` holds (True) or `within` seconds pass (False); a bound, not a speed goal."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, config_path, tmp_path, monkeypatch):
+    cloud.aws.change_sets.close(lambda stack_name: stack_name == REGIONAL)  # made, never ready until released
 
-
-def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, capsys, config_path, tmp_path):
-    cloud.aws.change_set_delay = 2.0  # change sets take real time to make, as on AWS
-
-    def press_ctrl_c_once_regional_change_sets_exist():
-        reviewing = lambda: all(  # noqa: E731
-            (stack(region, REGIONAL) or {}).get("StackStatus") == "REVIEW_IN_PROGRESS" for region in REGIONS
-        )
-        if wait_for(reviewing):
+    def press_ctrl_c_once_regional_change_sets_are_being_made(out) -> None:
+        if cloud.aws.change_sets.wait_held(3):
             _thread.interrupt_main()
 
-    threading.Thread(target=press_ctrl_c_once_regional_change_sets_exist, daemon=True).start()
-    status, _, err = deploy_cli(capsys, config_path, tmp_path)
-
-    assert status == 130
-    assert "interrupted: stopped waiting" in err
-    # Once the workers have let go, no regional change set was executed: nothing was created.
-    assert wait_for(lambda: not any(t.name.startswith("region") for t in threading.enumerate()))
-    time.sleep(2.5)  # past the change sets' readiness: a worker that ignored Ctrl-C would execute now
+    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    try:
+        with watching(press_ctrl_c_once_regional_change_sets_are_being_made) as out:
+            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+        assert status == 130
+        assert "interrupted: stopped waiting" in err.getvalue()
+    finally:
+        cloud.aws.change_sets.release()  # the change sets become ready: a worker that ignored Ctrl-C would execute
+    assert wait_for(region_workers_done)
     for region in REGIONS:
         assert stack(region, REGIONAL)["StackStatus"] == "REVIEW_IN_PROGRESS"
-    assert not any(call.resource_type == DESTINATION_ARN_TYPE for call in cloud.proxylity.calls)
+    assert not any(is_binding(call) for call in cloud.proxylity.calls)
 
 
 def test_plan_whose_create_change_set_fails_leaves_no_empty_stack(cloud, capsys, config_path):
@@ -401,7 +387,7 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
     assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
     cloud.aws.refused_region = "eu-west-1"
 
-    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
+    status, out, err = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
 
     assert status == 1  # not everything asked for was deleted
     assert f"keeping {GLOBAL}: could not check eu-west-1: " in out and "InvalidClientTokenId" in out
@@ -410,7 +396,7 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
         ("us-east-1", REGIONAL): "deleted",
         ("eu-west-1", REGIONAL): "failed",
     }
-    assert f"FAILED eu-west-1 {REGIONAL}: could not check: " in out
+    assert f"FAILED eu-west-1 {REGIONAL}: could not check: " in err
     cloud.aws.refused_region = None
     assert stack("us-west-2", GLOBAL)["StackStatus"] == "CREATE_COMPLETE"  # eu-west-1 still needs it
     assert stack("eu-west-1", REGIONAL)["StackStatus"] == "CREATE_COMPLETE"

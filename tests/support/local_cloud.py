@@ -7,12 +7,19 @@ two Proxylity custom resource types (Custom::ProxylityUdpGatewayListener with th
 Port, DestinationNames and Id; Custom::ProxylityUdpGatewayDestinationArn), keeps the destination
 bindings, and serves the `ProxylityConfig` include document (ServiceToken, ServiceRole, Account.ApiKey)
 for any account and region. It can wait before answering (so stacks spend real time in progress),
-fail every request in one region (to rehearse failures), and treat one region as not subscribed (no
-include document there, so CloudFormation fails the change set: "Transform AWS::Include failed").
+hold chosen requests until a test releases them (`ProxylityStandIn.gate`), fail every request in one
+region (to rehearse failures), and treat one region as not subscribed (no include document there, so
+CloudFormation fails the change set: "Transform AWS::Include failed").
 
-moto 5.2 has gaps that real CloudFormation does not (DESIGN.md section 7). They are closed here, inside
-this process only, by patching moto at the narrowest points found in moto/cloudformation/; the deploy
-code in generator/ knows nothing of them:
+How the stand-in routes (an assumption on the safe side, as Proxylity's docs do not say): it keeps one
+function ARN per destination and ingress region key. The listener's DestinationArn map writes entries
+and a DestinationArn resource (a "binding") writes one; removing a binding removes its entry, and an
+update of the listener removes the entries its previous map wrote and the new one no longer has (an
+unchanged empty map removes nothing, so bindings survive a global update).
+
+moto 5.2 has gaps that real CloudFormation does not. They are closed here, inside this process only,
+by patching moto at the narrowest points found in moto/cloudformation/; the deploy code in generator/
+knows nothing of them:
 
 - AWS::Include with an Fn::Sub Location raises in moto -> ResourceMap.transform_mapping/load_mapping
   resolve the location and take the stand-in's document (also when a change set is applied).
@@ -24,9 +31,15 @@ code in generator/ knows nothing of them:
   (ROLLBACK_COMPLETE after a failed create, UPDATE_ROLLBACK_COMPLETE after a failed update; a failed
   update does not restore resources it already changed: good enough to rehearse, not a simulator).
 - delete_stack is synchronous -> it runs in a background thread too (DELETE_IN_PROGRESS meanwhile).
-- change sets are ready at once and never fail a transform -> `LocalCloud.aws` (AwsBehaviour) can keep
-  them CREATE_IN_PROGRESS for a while, as real CloudFormation does for seconds; a change set whose
-  AWS::Include names an unsubscribed region's document ends FAILED, as a failed transform does.
+- change sets are ready at once and never fail a transform -> `LocalCloud.aws.change_sets` (a Gate) can
+  keep them CREATE_IN_PROGRESS until released, as real CloudFormation does for seconds; a change set
+  whose AWS::Include names an unsubscribed region's document ends FAILED, as a failed transform does.
+- ListChangeSets lists every change set of the region -> only the named stack's, as CloudFormation does.
+- a CREATE change set for a stack already under review makes a second stack of the same name -> it is
+  added to that stack, as CloudFormation does (and refused when the stack exists in any other status).
+- an update whose template drops a parameter (bind -> map routing drops DestinationId) raises KeyError
+  in moto's load_parameters, which keeps the old values -> the parameters the new template no longer
+  declares are forgotten first.
 - every region answers -> `LocalCloud.aws.refused_region` answers DescribeStacks there with
   InvalidClientTokenId, as AWS does in an opt-in region the account has not enabled (only DescribeStacks,
   the first call every command makes there).
@@ -34,7 +47,8 @@ code in generator/ knows nothing of them:
   set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON.
 
 `python -m tests.support.local_cloud --port 4566 --delay 2 --fail-region eu-west-1` runs it in the
-foreground until Ctrl-C (`make local-cloud`).
+foreground until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint
+prints the real one with the variables that point the generator at it.
 """
 
 from __future__ import annotations
@@ -52,12 +66,15 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.core.responses import ActionResult
 from moto.server import ThreadedMotoServer
 
 LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
@@ -65,6 +82,62 @@ DESTINATION_ARN_TYPE = "Custom::ProxylityUdpGatewayDestinationArn"
 PROXYLITY_ACCOUNT = "111122223333"  # the stand-in's own "account", as real ServiceTokens name Proxylity's
 STAND_IN_API_KEY = "local-cloud-api-key"
 _INCLUDE_BUCKET = re.compile(r"^s3://proxylity-config-(?P<region>[a-z0-9-]+)/(?P<account>[^/]+)/customer-config\.json$")
+
+
+# Dummy credentials: moto accepts any, and boto3 refuses to sign a request without some.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+class Gate:
+    """Holds the callers it matches until released, so tests synchronise on events, never on sleeps.
+
+    Open by default. `close(match)` makes every later caller for which match(key) is true wait in
+    pass_through(); `wait_held(n)` returns once n of them wait together (proof they are in flight at the
+    same time); `release()` lets them all go. A caller waits at most MAX_HOLD seconds, so a test that
+    forgets to release slows down instead of hanging."""
+
+    MAX_HOLD = 60.0
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._match: Callable[[Any], bool] | None = None
+        self._held = 0
+        self._releases = 0
+
+    def close(self, match: Callable[[Any], bool] = lambda key: True) -> None:
+        with self._condition:
+            self._match = match
+
+    def release(self) -> None:
+        with self._condition:
+            self._match = None
+            self._releases += 1
+            self._condition.notify_all()
+
+    def holds(self, key: Any) -> bool:
+        with self._condition:
+            return self._match is not None and self._match(key)
+
+    @property
+    def held(self) -> int:
+        with self._condition:
+            return self._held
+
+    def wait_held(self, count: int, timeout: float = MAX_HOLD) -> bool:
+        with self._condition:
+            return self._condition.wait_for(lambda: self._held >= count, timeout)
+
+    def pass_through(self, key: Any) -> None:
+        with self._condition:
+            if self._match is None or not self._match(key):
+                return
+            releases = self._releases
+            self._held += 1
+            self._condition.notify_all()
+            try:
+                self._condition.wait_for(lambda: self._releases > releases, self.MAX_HOLD)
+            finally:
+                self._held -= 1
 
 
 class ProxylityFailure(Exception):
@@ -91,15 +164,21 @@ class ProxylityStandIn:
     fail_region: str | None = None
     unsubscribed_region: str | None = None  # no customer-config.json in this region's bucket
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # (destination name, ingress region key) -> function ARN
+    # The routing: (destination name, ingress region key) -> function ARN, written by maps and bindings.
     bindings: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What each listener's DestinationArn map last wrote there (listener id -> its entries).
+    map_entries: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
     calls: list[StandInCall] = field(default_factory=list)
+    # Holds the requests (StandInCall) a test chooses until it releases them.
+    gate: Gate = field(default_factory=Gate)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def reset(self) -> None:
+        self.gate.release()
         with self._lock:
             self.listeners.clear()
             self.bindings.clear()
+            self.map_entries.clear()
             self.calls.clear()
 
     def include_document(self, account_id: str, region: str) -> dict[str, Any]:
@@ -124,6 +203,7 @@ class ProxylityStandIn:
         call = StandInCall(request_type, resource_type, region, started=time.monotonic())
         with self._lock:
             self.calls.append(call)
+        self.gate.pass_through(call)
         time.sleep(self.delay)
         try:
             if region == self.fail_region and request_type != "Delete":
@@ -143,6 +223,7 @@ class ProxylityStandIn:
     def _listener(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
         if request_type == "Delete":
             listener = self.listeners.pop(physical_id or "", None)
+            self.map_entries.pop(physical_id or "", None)
             if listener:
                 names = set(listener["DestinationNames"])
                 self.bindings = {key: arn for key, arn in self.bindings.items() if key[0] not in names}
@@ -154,9 +235,15 @@ class ProxylityStandIn:
         port = 2000 + int(hashlib.sha256(listener_id.encode()).hexdigest(), 16) % 60000
         attributes = {"Id": listener_id, "Domain": listener_id, "Port": port, "DestinationNames": names}
         self.listeners[listener_id] = {**attributes, "Properties": properties}
-        for destination, name in zip(destinations, names, strict=True):
-            for ingress, arn in (destination.get("DestinationArn") or {}).items():
-                self.bindings[(name, ingress)] = arn
+        mapped = {
+            (name, ingress): arn
+            for destination, name in zip(destinations, names, strict=True)
+            for ingress, arn in (destination.get("DestinationArn") or {}).items()
+        }
+        for key in self.map_entries.get(listener_id, {}).keys() - mapped.keys():
+            self.bindings.pop(key, None)  # the map no longer has it
+        self.bindings.update(mapped)
+        self.map_entries[listener_id] = mapped
         return listener_id, attributes
 
     def _binding(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
@@ -183,7 +270,11 @@ _stand_in = ProxylityStandIn()
 class AwsBehaviour:
     """How the patched moto behaves where real AWS takes time or refuses (not Proxylity's part)."""
 
-    change_set_delay: float = 0.0  # seconds a new change set stays CREATE_IN_PROGRESS
+    # New change sets whose stack name it holds stay CREATE_IN_PROGRESS until released.
+    change_sets: Gate = field(default_factory=Gate)
+    # CreateChangeSet requests whose stack name it holds get their answer only when released (the change
+    # set exists meanwhile): two runs can be made to create change sets for one stack at the same time.
+    change_set_requests: Gate = field(default_factory=Gate)
     refused_region: str | None = None  # DescribeStacks there fails as in an opt-in region not enabled
 
 
@@ -281,8 +372,10 @@ _original = {
     "parse_template": cfn_models.Stack.parse_template,
     "create_change_set": cfn_models.CloudFormationBackend.create_change_set,
     "describe_stacks": cfn_models.CloudFormationBackend.describe_stacks,
+    "update": cfn_parsing.ResourceMap.update,
 }
 _patched = False
+_create_change_set_lock = threading.Lock()
 
 
 def _resource_class_from_type(resource_type: str):
@@ -315,7 +408,9 @@ def _load_mapping(self: cfn_parsing.ResourceMap) -> None:
     _transform_mapping(self)  # moto applies includes only on create_stack; change sets need them too
 
 
-def _parse_template(template: str) -> dict[str, Any]:
+def _parse_template(template: str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(template, dict):  # a stack under review has an empty dict for a template
+        return template
     try:
         return json.loads(template)
     except (TypeError, ValueError):
@@ -326,26 +421,66 @@ def _parse_change_set_template(self: cfn_models.ChangeSet) -> None:
     self.template_dict = _parse_template(self.template)
 
 
-def _create_change_set(self: cfn_models.CloudFormationBackend, *args: Any, **kwargs: Any) -> tuple[str, str]:
-    change_set_id, stack_id = _original["create_change_set"](self, *args, **kwargs)
-    change_set = self.change_sets[change_set_id]
+def _create_change_set(
+    self: cfn_models.CloudFormationBackend,
+    stack_name: str,
+    change_set_name: str,
+    template: str,
+    parameters: dict[str, str],
+    description: str,
+    change_set_type: str,
+    *args: Any,
+    **kwargs: Any,
+) -> tuple[str, str]:
+    with _create_change_set_lock:  # CloudFormation makes one stack of a name, however many runs ask at once
+        under_review = None
+        if change_set_type == "CREATE":
+            existing = next((stack for stack in self.stacks.values() if stack.name == stack_name), None)
+            if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+                raise ValidationError(
+                    stack_name,
+                    message=f"Stack [{stack_name}] already exists and cannot be created again with the changeSet "
+                    f"[{change_set_name}].",
+                )
+            under_review = existing
+        # moto looks the stack up by name for UPDATE: that adds the change set to the stack under review.
+        kind = "UPDATE" if under_review is not None else change_set_type
+        change_set_id, stack_id = _original["create_change_set"](
+            self, stack_name, change_set_name, template, parameters, description, kind, *args, **kwargs
+        )
+        change_set = self.change_sets[change_set_id]
+        change_set.change_set_type = change_set_type
     if self.region_name == _stand_in.unsubscribed_region and "AWS::Include" in change_set.template:
         change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
         change_set.status_reason = (
             f"Transform AWS::Include failed with: S3 object s3://proxylity-config-{self.region_name}/"
             f"{self.account_id}/customer-config.json does not exist"
         )
-    elif _aws.change_set_delay > 0:
+    elif _aws.change_sets.holds(stack_name):
         final = (change_set.status, change_set.execution_status)
         change_set.status, change_set.execution_status = "CREATE_IN_PROGRESS", "UNAVAILABLE"
 
         def ready() -> None:
+            _aws.change_sets.pass_through(stack_name)
             change_set.status, change_set.execution_status = final
 
-        timer = threading.Timer(_aws.change_set_delay, ready)
-        timer.daemon = True
-        timer.start()
+        threading.Thread(target=ready, name="local-cloud-change-set", daemon=True).start()
+    _aws.change_set_requests.pass_through(stack_name)
     return change_set_id, stack_id
+
+
+def _list_change_sets(self: cfn_responses.CloudFormationResponse) -> ActionResult:
+    stack = self._get_param("StackName")
+    change_sets = list(self.cloudformation_backend.list_change_sets())
+    return ActionResult({"Summaries": [cs for cs in change_sets if stack in (cs.stack_name, cs.stack_id)]})
+
+
+def _update(self: cfn_parsing.ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+    declared = template.get("Parameters") or {}
+    for name in [name for name in self.resolved_parameters if name not in declared]:
+        del self.resolved_parameters[name]
+    _original["update"](self, template, parameters)
+    self.input_parameters = dict(parameters or {})  # moto keeps the old ones when the new set is empty
 
 
 def _describe_stacks(self: cfn_models.CloudFormationBackend, *args: Any, **kwargs: Any):
@@ -480,6 +615,8 @@ def install_moto_patches() -> None:
     cfn_models.CloudFormationBackend.delete_stack = _delete_stack
     cfn_models.CloudFormationBackend.create_change_set = _create_change_set
     cfn_models.CloudFormationBackend.describe_stacks = _describe_stacks
+    cfn_parsing.ResourceMap.update = _update
+    cfn_responses.CloudFormationResponse.list_change_sets = _list_change_sets
     cfn_models.Stack.parse_template = staticmethod(_parse_template)
     cfn_models.ChangeSet._parse_template = _parse_change_set_template
     _patched = True
@@ -509,7 +646,9 @@ class LocalCloud:
 
     def reset(self) -> None:
         """Forget every stack and resource (moto's reset API), the stand-in's state and AwsBehaviour."""
-        self.aws.change_set_delay, self.aws.refused_region = 0.0, None
+        self.aws.change_sets.release()
+        self.aws.change_set_requests.release()
+        self.aws.refused_region = None
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
@@ -540,9 +679,15 @@ def _check_port_free(port: int) -> None:
             ) from None
 
 
+def hint(endpoint_url: str) -> str:
+    """The command that deploys against this local cloud, to run as typed in another terminal."""
+    variables = {"AWS_ENDPOINT_URL": endpoint_url, **DUMMY_CREDENTIALS}
+    return " ".join(f"{name}={value}" for name, value in variables.items()) + " make deploy"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.local_cloud", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default 4566)")
+    parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (default 4566; 0 takes a free one)")
     parser.add_argument("--delay", type=float, default=2.0, help="seconds the Proxylity stand-in waits per answer")
     parser.add_argument("--fail-region", default=None, help="region in which the Proxylity stand-in fails")
     args = parser.parse_args(argv)
@@ -553,8 +698,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local cloud: {error}", file=sys.stderr)
         return 2
     failing = f", failing in {args.fail_region}" if args.fail_region else ""
-    print(f"local cloud (moto + Proxylity stand-in, delay {args.delay:g}s{failing}) on {cloud.endpoint_url}")
-    print(f"in another terminal: AWS_ENDPOINT_URL={cloud.endpoint_url} make deploy    (Ctrl-C here to stop)")
+    print(
+        f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
+        f"(not the real service; answers after {args.delay:g}s{failing})"
+    )
+    print(f"in another terminal: {hint(cloud.endpoint_url)}    (Ctrl-C here to stop)", flush=True)
     stop = threading.Event()
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
