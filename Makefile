@@ -9,6 +9,7 @@ OUT ?= out
 FORMAT ?= json
 
 RUNTIME := $(VENV)/.runtime-installed
+LOCAL := $(VENV)/.local-installed
 DEV := $(VENV)/.dev-installed
 GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
@@ -45,28 +46,30 @@ format: $(DEV) ## apply ruff's fixes and formatting
 bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only matching ones
 	$(BIN)/python -m benchmarks $(BENCH)
 
-# Deploy: AWS_PROFILE / AWS_REGION / AWS_ENDPOINT_URL as usual; REGIONS narrows, YES=1 skips the question.
+# Deploy: AWS_PROFILE (or PROFILE=) / AWS_REGION / AWS_ENDPOINT_URL as usual; REGIONS narrows, YES=1 skips the question.
 REGIONS ?=
 YES ?=
 LOCAL_CLOUD_PORT ?= 4566
 LOCAL_CLOUD_DELAY ?= 2
 FAIL_REGION ?=
-DEPLOY_ARGS = --config $(CONFIG) $(if $(strip $(REGIONS)),--regions $(REGIONS))
+AWS_ARGS = $(if $(PROFILE),--profile $(PROFILE))
+DEPLOY_ARGS = --config $(CONFIG) $(AWS_ARGS) $(if $(strip $(REGIONS)),--regions $(REGIONS))
 
 deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
 	$(GENERATOR) deploy $(DEPLOY_ARGS) --out $(OUT)
 
-plan: $(RUNTIME) ## show what deploy would change (change sets created, described, deleted)
-	$(GENERATOR) plan $(DEPLOY_ARGS) --out $(OUT)
+plan: $(RUNTIME) ## show what deploy would change, property by property (nothing is executed)
+	@# exit 3 means "something would change": a finding, not a failure of make
+	$(GENERATOR) plan $(DEPLOY_ARGS) --out $(OUT) || test $$? -eq 3
 
 status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
-	$(GENERATOR) status --config $(CONFIG)
+	$(GENERATOR) status --config $(CONFIG) $(AWS_ARGS)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
 	YES=$(YES) $(GENERATOR) destroy $(DEPLOY_ARGS) --out $(OUT)
 
-local-cloud: $(DEV) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
-	$(BIN)/python -m tests.support.local_cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
+local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
+	$(GENERATOR) local-cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
 		$(if $(FAIL_REGION),--fail-region $(FAIL_REGION))
 
 # Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy). Unset
@@ -104,6 +107,10 @@ $(BIN)/python:
 
 $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(LOCAL): pyproject.toml constraints.txt $(RUNTIME)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
 	touch $@
 
 $(DEV): pyproject.toml constraints.txt $(RUNTIME)

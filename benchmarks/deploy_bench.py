@@ -7,7 +7,6 @@ real time in progress, as on AWS. "sequential" is the seed's shape: one region a
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import subprocess
@@ -54,7 +53,7 @@ def _local_cloud_process():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "tests.support.local_cloud", "--port", str(port), "--delay", str(ANSWER_DELAY)]
+    command = [sys.executable, "-m", "generator", "local-cloud", "--port", str(port), "--delay", str(ANSWER_DELAY)]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -82,8 +81,7 @@ def _reset(endpoint: str) -> None:
 def _fresh_deploy(endpoint: str, config, out_dir: Path, max_parallel: int) -> float:
     _reset(endpoint)
     started = time.perf_counter()
-    quiet = io.StringIO()
-    report = deploy(config, out_dir=out_dir, max_parallel=max_parallel, poll_interval=POLL_INTERVAL, stream=quiet)
+    report = deploy(config, out_dir=out_dir, max_parallel=max_parallel, poll_interval=POLL_INTERVAL)
     elapsed = time.perf_counter() - started
     if not report.ok:
         raise RuntimeError(f"benchmark deploy failed: {[r.reason for r in report.results if not r.ok]}")

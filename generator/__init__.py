@@ -1,12 +1,17 @@
-"""Packet Counter multi-region generator: config.yaml -> CloudFormation templates -> stacks.
+"""Packet Counter multi-region generator: config.yaml -> CloudFormation templates -> stacks in every region.
 
-The pipeline, one module per step: yaml_source -> config (schema) -> context -> render -> files.
+One room per stage, data flowing one way:
+    config/  YAML -> validated, typed Config       render/  Config -> templates -> files in out/
+    deploy/  templates -> stacks (deploy, plan, status, destroy), reporting events
+    traffic/ the smoke client                      local/   local UDP Gateway and local AWS cloud
+    cli/     the only code that prints, asks or reads the terminal
+This module is the small public API; errors.py holds every error and exit code, paths.py every path.
 """
 
 from generator.config import Config, load_config
+from generator.deploy import deploy, destroy, destroy_plan, inventory, plan
 from generator.errors import AwsError, ConfigError, DeployError, ExitCode, GeneratorError, Problem, RenderError
-from generator.render import RenderedTemplate, render_global_template, render_regional_template, render_templates
-from generator.render.files import write_templates
+from generator.render import RenderedTemplate, render_templates, write_templates
 
 __all__ = [
     "AwsError",
@@ -18,9 +23,12 @@ __all__ = [
     "Problem",
     "RenderError",
     "RenderedTemplate",
+    "deploy",
+    "destroy",
+    "destroy_plan",
+    "inventory",
     "load_config",
-    "render_global_template",
-    "render_regional_template",
+    "plan",
     "render_templates",
     "write_templates",
 ]

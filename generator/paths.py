@@ -12,4 +12,3 @@ DEFAULT_OUT_DIR = PROJECT_ROOT / "out"
 
 GLOBAL_TEMPLATE_NAME = "global.template"
 REGIONAL_TEMPLATE_NAME = "regional.template"
-OUTPUTS_FILE_NAME = "outputs.json"  # the global stack's outputs, written by deploy, read by smoke

@@ -24,6 +24,6 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     def write(
         edit: Callable[[dict[str, Any]], None] | None = None, data: Any = None, name: str = "config.yaml"
     ) -> Path:
-        return config_files.write_config(tmp_path, edit, data, name)
+        return config_files.write_config(tmp_path, edit, name=name, data=data)
 
     return write

@@ -142,6 +142,8 @@ positive_number = number_type(float, lambda v: math.isfinite(v) and v > 0, "a fi
 share = number_type(float, lambda v: 0 <= v <= 1, "a share from 0 to 1 (5% is 0.05)")
 # Counts of things to make (packets, sockets, processes): 0 would do nothing, a fraction means nothing.
 at_least_one = number_type(int, lambda v: v >= 1, "a whole number of at least 1")
+# A wait that may be none at all: 0 or more seconds, finite.
+seconds_or_none = number_type(float, lambda v: math.isfinite(v) and v >= 0, "a finite number of seconds, 0 or more")
 # UDP ports: one to send to, or one to listen on (0 asks the kernel for any free one).
 port_to_send_to = number_type(int, lambda v: 1 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}")
 port_to_listen_on = number_type(

@@ -1,48 +1,65 @@
-"""The deploy, plan, status and destroy subcommands: argument parsing and printing only.
+"""`deploy`, `plan`, `status` and `destroy`: argument parsing, the questions, and drawing what the engine
+reports (generator.cli.display).
 
-Results go to stdout (live lines, the summary table, the plan, the status table); what went wrong goes to
-stderr, one line each (a failed stack with its reason, a warning, what a slow AWS call is waiting for).
+Results go to stdout (live lines, the summary table, the plan, the status table, or with --json one JSON
+document); what went wrong goes to stderr, one line each (a failed stack with its reason, a warning, what a
+slow AWS call is waiting for).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from generator.cli.argv import at_least_one, number_type
-from generator.aws import AwsClients, aws_errors
 from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.display import (
+    ProgressDisplay,
+    deploy_report_as_json,
+    failure_lines,
+    format_destroy_plan,
+    format_plan,
+    format_status,
+    inventory_as_json,
+    plans_as_json,
+    summary_table,
+)
 from generator.config import Config
 from generator.deploy import (
     DEFAULT_MAX_PARALLEL,
     DEFAULT_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
+    AwsClients,
+    Interrupted,
+    PlanKind,
+    aws_errors,
     deploy,
-    deploy_summary,
-    format_plan,
+    destroy,
+    destroy_plan,
+    inventory,
     plan,
+    run_lock,
 )
 from generator.errors import DeployError, ExitCode, Problem
-from generator.inventory import destroy, destroy_summary, format_status, inventory
-from generator.parallel import Interrupted
 from generator.paths import DEFAULT_OUT_DIR
-from generator.progress import failure_lines
+
+CONFIRMING_ANSWERS = ("1", "yes", "true")  # YES=... that confirms a destroy
 
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _clients() -> AwsClients:
-    return AwsClients(on_wait=_say)
+def _clients(args: argparse.Namespace) -> AwsClients:
+    return AwsClients(profile=args.profile, region=args.region)
 
 
 def _config(args: argparse.Namespace) -> Config:
-    # Checking region names asks botocore, which reads the AWS config file and profile: their errors are AWS's.
     with aws_errors(display_path(args.config)):
         return load_command_config(args)
 
@@ -73,27 +90,37 @@ def _interrupted(error: Interrupted) -> int:
     return ExitCode.INTERRUPTED
 
 
+def _print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(document, indent=2, default=str))
+
+
 def command_deploy(args: argparse.Namespace) -> int:
     regions = _regions(args)
     config = _config(args)
+    # With --json, stdout holds the JSON document alone: the live lines go to stderr.
+    display = ProgressDisplay(stream=sys.stderr if args.json else None)
     try:
-        with aws_errors(config.source):
+        with aws_errors(config.source), display:
             report = deploy(
                 config,
                 regions,
                 out_dir=args.out,
-                clients=_clients(),
+                clients=_clients(args),
                 max_parallel=args.max_parallel,
                 poll_interval=args.poll,
+                on_event=display,
             )
     except Interrupted as error:
         return _interrupted(error)
-    print()
-    print(deploy_summary(report))
+    if args.json:
+        _print_json(deploy_report_as_json(report))
+    else:
+        print()
+        print(summary_table(report.results, report.endpoint))
+        if report.outputs_path:
+            print(f"\nwrote {report.outputs_path}")
     for line in failure_lines(report.results):
         _say(line)
-    if report.outputs_path:
-        print(f"\nwrote {report.outputs_path}")
     for warning in report.warnings:
         _say(f"warning: {warning}")
     return ExitCode.OK if report.ok else ExitCode.FAILED
@@ -102,38 +129,51 @@ def command_deploy(args: argparse.Namespace) -> int:
 def command_plan(args: argparse.Namespace) -> int:
     regions = _regions(args)
     config = _config(args)
+    display = ProgressDisplay(stream=sys.stderr)  # plan reports only slow calls and notices
     try:
         with aws_errors(config.source):
-            plans = plan(config, regions, out_dir=args.out, clients=_clients(), max_parallel=args.max_parallel)
+            plans = plan(
+                config,
+                regions,
+                out_dir=args.out,
+                clients=_clients(args),
+                max_parallel=args.max_parallel,
+                on_event=display,
+            )
     except Interrupted as error:
         return _interrupted(error)
-    print(format_plan(plans))
-    return ExitCode.FAILED if any(p.kind == "failed" for p in plans) else ExitCode.OK
+    if args.json:
+        _print_json(plans_as_json(plans))
+    else:
+        print(format_plan(plans))
+    if any(p.kind is PlanKind.FAILED for p in plans):
+        return ExitCode.FAILED
+    return ExitCode.CHANGES if any(p.kind.changes_something for p in plans) else ExitCode.OK
 
 
 def command_status(args: argparse.Namespace) -> int:
     config = _config(args)
     try:
         with aws_errors(config.source):
-            found = inventory(config, clients=_clients())
+            found = inventory(config, clients=_clients(args), on_event=ProgressDisplay(stream=sys.stderr))
     except Interrupted as error:
         return _interrupted(error)
-    print(format_status(config, found))
+    if args.json:
+        _print_json(inventory_as_json(found))
+    else:
+        print(format_status(config.source, found))
     return ExitCode.OK
 
 
-def _confirm(assume_yes: bool) -> Callable[[str], bool]:
-    def confirm(listing: str) -> bool:
-        print("This deletes:\n" + listing)
-        if assume_yes:
-            return True
-        try:
-            answer = input("Type 'yes' to delete them: ")
-        except EOFError:
-            answer = ""
-        return answer.strip().lower() == "yes"
-
-    return confirm
+def _confirmed(listing: str, assume_yes: bool) -> bool:
+    print("This deletes:\n" + listing)
+    if assume_yes:
+        return True
+    try:
+        answer = input("Type 'yes' to delete them: ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() == "yes"
 
 
 def _refuse_unattended(assume_yes: bool) -> None:
@@ -153,35 +193,40 @@ def _refuse_unattended(assume_yes: bool) -> None:
 
 def command_destroy(args: argparse.Namespace) -> int:
     regions = _regions(args)
-    assume_yes = args.yes or os.environ.get("YES", "") in ("1", "yes", "true")
+    assume_yes = args.yes or os.environ.get("YES", "").lower() in CONFIRMING_ANSWERS
     _refuse_unattended(assume_yes)
     config = _config(args)
+    clients = _clients(args)
+    display = ProgressDisplay()
     try:
-        with aws_errors(config.source):
-            report = destroy(
-                config,
-                regions,
-                confirm=_confirm(assume_yes),
-                out_dir=args.out,
-                clients=_clients(),
-                max_parallel=args.max_parallel,
-                poll_interval=args.poll,
-            )
+        # The lock is held from the look at what exists, through the question, to the last deletion.
+        with aws_errors(config.source), run_lock(args.out, "destroy") as lock_warnings:
+            plan_to_delete = destroy_plan(config, regions, clients, on_event=display)
+            if not plan_to_delete.empty and not _confirmed(format_destroy_plan(plan_to_delete), assume_yes):
+                print("cancelled: nothing was deleted")
+                return ExitCode.FAILED
+            with display:
+                report = destroy(
+                    config,
+                    plan_to_delete,
+                    out_dir=args.out,
+                    clients=clients,
+                    max_parallel=args.max_parallel,
+                    poll_interval=args.poll,
+                    on_event=display,
+                )
     except Interrupted as error:
         return _interrupted(error)
-    if report is None:
-        print("cancelled: nothing was deleted")
-        return ExitCode.FAILED
     if report.results:
         print()
-        print(destroy_summary(report.results))
+        print(summary_table(report.results, ""))
     else:
         print("nothing to delete")
     for line in failure_lines(report.results):
         _say(line)
     for note in report.notes:
         print(note)
-    for warning in report.warnings:
+    for warning in [*lock_warnings, *report.warnings]:
         _say(f"warning: {warning}")
     return ExitCode.OK if report.ok else ExitCode.FAILED
 
@@ -195,7 +240,19 @@ _poll_seconds = number_type(
 
 
 def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
-    """Add deploy, plan, status and destroy to the CLI (called once from generator.cli.build_parser)."""
+    """Add deploy, plan, status and destroy to the CLI (called once from generator.cli.main.build_parser)."""
+
+    def aws(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        command.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)")
+        command.add_argument(
+            "--region",
+            help="region of the AWS session, for credential providers that need one (default: AWS_REGION); "
+            "each stack's region comes from the config",
+        )
+        return command
+
+    def json_output(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--json", action="store_true", help="print the result as one JSON document")
 
     def regional(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -225,15 +282,30 @@ def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
             help=f"seconds between progress polls (default: {DEFAULT_POLL_INTERVAL:g}, at least {MIN_POLL_INTERVAL:g})",
         )
 
-    deploy_command = add_command(
-        commands, "deploy", command_deploy, "deploy the global stack, then the regional stacks in parallel"
+    deploy_command = aws(
+        add_command(commands, "deploy", command_deploy, "deploy the global stack, then the regional stacks in parallel")
     )
     regional(deploy_command)
     polling(deploy_command)
-    regional(add_command(commands, "plan", command_plan, "show what deploy would change (change sets, not executed)"))
-    add_command(commands, "status", command_status, "per region: stack status, last update, function ARN, orphans")
-    destroy_command = add_command(
-        commands, "destroy", command_destroy, "delete the regional stacks, then the global stack when none is left"
+    json_output(deploy_command)
+    plan_command = aws(
+        add_command(
+            commands,
+            "plan",
+            command_plan,
+            "show what deploy would change, property by property (exit 0: nothing, 3: something would change)",
+        )
+    )
+    regional(plan_command)
+    json_output(plan_command)
+    status_command = aws(
+        add_command(commands, "status", command_status, "per region: stack status, last update, function ARN, orphans")
+    )
+    json_output(status_command)
+    destroy_command = aws(
+        add_command(
+            commands, "destroy", command_destroy, "delete the regional stacks, then the global stack when none is left"
+        )
     )
     regional(destroy_command)
     polling(destroy_command)

@@ -15,11 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
-from generator.cli.argv import at_least_one, port_to_listen_on, port_to_send_to
+from generator.cli.argv import at_least_one, port_to_listen_on, port_to_send_to, seconds_or_none
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.traffic_commands import add_traffic_options, print_report, smoke_options
 from generator.config import Config
-from generator.errors import GeneratorError, Problem
+from generator.errors import ExitCode, GeneratorError, Problem
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
@@ -55,6 +55,20 @@ def register_local_commands(commands: argparse._SubParsersAction) -> None:
     )
     _add_gateway_options(demo)
     add_traffic_options(demo, quiet_default=None)
+
+    cloud = commands.add_parser(
+        "local-cloud",
+        help="a local AWS endpoint (moto) with a stand-in for Proxylity's control plane, until Ctrl-C",
+        description="Run the local cloud on 127.0.0.1 for rehearsing deploy, plan, status and destroy offline.",
+    )
+    cloud.add_argument(
+        "--port", type=port_to_listen_on, default=DEFAULT_CLOUD_PORT, help="TCP port (default %(default)s; 0: any)"
+    )
+    cloud.add_argument(
+        "--delay", type=seconds_or_none, default=2.0, help="seconds the Proxylity stand-in waits per answer"
+    )
+    cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
+    cloud.set_defaults(handler=command_local_cloud)
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
@@ -135,7 +149,7 @@ def command_local(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     print(f"stopped: {gateway.stats.summary()}", flush=True)
-    return 0
+    return ExitCode.OK
 
 
 def command_local_control(args: argparse.Namespace) -> int:
@@ -147,7 +161,7 @@ def command_local_control(args: argparse.Namespace) -> int:
     if answer.startswith("error"):
         raise GeneratorError([Problem("local-control", answer.removeprefix("error "))])
     print(answer)
-    return 0
+    return ExitCode.OK
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -166,3 +180,42 @@ def command_demo(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"gateway: {gateway.stats.summary()}")
     return status
+
+
+DEFAULT_CLOUD_PORT = 4566  # the port local AWS endpoints customarily use
+
+
+def command_local_cloud(args: argparse.Namespace) -> int:
+    try:
+        # Imported here: moto is in the optional `local` extra, which the other commands do not need.
+        from generator.local.cloud import LocalCloud, PortInUse, hint
+    except ImportError as error:
+        raise GeneratorError(
+            [
+                Problem(
+                    "local-cloud",
+                    f"needs moto, which is not installed ({error.name}): pip install -e '.[local]' "
+                    "(make local-cloud does it)",
+                )
+            ]
+        ) from None
+    cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
+    try:
+        cloud.start()
+    except PortInUse as error:
+        raise GeneratorError([Problem("local-cloud", str(error))]) from None
+    failing = f", failing in {args.fail_region}" if args.fail_region else ""
+    print(
+        f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
+        f"(not the real service; answers after {args.delay:g}s{failing})"
+    )
+    print(f"in another terminal: {hint(cloud.endpoint_url)}    (Ctrl-C here to stop)", flush=True)
+    stop = threading.Event()
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    cloud.stop()
+    print("local cloud stopped")
+    return ExitCode.OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from generator.cli.common import add_command, display_path, load_command_config
+from generator.errors import ExitCode
 from generator.paths import DEFAULT_OUT_DIR
 from generator.render import FORMATS, render_templates, write_templates
 
@@ -22,7 +23,7 @@ def command_validate(args: argparse.Namespace) -> int:
     config = load_command_config(args)
     render_templates(config)  # the size limits are part of "valid"
     print(f"{display_path(args.config)}: valid ({len(config.regions)} regions, routing {config.routing})")
-    return 0
+    return ExitCode.OK
 
 
 def command_render(args: argparse.Namespace) -> int:
@@ -30,4 +31,4 @@ def command_render(args: argparse.Namespace) -> int:
     written = write_templates(render_templates(config), args.out, args.format)
     for path in written:
         print(f"wrote {display_path(path)}")
-    return 0
+    return ExitCode.OK

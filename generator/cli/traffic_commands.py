@@ -71,7 +71,7 @@ def print_report(report: SmokeReport, as_json: bool, max_loss: float) -> int:
     if report.loss > max_loss:
         print(f"FAIL: {100 * report.loss:.2f}% unaccounted, above --max-loss {100 * max_loss:g}%", file=sys.stderr)
         return ExitCode.FAILED
-    return 0
+    return ExitCode.OK
 
 
 def smoke_options(args: argparse.Namespace, host: str, port: int, quiet: float) -> SmokeOptions:

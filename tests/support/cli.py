@@ -20,6 +20,9 @@ class CliResult:
     stdout: str
     stderr: str
 
+    def __iter__(self):  # status, out, err = run_cli(...)
+        return iter((self.returncode, self.stdout, self.stderr))
+
 
 def run_cli(
     *args: str | Path,
@@ -48,10 +51,16 @@ def run_cli(
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
+def run_cli_in_process(*args: str | Path, stdin: str | None = None) -> CliResult:
+    """run_cli(..., in_process=True)."""
+    return run_cli(*args, stdin=stdin, in_process=True)
+
+
 def _run_in_process(words: list[str], stdin: str | None) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
-    sys.stdin = io.StringIO(stdin or "")
+    if stdin is not None:  # else the test's own stdin (a terminal it made, say) stays
+        sys.stdin = io.StringIO(stdin)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             status = main(words)

@@ -26,8 +26,8 @@ def default_config_data() -> dict[str, Any]:
 def write_config(
     folder: Path,
     edit: Callable[[dict[str, Any]], None] | None = None,
-    data: Any = None,
     name: str = "config.yaml",
+    data: Any = None,
 ) -> Path:
     """The default config (or `data`), changed by `edit`, written to folder/name as a user would write it."""
     content = default_config_data() if data is None else data

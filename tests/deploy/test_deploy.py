@@ -1,13 +1,12 @@
 """deploy, plan, status and destroy, end to end through boto3's real HTTP path against the local cloud.
 
-The local cloud (tests/support/local_cloud.py) is moto's server plus a labelled stand-in for
+The local cloud (generator/local/cloud/) is moto's server plus a labelled stand-in for
 Proxylity's control plane; it runs in this process on an ephemeral loopback port.
 """
 
 from __future__ import annotations
 
 import _thread
-import io
 import json
 import threading
 
@@ -17,7 +16,11 @@ from botocore.exceptions import CredentialRetrievalError
 
 from generator.config import load_config
 from generator.deploy import deploy
-from tests.support.deploy_helpers import (
+from generator.errors import ExitCode
+from generator.local.cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE
+from tests.support.cli import run_cli_in_process
+from tests.support.config_files import write_config
+from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
@@ -27,7 +30,6 @@ from tests.support.deploy_helpers import (
     outputs,
     parameters,
     region_workers_done,
-    run_cli,
     run_cli_watched,
     shows_state,
     stack,
@@ -35,9 +37,7 @@ from tests.support.deploy_helpers import (
     terminal_stdin,
     wait_for,
     watching,
-    write_config,
 )
-from tests.support.local_cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE
 
 # The local cloud's refused region answers InvalidClientTokenId, as AWS does; moto warns it is not modelled.
 pytestmark = pytest.mark.filterwarnings(r"ignore:Exception\(RegionNotEnabled\):UserWarning")
@@ -54,7 +54,7 @@ def config_path(tmp_path):
 
 
 def test_fresh_deploy_of_three_regions_passes_the_global_outputs_to_each_region(cloud, capsys, config_path, tmp_path):
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 0, err
     assert summary_rows(out) == {("us-west-2", GLOBAL): "created", **{(r, REGIONAL): "created" for r in REGIONS}}
@@ -76,10 +76,10 @@ def test_fresh_deploy_of_three_regions_passes_the_global_outputs_to_each_region(
 
 
 def test_the_same_deploy_again_is_unchanged_everywhere(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     calls_before = len(cloud.proxylity.calls)
 
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+    status, out, _ = deploy_cli(config_path, tmp_path)
 
     assert status == 0
     assert set(summary_rows(out).values()) == {"unchanged"}
@@ -88,10 +88,10 @@ def test_the_same_deploy_again_is_unchanged_everywhere(cloud, capsys, config_pat
 
 
 def test_a_batching_change_updates_only_the_global_stack(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     changed = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=50), "batching.yaml")
 
-    status, out, _ = deploy_cli(capsys, changed, tmp_path)
+    status, out, _ = deploy_cli(changed, tmp_path)
 
     assert status == 0
     rows = summary_rows(out)
@@ -102,10 +102,10 @@ def test_a_batching_change_updates_only_the_global_stack(cloud, capsys, config_p
 
 
 def test_a_region_added_to_the_config_creates_only_that_regional_stack(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     more = write_config(tmp_path, lambda c: c["regions"].append("ap-southeast-2"), "more.yaml")
 
-    status, out, _ = deploy_cli(capsys, more, tmp_path)
+    status, out, _ = deploy_cli(more, tmp_path)
 
     assert status == 0
     rows = summary_rows(out)
@@ -115,7 +115,7 @@ def test_a_region_added_to_the_config_creates_only_that_regional_stack(cloud, ca
 
 
 def test_regions_outside_the_config_are_refused_and_nothing_is_deployed(cloud, capsys, config_path, tmp_path):
-    status, _, err = deploy_cli(capsys, config_path, tmp_path, "--regions", "us-west-2", "sa-east-1")
+    status, _, err = deploy_cli(config_path, tmp_path, "--regions", "us-west-2", "sa-east-1")
 
     assert status == 2
     assert "'sa-east-1'" in err and "not in the config's regions" in err and str(config_path) in err
@@ -126,7 +126,7 @@ def test_regions_outside_the_config_are_refused_and_nothing_is_deployed(cloud, c
 
 
 def test_regions_narrows_the_regional_stacks_touched(cloud, capsys, config_path, tmp_path):
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path, "--regions", "eu-west-1")
+    status, out, _ = deploy_cli(config_path, tmp_path, "--regions", "eu-west-1")
 
     assert status == 0
     assert summary_rows(out) == {("us-west-2", GLOBAL): "created", ("eu-west-1", REGIONAL): "created"}
@@ -136,7 +136,7 @@ def test_regions_narrows_the_regional_stacks_touched(cloud, capsys, config_path,
 def test_a_failing_region_is_reported_and_the_others_are_deployed(cloud, capsys, config_path, tmp_path):
     cloud.proxylity.fail_region = "eu-west-1"
 
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 1
     rows = summary_rows(out)
@@ -151,10 +151,10 @@ def test_a_failing_region_is_reported_and_the_others_are_deployed(cloud, capsys,
 
 def test_a_stack_left_in_rollback_complete_is_deleted_and_created_again(cloud, capsys, config_path, tmp_path):
     cloud.proxylity.fail_region = "eu-west-1"
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 1
+    assert deploy_cli(config_path, tmp_path).returncode == 1
     cloud.proxylity.fail_region = None
 
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+    status, out, _ = deploy_cli(config_path, tmp_path)
 
     assert status == 0
     assert "eu-west-1 is in ROLLBACK_COMPLETE" in out  # the user is told
@@ -169,9 +169,7 @@ def test_regional_deploys_overlap_in_time(cloud, tmp_path):
     config = load_config(write_config(tmp_path))
     finished = {}
     run = threading.Thread(
-        target=lambda: finished.update(
-            report=deploy(config, out_dir=tmp_path / "out", poll_interval=0.05, live=False, stream=io.StringIO())
-        )
+        target=lambda: finished.update(report=deploy(config, out_dir=tmp_path / "out", poll_interval=0.05))
     )
     run.start()
     try:
@@ -194,18 +192,19 @@ def test_regional_deploys_overlap_in_time(cloud, tmp_path):
 
 
 def test_plan_shows_the_changes_and_changes_nothing(cloud, capsys, config_path, tmp_path):
-    status, out, _ = run_cli(capsys, "plan", "--config", str(config_path))
-    assert status == 0
+    status, out, _ = run_cli_in_process("plan", "--config", str(config_path))
+    assert status == ExitCode.CHANGES  # 3: something would change, as terraform plan -detailed-exitcode says
     assert f"{GLOBAL} (us-west-2): create" in out and f"{REGIONAL} (eu-west-1): create" in out
     assert "Add     UdpListener" in out
     assert stack("us-west-2", GLOBAL) is None and stack("eu-west-1", REGIONAL) is None
 
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     changed = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=77), "plan.yaml")
-    status, out, _ = run_cli(capsys, "plan", "--config", str(changed))
+    status, out, _ = run_cli_in_process("plan", "--config", str(changed))
 
-    assert status == 0
+    assert status == ExitCode.CHANGES
     assert f"{GLOBAL} (us-west-2): update" in out
+    assert "Destinations[0].Batching.Count: 10 -> 77" in out  # the property, not only the resource
     assert f"Modify  UdpListener ({LISTENER_TYPE})" in out
     assert f"{REGIONAL} (us-east-1): unchanged" in out
     (listener,) = cloud.proxylity.listeners.values()
@@ -213,10 +212,10 @@ def test_plan_shows_the_changes_and_changes_nothing(cloud, capsys, config_path, 
 
 
 def test_status_lists_each_region_and_orphans_from_an_older_config(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     fewer = write_config(tmp_path, lambda c: c["regions"].remove("eu-west-1"), "fewer.yaml")
 
-    status, out, _ = run_cli(capsys, "status", "--config", str(fewer))
+    status, out, _ = run_cli_in_process("status", "--config", str(fewer))
 
     assert status == 0
     lines = {tuple(line.split()[:2]): line for line in out.splitlines() if line.split()[:1]}
@@ -229,15 +228,15 @@ def test_status_lists_each_region_and_orphans_from_an_older_config(cloud, capsys
 def test_destroy_asks_first_then_deletes_regional_stacks_before_the_global_one(
     cloud, capsys, config_path, tmp_path, monkeypatch
 ):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
 
     with terminal_stdin(monkeypatch, "no\n"):
-        status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), *FAST)
+        status, out, _ = run_cli_in_process("destroy", "--config", str(config_path), *FAST)
     assert status == 1 and "Type 'yes' to delete them" in out and "nothing was deleted" in out
     assert stack("us-west-2", GLOBAL) is not None and stack("eu-west-1", REGIONAL) is not None
 
     monkeypatch.setenv("YES", "1")
-    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), *FAST)
+    status, out, _ = run_cli_in_process("destroy", "--config", str(config_path), *FAST)
 
     assert status == 0
     assert set(summary_rows(out).values()) == {"deleted"}
@@ -252,9 +251,11 @@ def test_destroy_asks_first_then_deletes_regional_stacks_before_the_global_one(
 
 
 def test_destroy_of_some_regions_keeps_the_global_stack(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
 
-    status, out, _ = run_cli(capsys, "destroy", "--config", str(config_path), "--regions", "us-east-1", "--yes", *FAST)
+    status, out, _ = run_cli_in_process(
+        "destroy", "--config", str(config_path), "--regions", "us-east-1", "--yes", *FAST
+    )
 
     assert status == 0
     assert "keeping packet-counter-global" in out
@@ -263,10 +264,10 @@ def test_destroy_of_some_regions_keeps_the_global_stack(cloud, capsys, config_pa
 
 
 def test_destroy_without_regions_removes_orphans_too(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     fewer = write_config(tmp_path, lambda c: c["regions"].remove("eu-west-1"), "fewer.yaml")
 
-    status, out, _ = run_cli(capsys, "destroy", "--config", str(fewer), "--yes", *FAST)
+    status, out, _ = run_cli_in_process("destroy", "--config", str(fewer), "--yes", *FAST)
 
     assert status == 0
     assert "packet-counter-region in eu-west-1 (orphan)" in out
@@ -276,7 +277,7 @@ def test_destroy_without_regions_removes_orphans_too(cloud, capsys, config_path,
 def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp_path):
     mapped = write_config(tmp_path, lambda c: c.update(routing="map"), "map.yaml")
 
-    status, _, err = deploy_cli(capsys, mapped, tmp_path)
+    status, _, err = deploy_cli(mapped, tmp_path)
 
     assert status == 0, err
     assert parameters(stack("eu-west-1", REGIONAL)) == {}
@@ -316,7 +317,7 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup from a test
 
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 1
     assert "Traceback" not in out + err
@@ -347,7 +348,7 @@ def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, co
 def test_plan_whose_create_change_set_fails_leaves_no_empty_stack(cloud, capsys, config_path):
     cloud.proxylity.unsubscribed_region = "eu-west-1"  # no Proxylity config there: the include fails
 
-    status, out, _ = run_cli(capsys, "plan", "--config", str(config_path))
+    status, out, _ = run_cli_in_process("plan", "--config", str(config_path))
 
     assert status == 1
     assert f"{REGIONAL} (eu-west-1): failed - change set refused: Transform AWS::Include failed" in out
@@ -359,7 +360,7 @@ def test_an_aws_error_reading_the_home_region_is_one_line_naming_the_stack(cloud
     cloud.aws.refused_region = "us-west-2"  # as AWS answers in an opt-in region the account has not enabled
 
     for command in ("status", "plan"):
-        status, out, err = run_cli(capsys, command, "--config", str(config_path))
+        status, out, err = run_cli_in_process(command, "--config", str(config_path))
 
         assert status == 1, command
         assert "Traceback" not in out + err
@@ -373,7 +374,7 @@ def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys
 
     with monkeypatch.context() as credentials:  # a stand-in at the credential boundary only
         credentials.setattr(botocore.credentials.EnvProvider, "load", expired)
-        status, out, err = deploy_cli(capsys, config_path, tmp_path)
+        status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 1
     assert "Traceback" not in out + err
@@ -384,10 +385,10 @@ def test_a_credential_provider_failure_is_one_line_not_a_traceback(cloud, capsys
 def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_checked(
     cloud, capsys, config_path, tmp_path
 ):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     cloud.aws.refused_region = "eu-west-1"
 
-    status, out, err = run_cli(capsys, "destroy", "--config", str(config_path), "--yes", *FAST)
+    status, out, err = run_cli_in_process("destroy", "--config", str(config_path), "--yes", *FAST)
 
     assert status == 1  # not everything asked for was deleted
     assert f"keeping {GLOBAL}: could not check eu-west-1: " in out and "InvalidClientTokenId" in out
@@ -403,13 +404,13 @@ def test_destroy_keeps_the_global_stack_while_a_configured_region_cannot_be_chec
 
 
 def test_a_region_failing_later_keeps_its_earlier_function_in_outputs_json(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     saved = tmp_path / "out" / "outputs.json"
     earlier = json.loads(saved.read_text())["regions"]["eu-west-1"]["FunctionArn"]
     assert ":eu-west-1:" in earlier
     cloud.aws.refused_region = "eu-west-1"
 
-    status, out, _ = deploy_cli(capsys, config_path, tmp_path)
+    status, out, _ = deploy_cli(config_path, tmp_path)
 
     assert status == 1 and summary_rows(out)[("eu-west-1", REGIONAL)] == "failed"
     regions = json.loads(saved.read_text())["regions"]

@@ -23,12 +23,11 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.exceptions import ClientError
 
 from generator import cli
-from generator.paths import DEFAULT_CONFIG
-from tests.support.local_cloud import DUMMY_CREDENTIALS, Gate, LocalCloud
+from generator.local.cloud import DUMMY_CREDENTIALS, Gate, LocalCloud
+from tests.support.cli import CliResult, run_cli_in_process
 
 GLOBAL = "packet-counter-global"
 REGIONAL = "packet-counter-region"
@@ -79,26 +78,6 @@ def point_aws_at_endpoint(endpoint_url: str, monkeypatch: Any, tmp_path: Path) -
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
 
 
-def write_config(tmp_path: Path, edit: Callable[[dict], None] | None = None, name: str = "config.yaml") -> Path:
-    """config/config.yaml, edited, written to tmp_path."""
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    if edit:
-        edit(data)
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def run_cli(capsys: Any, *argv: str, stdin: str | None = None, monkeypatch: Any = None) -> tuple[int, str, str]:
-    """`python -m generator ARGV` in this process: (exit status, stdout, stderr)."""
-    if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    capsys.readouterr()
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 def cloudformation(region: str) -> Any:
     return boto3.client("cloudformation", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
@@ -132,8 +111,9 @@ def summary_rows(text: str) -> dict[tuple[str, str], str]:
     return rows
 
 
-def deploy_cli(capsys: Any, config_path: Path, tmp_path: Path, *extra: str) -> tuple[int, str, str]:
-    return run_cli(capsys, "deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *extra)
+def deploy_cli(config_path: Path, tmp_path: Path, *extra: str) -> CliResult:
+    """`deploy` of config_path with tmp_path/out, polling fast, in this process."""
+    return run_cli_in_process("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *extra)
 
 
 def wait_for(condition: Callable[[], Any], within: float = 30.0) -> bool:

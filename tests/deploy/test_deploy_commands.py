@@ -7,16 +7,16 @@ import io
 import pytest
 
 from generator import cli
-from tests.support.deploy_helpers import (
+from tests.support.cli import run_cli_in_process
+from tests.support.config_files import write_config
+from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
     REGIONS,
     deploy_cli,
     local_cloud_fixtures,
-    run_cli,
     stack,
-    write_config,
 )
 
 local_cloud, cloud = local_cloud_fixtures()
@@ -61,12 +61,12 @@ def test_regions_naming_no_region_is_refused_not_taken_for_everything(
     cloud, capsys, tmp_path, monkeypatch, command, regions
 ):
     config_path = write_config(tmp_path)
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     calls = len(cloud.proxylity.calls)
     extra = {"destroy": ("--yes", *FAST), "deploy": FAST, "plan": ()}[command]
 
-    status, _, err = run_cli(
-        capsys, command, "--config", str(config_path), "--out", str(tmp_path / "out"), *extra, "--regions", *regions
+    status, _, err = run_cli_in_process(
+        command, "--config", str(config_path), "--out", str(tmp_path / "out"), *extra, "--regions", *regions
     )
 
     assert status == 2
@@ -84,10 +84,12 @@ def test_destroy_without_a_terminal_or_yes_says_how_to_confirm_and_deletes_nothi
     cloud, capsys, tmp_path, monkeypatch, stdin
 ):
     config_path = write_config(tmp_path)
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))  # not a terminal: a pipe, a file, CI
 
-    status, out, err = run_cli(capsys, "destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    status, out, err = run_cli_in_process(
+        "destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST
+    )
 
     assert status == 2
     assert out == ""  # it did not ask
@@ -99,11 +101,11 @@ def test_destroy_without_a_terminal_or_yes_says_how_to_confirm_and_deletes_nothi
 
 def test_destroy_without_a_terminal_but_with_yes_goes_ahead(cloud, capsys, tmp_path, monkeypatch):
     config_path = write_config(tmp_path)
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     monkeypatch.setenv("YES", "1")  # what `make destroy YES=1` passes
 
-    status, _, err = run_cli(capsys, "destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    status, _, err = run_cli_in_process("destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
 
     assert status == 0, err
     assert stack("us-west-2", GLOBAL) is None

@@ -1,48 +1,26 @@
-"""boto3 clients for the deploy commands: one per region, made explicitly, retrying throttles, never hanging.
+"""What keeps every CloudFormation call bounded and its failures plain, whatever stands at the endpoint.
 
-Credentials, profile and endpoint follow the AWS conventions because nothing here overrides them:
-AWS_PROFILE, the default credential chain, AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CLOUDFORMATION).
-The region is never left to the environment: every client names the region it talks to, so one
-stack's outputs are never read from another region.
-
-Every client is also guarded (CallGuard) against what stands at the endpoint not being CloudFormation:
-an answer that is not CloudFormation's XML, or no answer at all, becomes one EndpointFault (a
+An answer that is not CloudFormation's XML, or no answer at all, becomes one EndpointFault (a
 BotoCoreError, so every caller treats it as any AWS failure) whose message names the endpoint, the
-operation and the region.
+operation and the region; a slow call is announced once (CallWatch).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
+from botocore.exceptions import BotoCoreError
 
-from generator.errors import AwsError, Problem
-
-# botocore's default retry mode is still "legacy"; "standard" backs off on throttling, which parallel
-# deploys to many regions do hit. The orphan scan asks every region once, read-only: fewer attempts.
-MAX_ATTEMPTS = 10
-SCAN_MAX_ATTEMPTS = 3
-# What an AWS call can raise that is AWS's doing (or the endpoint's), never a bug of ours: callers make it
-# a failed row or one line. botocore's ResponseParserError is not a BotoCoreError, hence the tuple.
-ENDPOINT_FAULTS = (BotoCoreError, ResponseParserError)
-AWS_FAULTS = (ClientError, *ENDPOINT_FAULTS)
 # Errors that mean the endpoint did not answer (as opposed to answering "slow down"): timeouts, refused,
 # reset or dropped connections.
 UNANSWERED = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
 EXAMPLE_ENDPOINT = "http://127.0.0.1:4566"
-ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_ENDPOINT_URL")  # the first one set wins
 
 
 @dataclass(frozen=True)
@@ -72,67 +50,6 @@ class EndpointFault(BotoCoreError):
 
 
 OnWait = Callable[[str], None]
-
-
-class AwsClients:
-    """CloudFormation clients per region, made under a lock: Sessions are not thread-safe, clients are.
-
-    `on_wait` hears, once per slow call, what is being waited for (a CLI prints it on stderr)."""
-
-    def __init__(
-        self,
-        session: boto3.session.Session | None = None,
-        timeouts: Timeouts | None = None,
-        on_wait: OnWait | None = None,
-    ) -> None:
-        self._session = session
-        self._lock = threading.Lock()
-        self._clients: dict[tuple[str, bool], Any] = {}
-        self.timeouts = timeouts or DEFAULT_TIMEOUTS  # read at run time, so a test can shrink the default
-        self._watch = CallWatch(on_wait or (lambda text: None), self.timeouts.notice_after)
-        # endpoint URL -> why it was given up on: the rest of the run does not wait for it again
-        self._given_up: dict[str, str] = {}
-
-    def cloudformation(self, region: str, scan: bool = False) -> Any:
-        """The client for `region`; `scan` for the orphan scan's few attempts (SCAN_MAX_ATTEMPTS)."""
-        with self._lock:
-            key = (region, scan)
-            if key not in self._clients:
-                if self._session is None:
-                    self._session = boto3.session.Session()
-                client = _make_client(self._session, region, self._config(scan))
-                CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
-                self._clients[key] = client
-            return self._clients[key]
-
-    def prepare(self, regions: list[str] | tuple[str, ...], scan: bool = False) -> None:
-        """Make the clients before any thread starts, so workers only ever read the cache."""
-        for region in regions:
-            self.cloudformation(region, scan)
-
-    def _config(self, scan: bool) -> BotoConfig:
-        return BotoConfig(
-            retries={"mode": "standard", "max_attempts": SCAN_MAX_ATTEMPTS if scan else MAX_ATTEMPTS},
-            connect_timeout=self.timeouts.connect,
-            read_timeout=self.timeouts.read,
-        )
-
-
-def _make_client(session: boto3.session.Session, region: str, config: BotoConfig) -> Any:
-    try:
-        return session.client("cloudformation", region_name=region, config=config)
-    except ValueError as error:  # botocore checks the endpoint URL only when it makes a client
-        _, marker, value = str(error).partition("Invalid endpoint: ")
-        if not marker:
-            raise AwsError([Problem("AWS configuration", str(error))]) from None
-        raise AwsError(
-            [Problem(endpoint_source(), f"{value!r} is not a URL; expected e.g. {EXAMPLE_ENDPOINT}")]
-        ) from None
-
-
-def endpoint_source() -> str:
-    """Where the endpoint URL comes from: the variable that redirects clients, else the AWS config file."""
-    return next((name for name in ENDPOINT_VARIABLES if os.environ.get(name)), "endpoint_url in the AWS config file")
 
 
 class CallGuard:
@@ -293,35 +210,3 @@ class CallWatch:
                 self._noticed.update(key for key, _, _ in due)
             for _, what, waited in due:
                 self.on_wait(f"waiting for {what} (no answer for {waited:.1f}s) ...")
-
-
-def fault_text(error: BaseException) -> str:
-    """An AWS error's text on one line (botocore's messages may span several)."""
-    return " ".join(str(error).split())
-
-
-@contextlib.contextmanager
-def aws_errors(source: str) -> Iterator[None]:
-    """Credentials, profile, endpoint and any other AWS error as one clear line instead of a traceback."""
-    try:
-        yield
-    except botocore.exceptions.ProfileNotFound as error:
-        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
-        raise AwsError(
-            [Problem(variable, f"{error}; expected a profile in the AWS config or credentials file")]
-        ) from None
-    except botocore.exceptions.ConfigParseError as error:
-        path = error.kwargs.get("path", "the AWS config file")
-        raise AwsError(
-            [Problem(str(path), "cannot parse this AWS config file; expected INI sections such as [default]")]
-        ) from None
-    except botocore.exceptions.NoCredentialsError:
-        raise AwsError(
-            [Problem(source, "no AWS credentials found (set AWS_PROFILE, or run `aws configure` / `aws sso login`)")]
-        ) from None
-    except botocore.exceptions.EndpointConnectionError as error:
-        raise AwsError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
-    except ClientError as error:  # ExpiredToken, AccessDenied, ...: AWS's own message
-        raise AwsError([Problem(source, fault_text(error))]) from None
-    except ENDPOINT_FAULTS as error:  # CredentialRetrievalError, EndpointFault, ...
-        raise AwsError([Problem(source, fault_text(error))]) from None

@@ -8,7 +8,6 @@ at once the older goes ahead. The runs synchronise on the local cloud's gates, n
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -16,11 +15,14 @@ import threading
 
 import pytest
 
-from generator import deploy as engine
+import generator.deploy as engine
 from generator.config import load_config
 from generator.errors import ExitCode
+from generator.local.cloud import LISTENER_TYPE
 from generator.paths import PROJECT_ROOT
-from tests.support.deploy_helpers import (
+from tests.support.cli import run_cli_in_process
+from tests.support.config_files import write_config
+from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
@@ -30,13 +32,10 @@ from tests.support.deploy_helpers import (
     local_cloud_fixtures,
     outputs,
     parameters,
-    run_cli,
     stack,
     summary_rows,
     wait_for,
-    write_config,
 )
-from tests.support.local_cloud import LISTENER_TYPE
 
 local_cloud, cloud = local_cloud_fixtures()
 
@@ -53,9 +52,7 @@ class DeployRun(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.report = engine.deploy(
-                self.config, out_dir=self.out_dir, poll_interval=0.05, live=False, stream=io.StringIO()
-            )
+            self.report = engine.deploy(self.config, out_dir=self.out_dir, poll_interval=0.05)
         except Exception as error:
             self.error = error
 
@@ -117,7 +114,7 @@ def test_two_fresh_deploys_at_once_with_different_out_dirs_leave_one_listener(cl
 
 
 def test_of_two_updates_made_at_once_the_older_change_set_goes_ahead(cloud, capsys, tmp_path):
-    assert deploy_cli(capsys, write_config(tmp_path), tmp_path)[0] == 0
+    assert deploy_cli(write_config(tmp_path), tmp_path).returncode == 0
     twenty = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=20), "twenty.yaml")
     thirty = write_config(tmp_path, lambda c: c["destination"]["batching"].update(count=30), "thirty.yaml")
     cloud.aws.change_set_requests.close(lambda stack_name: stack_name == GLOBAL)
@@ -179,7 +176,7 @@ def test_plan_and_destroy_wait_for_no_one_and_are_refused_while_a_deploy_holds_t
     try:
         assert cloud.aws.change_set_requests.wait_held(1)
         for command in (("plan",), ("destroy", "--yes")):
-            status, _, err = run_cli(capsys, *command, "--config", str(config_path), "--out", str(tmp_path / "out"))
+            status, _, err = run_cli_in_process(*command, "--config", str(config_path), "--out", str(tmp_path / "out"))
             assert status == 1, command
             (line,) = err.splitlines()
             assert line.startswith(f"{tmp_path / 'out' / '.deploy.lock'}: another deploy is running with this out dir")
@@ -198,9 +195,9 @@ def test_a_stack_in_progress_is_busy_and_refused_naming_its_status_and_since_whe
     first.start()
     try:
         assert cloud.proxylity.gate.wait_held(1)
-        status, out, err = deploy_cli(capsys, config_path, tmp_path / "second")
-        destroyed, _, destroy_err = run_cli(
-            capsys, "destroy", "--config", str(config_path), "--out", str(tmp_path / "third"), "--yes", *FAST
+        status, out, err = deploy_cli(config_path, tmp_path / "second")
+        destroyed, _, destroy_err = run_cli_in_process(
+            "destroy", "--config", str(config_path), "--out", str(tmp_path / "third"), "--yes", *FAST
         )
     finally:
         cloud.proxylity.gate.release()
@@ -225,8 +222,8 @@ def test_a_stack_under_review_with_a_change_set_being_made_is_not_deleted(cloud,
     try:
         assert cloud.aws.change_sets.wait_held(1)
         extra = {"deploy": FAST, "destroy": ("--yes", *FAST), "plan": ()}[second_command]
-        status, out, err = run_cli(
-            capsys, second_command, "--config", str(config_path), "--out", str(tmp_path / "second"), *extra
+        status, out, err = run_cli_in_process(
+            second_command, "--config", str(config_path), "--out", str(tmp_path / "second"), *extra
         )
         assert stack("us-west-2", GLOBAL)["StackStatus"] == "REVIEW_IN_PROGRESS"  # still there
     finally:
@@ -247,7 +244,7 @@ def test_a_leftover_stack_under_review_is_deleted_and_created_again(cloud, capsy
     )
     client.delete_change_set(ChangeSetName=made["Id"])  # what a run killed between the two calls leaves
 
-    status, out, err = deploy_cli(capsys, write_config(tmp_path), tmp_path)
+    status, out, err = deploy_cli(write_config(tmp_path), tmp_path)
 
     assert status == 0, err
     assert summary_rows(out)[("us-west-2", GLOBAL)] == "created"

@@ -11,7 +11,9 @@ import json
 import pytest
 
 from generator.traffic.endpoint import EndpointError, resolve_endpoint
-from tests.support.deploy_helpers import (
+from tests.support.cli import run_cli_in_process
+from tests.support.config_files import write_config
+from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
@@ -20,11 +22,9 @@ from tests.support.deploy_helpers import (
     deploy_cli,
     local_cloud_fixtures,
     outputs,
-    run_cli,
     stack,
     summary_rows,
     wait_for,
-    write_config,
 )
 
 local_cloud, cloud = local_cloud_fixtures()
@@ -48,8 +48,8 @@ def saved(tmp_path) -> dict:
 
 
 def destroy_cli(capsys, config_path, tmp_path, *extra):
-    return run_cli(
-        capsys, "destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), "--yes", *FAST, *extra
+    return run_cli_in_process(
+        "destroy", "--config", str(config_path), "--out", str(tmp_path / "out"), "--yes", *FAST, *extra
     )
 
 
@@ -60,7 +60,7 @@ def test_a_damaged_outputs_file_is_ignored_in_one_line_and_rewritten(cloud, caps
     damaged = DAMAGED[content]
     path.write_bytes(damaged if isinstance(damaged, bytes) else damaged.encode())
 
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 0, err
     assert summary_rows(out)[("us-west-2", GLOBAL)] == "created"  # the summary is there
@@ -74,7 +74,7 @@ def test_a_damaged_outputs_file_is_ignored_in_one_line_and_rewritten(cloud, caps
 def test_an_outputs_file_that_cannot_be_written_is_a_warning_after_the_summary(cloud, capsys, config_path, tmp_path):
     (tmp_path / "out" / "outputs.json").mkdir(parents=True)  # a folder where the file should go: no write can work
 
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 0  # every stack was deployed
     assert set(summary_rows(out).values()) == {"created"}
@@ -88,7 +88,7 @@ def test_an_outputs_file_that_cannot_be_written_is_a_warning_after_the_summary(c
 def test_an_out_dir_that_cannot_exist_does_not_fail_the_deploy(cloud, capsys, config_path, tmp_path):
     (tmp_path / "out").write_text("a file where the out dir should be", encoding="utf-8")
 
-    status, out, err = deploy_cli(capsys, config_path, tmp_path)
+    status, out, err = deploy_cli(config_path, tmp_path)
 
     assert status == 0
     assert set(summary_rows(out).values()) == {"created"}
@@ -96,7 +96,7 @@ def test_an_out_dir_that_cannot_exist_does_not_fail_the_deploy(cloud, capsys, co
 
 
 def test_destroy_removes_the_outputs_of_what_it_deleted(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
 
     status, out, _ = destroy_cli(capsys, config_path, tmp_path, "--regions", "us-east-1")
 
@@ -114,7 +114,7 @@ def test_destroy_removes_the_outputs_of_what_it_deleted(cloud, capsys, config_pa
 
 
 def test_regions_of_an_earlier_global_stack_are_not_carried_into_a_new_one(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
     old_global = stack("us-west-2", GLOBAL)["StackId"]
     # Everything is deleted behind this out dir's back (in the console, from another machine) ...
     for region in REGIONS:
@@ -123,7 +123,7 @@ def test_regions_of_an_earlier_global_stack_are_not_carried_into_a_new_one(cloud
     cloudformation("us-west-2").delete_stack(StackName=GLOBAL)
     assert wait_for(lambda: stack("us-west-2", GLOBAL) is None)
     # ... and deployed again, only partly.
-    status, _, err = deploy_cli(capsys, config_path, tmp_path, "--regions", "us-east-1")
+    status, _, err = deploy_cli(config_path, tmp_path, "--regions", "us-east-1")
 
     assert status == 0, err
     record = saved(tmp_path)
@@ -133,9 +133,9 @@ def test_regions_of_an_earlier_global_stack_are_not_carried_into_a_new_one(cloud
 
 
 def test_a_partial_deploy_keeps_the_other_regions_of_the_same_global_stack(cloud, capsys, config_path, tmp_path):
-    assert deploy_cli(capsys, config_path, tmp_path)[0] == 0
+    assert deploy_cli(config_path, tmp_path).returncode == 0
 
-    status, _, _ = deploy_cli(capsys, config_path, tmp_path, "--regions", "us-east-1")
+    status, _, _ = deploy_cli(config_path, tmp_path, "--regions", "us-east-1")
 
     assert status == 0
     record = saved(tmp_path)

@@ -1,4 +1,4 @@
-"""The local cloud as a user starts it: `python -m tests.support.local_cloud --port 0`, whose startup hint
+"""The local cloud as a user starts it: `python -m generator local-cloud --port 0`, whose startup hint
 must work exactly as printed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import threading
 
 from generator.paths import PROJECT_ROOT
-from tests.support.deploy_helpers import write_config
+from tests.support.config_files import write_config
 
 # Only what a shell gives any command: no AWS variable, and a home with no ~/.aws in it.
 BARE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
@@ -31,7 +31,7 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     home.mkdir()
     bare = {name: os.environ[name] for name in BARE_VARIABLES if name in os.environ}
     cloud = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.local_cloud", "--port", "0", "--delay", "0"],
+        [sys.executable, "-m", "generator", "local-cloud", "--port", "0", "--delay", "0"],
         cwd=PROJECT_ROOT,
         env={**bare, "HOME": str(home)},
         stdout=subprocess.PIPE,

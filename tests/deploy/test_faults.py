@@ -13,9 +13,11 @@ import sys
 
 import pytest
 
-from generator import aws
+from generator.deploy import AwsClients, endpoint_guard
 from generator.paths import PROJECT_ROOT
-from tests.support.deploy_helpers import (
+from tests.support.cli import run_cli_in_process
+from tests.support.config_files import write_config
+from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
@@ -27,9 +29,7 @@ from tests.support.deploy_helpers import (
     point_aws_at_endpoint,
     proxy_to,
     region_of,
-    run_cli,
     summary_rows,
-    write_config,
 )
 
 local_cloud, cloud = local_cloud_fixtures()
@@ -62,7 +62,7 @@ THROTTLED = (
 
 def run_command(capsys, command: str, tmp_path):
     config = write_config(tmp_path)
-    return run_cli(capsys, *COMMANDS[command](str(config), str(tmp_path / "out")))
+    return run_cli_in_process(*COMMANDS[command](str(config), str(tmp_path / "out")))
 
 
 @pytest.mark.parametrize("answer", NOT_CLOUDFORMATION)
@@ -129,7 +129,7 @@ def test_a_bad_profile_while_the_config_is_read_is_one_line(tmp_path):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_endpoint_that_never_answers_is_given_up_on_in_one_line(command, capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(aws, "DEFAULT_TIMEOUTS", aws.Timeouts(**SMALL_TIMEOUTS))
+    monkeypatch.setattr(endpoint_guard, "DEFAULT_TIMEOUTS", endpoint_guard.Timeouts(**SMALL_TIMEOUTS))
     with SilentServer() as silent:
         point_aws_at_endpoint(silent.url, monkeypatch, tmp_path)
         status, out, err = run_command(capsys, command, tmp_path)
@@ -159,7 +159,7 @@ def test_throttling_is_still_retried(tmp_path, monkeypatch):
 
     with http_server(throttle_twice) as url:
         point_aws_at_endpoint(url, monkeypatch, tmp_path)
-        found = aws.AwsClients().cloudformation("us-west-2").describe_stacks()
+        found = AwsClients().cloudformation("us-west-2").describe_stacks()
 
     assert found["Stacks"] == []
     assert len(asked) == 3
@@ -173,7 +173,7 @@ def test_a_region_whose_endpoint_answers_garbage_is_a_failed_row_and_the_others_
     )
     with http_server(breaks_eu_west_1) as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        status, out, err = deploy_cli(capsys, write_config(tmp_path), tmp_path)
+        status, out, err = deploy_cli(write_config(tmp_path), tmp_path)
     assert status == 1
     assert "Traceback" not in out + err
     assert summary_rows(out) == {

@@ -9,6 +9,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# CloudFormation throttles per region and each region gets one stack, so many regions may be in flight at
+# once; the bound is for the machine running this and for very large region lists. Every command uses it.
+DEFAULT_MAX_PARALLEL = 16
+
 
 class Interrupted(Exception):
     """Ctrl-C while stacks were in progress; `in_flight` names them (CloudFormation carries on)."""

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.config import Config
-from generator.errors import DeployError, Problem
+from generator.config import Config, Routing
+from generator.errors import DeployError, Problem, shown
 from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render import RenderedTemplate
 
@@ -50,7 +50,7 @@ def global_stack_spec(config: Config, templates: list[RenderedTemplate]) -> Stac
 
 def regional_parameters(config: Config, global_outputs: Mapping[str, str]) -> dict[str, str]:
     """What a regional stack takes from the global stack's outputs (bind mode: the destination)."""
-    if config.routing != "bind":
+    if not config.binds_per_region:
         return {}
     destination = global_outputs.get(DESTINATION_PARAMETER)
     if not destination:
@@ -85,7 +85,7 @@ def select_regions(config: Config, requested: Iterable[str] | None) -> tuple[str
             [
                 Problem(
                     config.source,
-                    f"REGIONS names {region!r}, which is not in the config's regions "
+                    f"REGIONS names {shown(region)}, which is not in the config's regions "
                     f"({', '.join(config.regions)}); nothing was changed",
                     key_path="regions",
                 )
@@ -95,16 +95,16 @@ def select_regions(config: Config, requested: Iterable[str] | None) -> tuple[str
     return tuple(region for region in config.regions if region in requested)
 
 
-def deployed_routing(stack: Mapping[str, Any] | None) -> str | None:
-    """How a deployed regional stack routes: "bind" when it takes the DestinationId parameter (its binding
-    resource names the destination), "map" when it does not, None when there is no stack."""
+def deployed_routing(stack: Mapping[str, Any] | None) -> Routing | None:
+    """How a deployed regional stack routes: bind when it takes the DestinationId parameter (its binding
+    resource names the destination), map when it does not, None when there is no stack."""
     if stack is None:
         return None
     keys = {parameter.get("ParameterKey") for parameter in stack.get("Parameters") or []}
-    return "bind" if DESTINATION_PARAMETER in keys else "map"
+    return Routing.BIND if DESTINATION_PARAMETER in keys else Routing.MAP
 
 
-def regional_stacks_first(config: Config, deployed: Mapping[str, str | None], selected: Iterable[str]) -> bool:
+def regional_stacks_first(config: Config, deployed: Mapping[str, Routing | None], selected: Iterable[str]) -> bool:
     """Whether this deploy updates the regional stacks before the global one.
 
     Proxylity keeps one function ARN per destination and ingress region, written both by the global
@@ -131,4 +131,4 @@ def regional_stacks_first(config: Config, deployed: Mapping[str, str | None], se
                 )
             ]
         )
-    return config.routing == "map" and bool(switching)
+    return config.routing is Routing.MAP and bool(switching)

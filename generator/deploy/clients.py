@@ -1,0 +1,139 @@
+"""boto3 clients for the deploy commands: one per region, made explicitly, retrying throttles, never hanging.
+
+Credentials, profile and endpoint follow the AWS conventions: AWS_PROFILE (or --profile), the default
+credential chain, AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_CLOUDFORMATION). The region is never left to the
+environment: every client names the region it talks to, so one stack's outputs are never read from another
+region (the session's own region, AWS_REGION or --region, serves only the credential providers).
+
+Every client is guarded (endpoint_guard.CallGuard) against what stands at the endpoint not being
+CloudFormation, and against an endpoint that never answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from generator.deploy import endpoint_guard
+from generator.deploy.endpoint_guard import EXAMPLE_ENDPOINT, CallGuard, CallWatch, OnWait, Timeouts
+from generator.errors import AwsError, Problem
+
+# botocore's default retry mode is still "legacy"; "standard" backs off on throttling, which parallel
+# deploys to many regions do hit. The orphan scan asks every region once, read-only: fewer attempts.
+MAX_ATTEMPTS = 10
+SCAN_MAX_ATTEMPTS = 3
+# What an AWS call can raise that is AWS's doing (or the endpoint's), never a bug of ours: callers make it
+# a failed row or one line. botocore's ResponseParserError is not a BotoCoreError, hence the tuple.
+ENDPOINT_FAULTS = (BotoCoreError, ResponseParserError)
+AWS_FAULTS = (ClientError, *ENDPOINT_FAULTS)
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_ENDPOINT_URL")  # the first one set wins
+
+
+class AwsClients:
+    """CloudFormation clients per region, made under a lock: Sessions are not thread-safe, clients are.
+
+    `profile` and `region` (None: the environment's) make the Session, as the AWS CLI's --profile and
+    --region do; `on_wait` hears, once per slow call, what is being waited for."""
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        region: str | None = None,
+        timeouts: Timeouts | None = None,
+        on_wait: OnWait | None = None,
+    ) -> None:
+        self._profile, self._region = profile, region
+        self._session: boto3.session.Session | None = None
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, bool], Any] = {}
+        # read at run time, so a test can shrink the default
+        self.timeouts = timeouts or endpoint_guard.DEFAULT_TIMEOUTS
+        self._watch = CallWatch(on_wait or (lambda text: None), self.timeouts.notice_after)
+        # endpoint URL -> why it was given up on: the rest of the run does not wait for it again
+        self._given_up: dict[str, str] = {}
+
+    def cloudformation(self, region: str, scan: bool = False) -> Any:
+        """The client for `region`; `scan` for the orphan scan's few attempts (SCAN_MAX_ATTEMPTS)."""
+        with self._lock:
+            key = (region, scan)
+            if key not in self._clients:
+                if self._session is None:
+                    self._session = boto3.session.Session(profile_name=self._profile, region_name=self._region)
+                client = _make_client(self._session, region, self._config(scan))
+                CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
+                self._clients[key] = client
+            return self._clients[key]
+
+    def set_on_wait(self, on_wait: OnWait) -> None:
+        """Who hears about slow calls from now on (the engine relays them as Waiting events)."""
+        self._watch.on_wait = on_wait
+
+    def prepare(self, regions: list[str] | tuple[str, ...], scan: bool = False) -> None:
+        """Make the clients before any thread starts, so workers only ever read the cache."""
+        for region in regions:
+            self.cloudformation(region, scan)
+
+    def _config(self, scan: bool) -> BotoConfig:
+        return BotoConfig(
+            retries={"mode": "standard", "max_attempts": SCAN_MAX_ATTEMPTS if scan else MAX_ATTEMPTS},
+            connect_timeout=self.timeouts.connect,
+            read_timeout=self.timeouts.read,
+        )
+
+
+def _make_client(session: boto3.session.Session, region: str, config: BotoConfig) -> Any:
+    try:
+        return session.client("cloudformation", region_name=region, config=config)
+    except ValueError as error:  # botocore checks the endpoint URL only when it makes a client
+        _, marker, value = str(error).partition("Invalid endpoint: ")
+        if not marker:
+            raise AwsError([Problem("AWS configuration", str(error))]) from None
+        raise AwsError(
+            [Problem(endpoint_source(), f"{value!r} is not a URL; expected e.g. {EXAMPLE_ENDPOINT}")]
+        ) from None
+
+
+def endpoint_source() -> str:
+    """Where the endpoint URL comes from: the variable that redirects clients, else the AWS config file."""
+    return next((name for name in ENDPOINT_VARIABLES if os.environ.get(name)), "endpoint_url in the AWS config file")
+
+
+def fault_text(error: BaseException) -> str:
+    """An AWS error's text on one line (botocore's messages may span several)."""
+    return " ".join(str(error).split())
+
+
+@contextlib.contextmanager
+def aws_errors(source: str) -> Iterator[None]:
+    """Credentials, profile, endpoint and any other AWS error as one clear line instead of a traceback."""
+    try:
+        yield
+    except botocore.exceptions.ProfileNotFound as error:
+        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        raise AwsError(
+            [Problem(variable, f"{error}; expected a profile in the AWS config or credentials file")]
+        ) from None
+    except botocore.exceptions.ConfigParseError as error:
+        path = error.kwargs.get("path", "the AWS config file")
+        raise AwsError(
+            [Problem(str(path), "cannot parse this AWS config file; expected INI sections such as [default]")]
+        ) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(
+            [Problem(source, "no AWS credentials found (set AWS_PROFILE, or run `aws configure` / `aws sso login`)")]
+        ) from None
+    except botocore.exceptions.EndpointConnectionError as error:
+        raise AwsError([Problem(source, f"cannot reach AWS: {error} (check AWS_ENDPOINT_URL)")]) from None
+    except ClientError as error:  # ExpiredToken, AccessDenied, ...: AWS's own message
+        raise AwsError([Problem(source, fault_text(error))]) from None
+    except ENDPOINT_FAULTS as error:  # CredentialRetrievalError, EndpointFault, ...
+        raise AwsError([Problem(source, fault_text(error))]) from None

@@ -1,0 +1,95 @@
+"""`status`: what is deployed where, orphans from older configs included.
+
+Orphans are regional stacks in regions the config no longer lists; finding them means asking every region
+botocore knows. Regions that refuse (opt-in regions not enabled, no permission) are reported and skipped,
+never fatal.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from generator.config import Config
+from generator.config.regions import known_regions
+from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
+from generator.deploy.events import EventRelay, OnEvent
+from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, run_parallel
+from generator.deploy.stack_states import describe_stack, format_time, stack_outputs
+
+ABSENT = "absent"  # the status shown for a stack that does not exist
+
+
+@dataclass(frozen=True)
+class StackState:
+    region: str
+    stack: str
+    status: str  # ABSENT when there is no stack
+    last_update: str = ""
+    function_arn: str = ""
+    orphan: bool = False
+    stack_id: str = ""
+
+
+@dataclass
+class Inventory:
+    global_stack: StackState
+    regional: list[StackState] = field(default_factory=list)  # config regions, then orphans
+    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, configured regions included
+
+    @property
+    def orphans(self) -> list[StackState]:
+        return [state for state in self.regional if state.orphan]
+
+    @property
+    def deployed_regional(self) -> list[StackState]:
+        return [state for state in self.regional if state.status != ABSENT]
+
+
+def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) -> StackState:
+    # Orphan candidates are every other region: the scan's quick client, so a blocked endpoint cannot stall.
+    stack = describe_stack(clients.cloudformation(region, scan=orphan), name)
+    if stack is None:
+        return StackState(region, name, ABSENT, orphan=orphan)
+    updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    return StackState(
+        region,
+        name,
+        stack["StackStatus"],
+        last_update=format_time(updated) if updated else "",
+        function_arn=stack_outputs(stack).get("FunctionArn", ""),
+        orphan=orphan,
+        stack_id=stack["StackId"],
+    )
+
+
+def inventory(
+    config: Config, clients: AwsClients | None = None, scan_orphans: bool = True, on_event: OnEvent | None = None
+) -> Inventory:
+    """The global stack, each configured region's stack, and (scan_orphans) stacks in every other region."""
+    clients = clients or AwsClients()
+    clients.set_on_wait(EventRelay(on_event).waiting)
+    others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
+    clients.prepare([config.home_region, *config.regions])
+    clients.prepare(others, scan=True)
+    name = config.regional_stack_name
+    with aws_errors(f"stack {config.global_stack_name} in {config.home_region}"):
+        result = Inventory(_state(clients, config.home_region, config.global_stack_name))
+    stop = threading.Event()
+
+    def look(region: str, orphan: bool) -> StackState | str:
+        try:
+            return _state(clients, region, name, orphan)
+        except AWS_FAULTS as error:
+            return fault_text(error)
+
+    tasks = {region: (lambda r=region: look(r, False)) for region in config.regions}
+    tasks.update({region: (lambda r=region: look(r, True)) for region in others})
+    found = run_parallel(tasks, DEFAULT_MAX_PARALLEL, stop, lambda: [])
+    for region in [*config.regions, *others]:
+        state = found[region]
+        if isinstance(state, str):
+            result.unreachable[region] = state
+        elif not state.orphan or state.status != ABSENT:
+            result.regional.append(state)
+    return result

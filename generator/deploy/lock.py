@@ -1,0 +1,85 @@
+"""One deploy, plan or destroy at a time per out folder: a lock beside out/outputs.json.
+
+fcntl.flock: the kernel releases it when the holder's process dies, so a crash never leaves a stale lock.
+Across machines the stacks' own checks refuse a second concurrent run (stack_states, changesets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from generator.deploy.stack_states import format_time
+from generator.errors import DeployError, ExitCode, Problem
+
+# Beside outputs.json: held (flock) by the deploy, plan or destroy working with that out dir.
+LOCK_FILE_NAME = ".deploy.lock"
+HOLDER_WAIT = 1.0
+
+
+class AlreadyRunning(DeployError):
+    """Another deploy, plan or destroy holds the lock of this out dir; nothing was changed."""
+
+    exit_code = ExitCode.FAILED
+
+
+@contextlib.contextmanager
+def run_lock(out_dir: Path, command: str) -> Iterator[list[str]]:
+    """Hold out_dir's lock for `command`, or raise AlreadyRunning naming the run that holds it.
+
+    fcntl.flock: the kernel releases it when the holder's process dies, so a crash never leaves a stale
+    lock. Yields warnings: when the out dir cannot hold a lock file the run goes on without this guard
+    (the stacks' own checks still refuse a second concurrent deploy)."""
+    path = Path(out_dir) / LOCK_FILE_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = _open_lock_file(path)
+    except OSError as error:
+        yield [f"{path}: cannot take the lock ({error.strerror or error}); not guarding against a second run here"]
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning([Problem(str(path), f"{_holder(path)}; wait for it to finish")]) from None
+        holder = {"pid": os.getpid(), "command": command, "started": format_time(datetime.now(UTC))}
+        with contextlib.suppress(OSError):  # a read-only lock file still locks; it just cannot say who holds it
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, (json.dumps(holder) + "\n").encode(), 0)
+        try:
+            yield []
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(descriptor, 0)  # no stale "who" for the next reader
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _open_lock_file(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY)  # flock works on a read-only descriptor too
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock, from what it wrote there. It writes right after locking: a run that started at
+    the same moment may read before that, so it looks again for up to HOLDER_WAIT seconds."""
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        try:
+            holder = json.loads(path.read_text(encoding="utf-8"))
+            return (
+                f"another {holder['command']} is running with this out dir "
+                f"(pid {holder['pid']}, started {holder['started']})"
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() >= deadline:
+                return "another deploy, plan or destroy is running with this out dir (it has not said which)"
+            time.sleep(0.02)

@@ -1,0 +1,150 @@
+"""out/outputs.json: the one module that writes, reads and forgets it.
+
+It describes what is deployed now: the global stack's outputs and StackId, and each region's function.
+It is our own cache: whatever is wrong with it is a warning, never a failed deploy. The smoke client reads
+its Domain and Port (read_endpoint).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from generator.config import Config
+from generator.deploy.results import StackResult
+from generator.deploy.specs import GLOBAL_OUTPUT_KEYS
+from generator.errors import GeneratorError, Problem
+from generator.paths import DEFAULT_OUT_DIR
+from generator.render.files import write_text_atomically
+
+OUTPUTS_FILE_NAME = "outputs.json"
+DEFAULT_OUTPUTS_FILE = DEFAULT_OUT_DIR / OUTPUTS_FILE_NAME
+
+
+class OutputsFileError(GeneratorError):
+    """The outputs file a client was pointed at cannot be read."""
+
+
+def read_outputs(path: Path) -> dict[str, object]:
+    """The stack outputs in `path` as {key: value}, for clients (the smoke client); {} when there is no file.
+
+    Two shapes are read: ours (a flat object, {"Domain": ..., "Port": ...}) and the list `aws cloudformation
+    describe-stacks` prints ([{"OutputKey": "Domain", "OutputValue": ...}, ...])."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise OutputsFileError([Problem(str(path), f"cannot read: {error.strerror or error}")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise OutputsFileError([Problem(str(path), f"not valid JSON: {error.msg}", line=error.lineno)]) from None
+    if isinstance(data, list):
+        return {
+            item["OutputKey"]: item.get("OutputValue")
+            for item in data
+            if isinstance(item, dict) and isinstance(item.get("OutputKey"), str)
+        }
+    if isinstance(data, dict):
+        return data
+    raise OutputsFileError(
+        [Problem(str(path), "expected an object of stack outputs or a list of OutputKey/OutputValue")]
+    )
+
+
+def outputs_path(out_dir: Path) -> Path:
+    return Path(out_dir) / OUTPUTS_FILE_NAME
+
+
+def read_outputs_record(path: Path) -> tuple[dict[str, Any], str | None]:
+    """What an earlier deploy recorded at `path` ({} when nothing), and why it was ignored when it was.
+
+    outputs.json is our own cache: whatever is wrong with it is a warning, never a failed deploy."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as error:
+        return {}, f"cannot read it ({getattr(error, 'strerror', None) or error})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {}, f"not valid JSON (line {error.lineno}: {error.msg})"
+    if not isinstance(data, dict):
+        return {}, f"expected a JSON object, got {type(data).__name__}"
+    regions = data.get("regions", {})
+    if not isinstance(regions, dict) or not all(isinstance(entry, dict) for entry in regions.values()):
+        return {}, "expected `regions` to be an object of region -> {stack, action, FunctionArn}"
+    return data, None
+
+
+def write_outputs(
+    config: Config, global_result: StackResult, regional_results: list[StackResult], out_dir: Path
+) -> tuple[Path | None, list[str]]:
+    """out/outputs.json from this deploy, written atomically: the global outputs and StackId, and each region's
+    function. Earlier entries of other regions are kept only when they belong to this same global stack
+    (same StackId), never carried into a new one. Returns the path (None when it could not be written) and
+    one-line warnings."""
+    outputs = global_result.outputs
+    document: dict[str, Any] = {
+        "stack": config.global_stack_name,
+        "region": config.home_region,
+        "StackId": global_result.stack_id,
+        **{key: outputs.get(key) for key in GLOBAL_OUTPUT_KEYS},
+        "Port": int(outputs["Port"]) if str(outputs.get("Port", "")).isdigit() else outputs.get("Port"),
+        "regions": {},
+    }
+    path = outputs_path(out_dir)
+    warnings: list[str] = []
+    previous, problem = read_outputs_record(path)
+    if problem:
+        warnings.append(f"{path}: ignored what an earlier deploy recorded there ({problem}); rewriting it")
+    if document["StackId"] and previous.get("StackId") == document["StackId"]:
+        # A partial deploy (REGIONS=...) keeps what an earlier deploy of this global stack recorded.
+        document["regions"] = dict(previous["regions"])
+    for result in regional_results:
+        function_arn = result.outputs.get("FunctionArn")
+        earlier = document["regions"].get(result.region, {})
+        if not result.ok and not function_arn:
+            # A region that failed this run still has the function an earlier deploy recorded.
+            function_arn = earlier.get("FunctionArn")
+        document["regions"][result.region] = {
+            "stack": result.stack,
+            "action": result.action,
+            "FunctionArn": function_arn,
+        }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
+    except OSError as error:
+        warnings.append(f"{path}: cannot write the outputs ({error.strerror or error}); the summary above stands")
+        return None, warnings
+    return path, warnings
+
+
+def forget_outputs(config: Config, out_dir: Path, deleted: list[StackResult]) -> tuple[list[str], list[str]]:
+    """After destroy: outputs.json drops the regions whose stacks are gone, and goes entirely with the
+    global stack (it would send the smoke client to a listener that no longer exists). A file that records
+    another config's stack is left alone. Returns (what was done, warnings), one line each."""
+    path = outputs_path(out_dir)
+    if not path.exists():
+        return [], []
+    previous, problem = read_outputs_record(path)
+    ours = previous.get("stack") == config.global_stack_name and previous.get("region") == config.home_region
+    global_gone = any(r.stack == config.global_stack_name and r.region == config.home_region for r in deleted)
+    try:
+        if global_gone and (ours or problem):
+            path.unlink()
+            return [f"removed {path}: its listener was deleted"], []
+        if problem:
+            return [], [f"{path}: left as it was ({problem}); it may name deleted stacks"]
+        gone = {r.region for r in deleted if r.stack == config.regional_stack_name} & set(previous.get("regions", {}))
+        if not ours or not gone:
+            return [], []
+        previous["regions"] = {region: entry for region, entry in previous["regions"].items() if region not in gone}
+        write_text_atomically(path, json.dumps(previous, indent=2) + "\n")
+        return [f"updated {path}: {', '.join(sorted(gone))} no longer listed"], []
+    except OSError as error:
+        return [], [f"{path}: cannot update it ({error.strerror or error}); it may still name deleted stacks"]

@@ -1,0 +1,73 @@
+"""The local cloud: a local AWS endpoint on 127.0.0.1 for rehearsing deploys with no AWS account.
+
+It is moto's server (the real CloudFormation, IAM, Lambda and Logs APIs, reached by boto3 through its
+real HTTP path) plus **ProxylityStandIn, a stand-in for Proxylity's control plane**: Proxylity is a
+third-party service that cannot run here, so this small class answers Create, Update and Delete of the
+two Proxylity custom resource types (Custom::ProxylityUdpGatewayListener with the attributes Domain,
+Port, DestinationNames and Id; Custom::ProxylityUdpGatewayDestinationArn), keeps the destination
+bindings, and serves the `ProxylityConfig` include document (ServiceToken, ServiceRole, Account.ApiKey)
+for any account and region. It can wait before answering (so stacks spend real time in progress),
+hold chosen requests until a test releases them (`ProxylityStandIn.gate`), fail every request in one
+region (to rehearse failures), and treat one region as not subscribed (no include document there, so
+CloudFormation fails the change set: "Transform AWS::Include failed").
+
+How the stand-in routes (an assumption on the safe side, as Proxylity's docs do not say): it keeps one
+function ARN per destination and ingress region key. The listener's DestinationArn map writes entries
+and a DestinationArn resource (a "binding") writes one; removing a binding removes its entry, and an
+update of the listener removes the entries its previous map wrote and the new one no longer has (an
+unchanged empty map removes nothing, so bindings survive a global update).
+
+moto 5.2 has gaps that real CloudFormation does not. They are closed here, inside this process only,
+by patching moto at the narrowest points found in moto/cloudformation/; the deploy code in generator/
+knows nothing of them:
+
+- AWS::Include with an Fn::Sub Location raises in moto -> ResourceMap.transform_mapping/load_mapping
+  resolve the location and take the stand-in's document (also when a change set is applied).
+- Custom:: resources need a Docker Lambda in moto -> resource_class_from_type maps the two Proxylity
+  types to ProxylityResource, which calls the stand-in for Create, Update and Delete.
+- no resource events -> parse_and_create_resource / parse_and_update_resource emit them.
+- execute_change_set runs synchronously, does not rebuild Outputs, simulates no failure -> it runs in a
+  background thread (status *_IN_PROGRESS meanwhile), rebuilds Outputs, and rolls back on a failure
+  (ROLLBACK_COMPLETE after a failed create, UPDATE_ROLLBACK_COMPLETE after a failed update; a failed
+  update does not restore resources it already changed: good enough to rehearse, not a simulator).
+- delete_stack is synchronous -> it runs in a background thread too (DELETE_IN_PROGRESS meanwhile).
+- change sets are ready at once and never fail a transform -> `LocalCloud.aws.change_sets` (a Gate) can
+  keep them CREATE_IN_PROGRESS until released, as real CloudFormation does for seconds; a change set
+  whose AWS::Include names an unsubscribed region's document ends FAILED, as a failed transform does.
+- ListChangeSets lists every change set of the region -> only the named stack's, as CloudFormation does.
+- a CREATE change set for a stack already under review makes a second stack of the same name -> it is
+  added to that stack, as CloudFormation does (and refused when the stack exists in any other status).
+- an update whose template drops a parameter (bind -> map routing drops DestinationId) raises KeyError
+  in moto's load_parameters, which keeps the old values -> the parameters the new template no longer
+  declares are forgotten first.
+- every region answers -> `LocalCloud.aws.refused_region` answers DescribeStacks there with
+  InvalidClientTokenId, as AWS does in an opt-in region the account has not enabled (only DescribeStacks,
+  the first call every command makes there).
+- change sets name the resources they change but not the properties -> each Modify carries Details: the
+  properties whose template text differs, with their values before and after (replacement is not said).
+- moto parses every template with PyYAML's pure-Python loader (~20 ms each, several times per change
+  set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON.
+
+`python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1` runs it in the foreground
+until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real one
+with the variables that point the generator at it. It needs moto: the `local` extra
+(`pip install -e '.[local]'`, which `make local-cloud` does).
+
+Its parts: stand_in (Proxylity's control plane, and the Gate that holds requests for tests), moto_patches
+(moto's gaps closed, in this process only), server (LocalCloud: moto's server on 127.0.0.1, and the hint).
+"""
+
+from generator.local.cloud.server import DUMMY_CREDENTIALS, LocalCloud, PortInUse, hint
+from generator.local.cloud.stand_in import DESTINATION_ARN_TYPE, LISTENER_TYPE, Gate, ProxylityStandIn, StandInCall
+
+__all__ = [
+    "DESTINATION_ARN_TYPE",
+    "DUMMY_CREDENTIALS",
+    "LISTENER_TYPE",
+    "Gate",
+    "LocalCloud",
+    "PortInUse",
+    "ProxylityStandIn",
+    "StandInCall",
+    "hint",
+]

@@ -1,0 +1,78 @@
+"""LocalCloud: moto's server on 127.0.0.1 with the patches and the Proxylity stand-in, and the hint that
+points the generator at it."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.request
+
+from moto.server import ThreadedMotoServer
+
+from generator.local.cloud.moto_patches import aws_behaviour, install_moto_patches, use_stand_in
+from generator.local.cloud.stand_in import ProxylityStandIn
+
+# Dummy credentials: moto accepts any, and boto3 refuses to sign a request without some.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+class LocalCloud:
+    """moto's server on 127.0.0.1 plus the Proxylity stand-in; port 0 picks a free port."""
+
+    def __init__(self, port: int = 0, delay: float = 0.0, fail_region: str | None = None) -> None:
+        install_moto_patches()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
+        self.proxylity = ProxylityStandIn(delay=delay, fail_region=fail_region)
+        use_stand_in(self.proxylity)
+        self.aws = aws_behaviour()
+        self._port = port
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint_url = ""
+
+    def start(self) -> LocalCloud:
+        if self._port:
+            _check_port_free(self._port)  # moto's server would wait forever for a port it cannot bind
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        return self
+
+    def reset(self) -> None:
+        """Forget every stack and resource (moto's reset API), the stand-in's state and AwsBehaviour."""
+        self.aws.change_sets.release()
+        self.aws.change_set_requests.release()
+        self.aws.refused_region = None
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+        self.proxylity.reset()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class PortInUse(Exception):
+    pass
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise PortInUse(
+                f"127.0.0.1:{port} is in use ({error.strerror}); is a local cloud already running?"
+            ) from None
+
+
+def hint(endpoint_url: str) -> str:
+    """The command that deploys against this local cloud, to run as typed in another terminal."""
+    variables = {"AWS_ENDPOINT_URL": endpoint_url, **DUMMY_CREDENTIALS}
+    return " ".join(f"{name}={value}" for name, value in variables.items()) + " make deploy"

@@ -1,0 +1,195 @@
+"""STAND-IN for Proxylity's control plane (a third-party service that cannot run here): it answers Create,
+Update and Delete of the two Proxylity custom resource types with the attributes the real service returns,
+and keeps the destination bindings. Also the Gate, which holds chosen requests until a test releases them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
+DESTINATION_ARN_TYPE = "Custom::ProxylityUdpGatewayDestinationArn"
+PROXYLITY_ACCOUNT = "111122223333"  # the stand-in's own "account", as real ServiceTokens name Proxylity's
+STAND_IN_API_KEY = "local-cloud-api-key"
+_INCLUDE_BUCKET = re.compile(r"^s3://proxylity-config-(?P<region>[a-z0-9-]+)/(?P<account>[^/]+)/customer-config\.json$")
+
+
+class Gate:
+    """Holds the callers it matches until released, so tests synchronise on events, never on sleeps.
+
+    Open by default. `close(match)` makes every later caller for which match(key) is true wait in
+    pass_through(); `wait_held(n)` returns once n of them wait together (proof they are in flight at the
+    same time); `release()` lets them all go. A caller waits at most MAX_HOLD seconds, so a test that
+    forgets to release slows down instead of hanging."""
+
+    MAX_HOLD = 60.0
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._match: Callable[[Any], bool] | None = None
+        self._held = 0
+        self._releases = 0
+
+    def close(self, match: Callable[[Any], bool] = lambda key: True) -> None:
+        with self._condition:
+            self._match = match
+
+    def release(self) -> None:
+        with self._condition:
+            self._match = None
+            self._releases += 1
+            self._condition.notify_all()
+
+    def holds(self, key: Any) -> bool:
+        with self._condition:
+            return self._match is not None and self._match(key)
+
+    @property
+    def held(self) -> int:
+        with self._condition:
+            return self._held
+
+    def wait_held(self, count: int, timeout: float = MAX_HOLD) -> bool:
+        with self._condition:
+            return self._condition.wait_for(lambda: self._held >= count, timeout)
+
+    def pass_through(self, key: Any) -> None:
+        with self._condition:
+            if self._match is None or not self._match(key):
+                return
+            releases = self._releases
+            self._held += 1
+            self._condition.notify_all()
+            try:
+                self._condition.wait_for(lambda: self._releases > releases, self.MAX_HOLD)
+            finally:
+                self._held -= 1
+
+
+class ProxylityFailure(Exception):
+    """The stand-in refused a request; the message is the status reason CloudFormation shows."""
+
+
+@dataclass
+class StandInCall:
+    """One request the stand-in answered, for tests that check order and overlap."""
+
+    request_type: str
+    resource_type: str
+    region: str
+    started: float
+    finished: float = 0.0
+    failed: bool = False
+
+
+@dataclass
+class ProxylityStandIn:
+    """STAND-IN for Proxylity's control plane (a third-party service that cannot run here)."""
+
+    delay: float = 0.0
+    fail_region: str | None = None
+    unsubscribed_region: str | None = None  # no customer-config.json in this region's bucket
+    listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The routing: (destination name, ingress region key) -> function ARN, written by maps and bindings.
+    bindings: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What each listener's DestinationArn map last wrote there (listener id -> its entries).
+    map_entries: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+    calls: list[StandInCall] = field(default_factory=list)
+    # Holds the requests (StandInCall) a test chooses until it releases them.
+    gate: Gate = field(default_factory=Gate)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reset(self) -> None:
+        self.gate.release()
+        with self._lock:
+            self.listeners.clear()
+            self.bindings.clear()
+            self.map_entries.clear()
+            self.calls.clear()
+
+    def include_document(self, account_id: str, region: str) -> dict[str, Any]:
+        """What s3://proxylity-config-<region>/<account>/customer-config.json holds for a customer."""
+        return {
+            region: {
+                "ServiceToken": f"arn:aws:lambda:{region}:{PROXYLITY_ACCOUNT}:function:proxylity-udp-gateway",
+                "ServiceRole": f"arn:aws:iam::{PROXYLITY_ACCOUNT}:role/proxylity-udp-gateway-{region}",
+            },
+            "Account": {"ApiKey": STAND_IN_API_KEY},
+        }
+
+    def handle(
+        self,
+        request_type: str,
+        resource_type: str,
+        region: str,
+        properties: dict[str, Any],
+        physical_id: str | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Answer one custom resource request: (physical id, attributes) or ProxylityFailure."""
+        call = StandInCall(request_type, resource_type, region, started=time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        self.gate.pass_through(call)
+        time.sleep(self.delay)
+        try:
+            if region == self.fail_region and request_type != "Delete":
+                raise ProxylityFailure(f"Proxylity stand-in: failing every request in {region} (--fail-region)")
+            if properties.get("ApiKey") != STAND_IN_API_KEY and request_type != "Delete":
+                raise ProxylityFailure("Invalid ApiKey (was the ProxylityConfig include resolved?)")
+            with self._lock:
+                if resource_type == LISTENER_TYPE:
+                    return self._listener(request_type, properties, physical_id)
+                return self._binding(request_type, properties, physical_id)
+        except ProxylityFailure:
+            call.failed = True
+            raise
+        finally:
+            call.finished = time.monotonic()
+
+    def _listener(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
+        if request_type == "Delete":
+            listener = self.listeners.pop(physical_id or "", None)
+            self.map_entries.pop(physical_id or "", None)
+            if listener:
+                names = set(listener["DestinationNames"])
+                self.bindings = {key: arn for key, arn in self.bindings.items() if key[0] not in names}
+            return physical_id or "", {}
+        listener_id = physical_id if request_type == "Update" and physical_id in self.listeners else None
+        listener_id = listener_id or f"lst{uuid.uuid4().hex[:12]}"
+        destinations = properties.get("Destinations") or []
+        names = [d.get("Name") or f"{listener_id}-destination-{index}" for index, d in enumerate(destinations)]
+        port = 2000 + int(hashlib.sha256(listener_id.encode()).hexdigest(), 16) % 60000
+        attributes = {"Id": listener_id, "Domain": listener_id, "Port": port, "DestinationNames": names}
+        self.listeners[listener_id] = {**attributes, "Properties": properties}
+        mapped = {
+            (name, ingress): arn
+            for destination, name in zip(destinations, names, strict=True)
+            for ingress, arn in (destination.get("DestinationArn") or {}).items()
+        }
+        for key in self.map_entries.get(listener_id, {}).keys() - mapped.keys():
+            self.bindings.pop(key, None)  # the map no longer has it
+        self.bindings.update(mapped)
+        self.map_entries[listener_id] = mapped
+        return listener_id, attributes
+
+    def _binding(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
+        if request_type == "Delete":
+            destination, _, ingress = (physical_id or "").partition("|")
+            self.bindings.pop((destination, ingress), None)
+            return physical_id or "", {}
+        destination, ingress = properties.get("Destination"), properties.get("IngressRegionKey")
+        known = {name for listener in self.listeners.values() for name in listener["DestinationNames"]}
+        if destination not in known:
+            raise ProxylityFailure(f"Destination {destination!r} does not exist")
+        if request_type == "Update" and physical_id:
+            old_destination, _, old_ingress = physical_id.partition("|")
+            self.bindings.pop((old_destination, old_ingress), None)
+        self.bindings[(destination, ingress)] = properties.get("Arn")
+        return f"{destination}|{ingress}", {}
