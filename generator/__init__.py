@@ -5,11 +5,12 @@ One room per stage, data flowing one way:
     deploy/  templates -> stacks (deploy, plan, status, destroy), reporting events
     traffic/ the smoke client                      local/   local UDP Gateway and local AWS cloud
     cli/     the only code that prints, asks or reads the terminal
-This module is the small public API; errors.py holds every error and exit code, paths.py every path.
+This module is the small public API of the first stages (the engine of the deploy stage is
+generator.deploy: deploy, plan, inventory, destroy_plan, destroy); errors.py holds every error and exit
+code, paths.py every path.
 """
 
 from generator.config import Config, load_config
-from generator.deploy import deploy, destroy, destroy_plan, inventory, plan
 from generator.errors import AwsError, ConfigError, DeployError, ExitCode, GeneratorError, Problem, RenderError
 from generator.render import RenderedTemplate, render_templates, write_templates
 
@@ -23,12 +24,7 @@ __all__ = [
     "Problem",
     "RenderError",
     "RenderedTemplate",
-    "deploy",
-    "destroy",
-    "destroy_plan",
-    "inventory",
     "load_config",
-    "plan",
     "render_templates",
     "write_templates",
 ]
