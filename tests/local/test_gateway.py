@@ -52,6 +52,16 @@ def test_two_function_processes_per_region_count_every_packet_once(code):
     assert report.regions["us-west-2"]["packets"] == 1000
 
 
+def test_each_invocation_is_reported_with_its_packets_and_the_handlers_run(code):
+    invocations = []
+    with local_gateway(code, count=10, on_invocation=invocations.append) as gateway:
+        report = smoke(gateway.port, packets=100)
+    # The gateway has stopped: every batch has run and been reported.
+    assert report.packets_counted == 100
+    assert [(invocation.region, invocation.packets) for invocation in invocations] == [("us-west-2", 10)] * 10
+    assert all(invocation.handler_seconds > 0 for invocation in invocations)
+
+
 def test_ipv6_loopback_is_served_too(code):
     with local_gateway(code, count=10) as gateway:
         report = smoke(gateway.port, packets=30, host="::1")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from generator.config import Batching, load_config
-from generator.local.gateway.gateway import GatewaySettings, LocalGateway
+from generator.local.gateway.gateway import GatewaySettings, Invocation, LocalGateway
 from generator.local.gateway.routing import LatencyTable, Router, load_latency_table
 from generator.paths import DEFAULT_CONFIG
 from generator.render import render_function_code
@@ -48,6 +48,7 @@ def local_gateway(
     port: int = 0,
     control_directory: Path | None = None,
     start: bool = True,
+    on_invocation: Callable[[Invocation], None] | None = None,
 ) -> Iterator[LocalGateway]:
     """A gateway on loopback, stopped when the block ends; with start=False the test calls
     gateway.start() itself (its sockets are bound already, so datagrams sent before wait in them)."""
@@ -65,6 +66,7 @@ def local_gateway(
         function_timeout_seconds=function_timeout,
         add_latency=add_latency,
         concurrency=concurrency,
+        on_invocation=on_invocation,
     )
     gateway = LocalGateway(settings)
     try:

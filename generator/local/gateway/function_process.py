@@ -73,7 +73,8 @@ class FunctionProcess:
             raise FunctionFailure(f"{self.region}: the function code does not load: {ready.get('error')}")
 
     def invoke(self, batch: dict[str, Any]) -> dict[str, Any]:
-        """{"replies": [(address, bytes)], "problems": [...], "error": str | None} for one batch."""
+        """{"replies": [(address, bytes)], "problems": [...], "error": str | None, "seconds": the handler's
+        run} for one batch."""
         if self._process is None or self._process.poll() is not None:
             self.start()
         self._send(batch)

@@ -3,8 +3,9 @@
 Threads, one job each: the receiver reads both sockets and cuts batches (by count, size
 or time since the batch's first packet) and routes each to the region serving it at that
 moment; one invoker per function process (`concurrency` per region) feeds its process and
-sends the replies; the control server (a Unix socket of the user's) marks regions down or up; with add_latency, a delay
-line sends replies once the inter-region round trip has passed.
+sends the replies and reports each invocation (its region, packets and the handler's run) to
+`on_invocation` when given; the control server (a Unix socket of the user's) marks regions down or up; with
+add_latency, a delay line sends replies once the inter-region round trip has passed.
 Memory stays bounded: a batch holds at most `count` datagrams and `size` bytes (a datagram
 larger than `size` goes alone), and at most `queue_depth` batches wait per region; when they
 are full the receiver waits and the kernel's socket buffer absorbs the burst (then drops, as
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,15 @@ class GatewayError(GeneratorError):
 
 
 @dataclass(frozen=True)
+class Invocation:
+    """One batch handed to a region's function: the event `on_invocation` receives once it has run."""
+
+    region: str
+    packets: int
+    handler_seconds: float | None  # how long the handler ran; None when the batch failed (timeout, crash)
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     """What one local gateway runs: the regions' function, its batching, and where it listens."""
 
@@ -73,6 +84,8 @@ class GatewaySettings:
     add_latency: bool = False
     queue_depth: int = 16
     concurrency: int = 1  # function processes per region, as Lambda runs concurrent instances
+    # Called from the invoker threads once per invocation, after its replies are sent or queued.
+    on_invocation: Callable[[Invocation], None] | None = None
 
     @classmethod
     def from_config(cls, config: Config, code: str, router: Router, **overrides: Any) -> GatewaySettings:
@@ -404,6 +417,7 @@ class LocalGateway:
             except FunctionFailure as error:
                 self._count(failed_batches=1)
                 self._log.warn("failure", "batch of %d datagrams lost: %s", len(batch["datagrams"]), error)
+                self._report(Invocation(region, len(batch["datagrams"]), None))
                 continue
             if result["error"] is not None:
                 self._count(handler_errors=1)
@@ -420,6 +434,11 @@ class LocalGateway:
                     self._delay_line.push(due, address, payload)  # type: ignore[union-attr]
                 else:
                     self._send_reply(address, payload)
+            self._report(Invocation(region, len(batch["datagrams"]), result.get("seconds")))
+
+    def _report(self, invocation: Invocation) -> None:
+        if self.settings.on_invocation is not None:
+            self.settings.on_invocation(invocation)
 
     def _send_reply(self, address: tuple, payload: bytes) -> None:
         sock = self._by_family[socket.AF_INET6 if len(address) == 4 else socket.AF_INET]

@@ -149,18 +149,26 @@ class LambdaContext:
 
 
 def invoke(handler, batch: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
-    """One batch through the handler, as a Lambda invoke: JSON in, JSON out."""
+    """One batch through the handler, as a Lambda invoke: JSON in, JSON out. "seconds" is how long the
+    handler ran (from its call to its return), the duration Lambda bills."""
     tag_prefix = batch["tag_prefix"]
     event = build_event(
         tag_prefix, batch["datagrams"], batch["addresses"], batch["received"], batch["local"], batch["formatter"]
     )
+    context = LambdaContext(function)
+    started = time.perf_counter()
     try:
-        result = handler(event, LambdaContext(function))
+        result = handler(event, context)
+    except Exception as error:
+        seconds = time.perf_counter() - started
+        return {"replies": [], "problems": [], "error": f"{type(error).__name__}: {error}", "seconds": seconds}
+    seconds = time.perf_counter() - started  # the handler's own run, as Lambda bills it
+    try:
         result = json.loads(json.dumps(result))  # what survives Lambda's JSON boundary on the way out
     except Exception as error:
-        return {"replies": [], "problems": [], "error": f"{type(error).__name__}: {error}"}
+        return {"replies": [], "problems": [], "error": f"{type(error).__name__}: {error}", "seconds": seconds}
     replies, problems = route_replies(result, tag_prefix, batch["addresses"])
-    return {"replies": replies, "problems": problems, "error": None}
+    return {"replies": replies, "problems": problems, "error": None, "seconds": seconds}
 
 
 def main() -> None:
