@@ -45,6 +45,17 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_:/=+@-]+\Z")
 _LONGEST_KEY_SHOWN = 130  # a tag key may have 128 characters; longer ones are cut
 
 
+@dataclass(frozen=True)
+class TextSpan:
+    """Where a value is written in the file's text: characters [start, end), starting at `column` of its
+    line; `flow` for a collection written {...} or [...] rather than as an indented block."""
+
+    start: int
+    end: int
+    column: int
+    flow: bool = False
+
+
 @dataclass
 class YamlDocument:
     """The data of one YAML file, the line of each key path, and the problems found reading it."""
@@ -52,6 +63,10 @@ class YamlDocument:
     source: str
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    # Where each key path's value is written (the first place, for a value reached through an alias),
+    # in `text`, the file as read: what a targeted edit of one value needs.
+    spans: dict[KeyPath, TextSpan] = field(default_factory=dict)
+    text: str = ""
     problems: list[Problem] = field(default_factory=list)
     unreadable: set[str] = field(default_factory=set)  # key paths whose values could not be read
     # How a plain scalar was written when that differs from the value read (`on` read as true).
@@ -98,7 +113,7 @@ def load_yaml_document(path: Path, source: str) -> YamlDocument:
         raise ConfigError([Problem(source, "YAML is nested too deeply to be a config file")]) from None
     if root is None:
         raise ConfigError([Problem(source, "the file is empty; expected a mapping of settings")])
-    document = YamlDocument(source=source, data=None)
+    document = YamlDocument(source=source, data=None, text=text)
     builder = _Builder(document)
     try:
         document.data = builder.build(root, ())
@@ -174,6 +189,9 @@ class _Builder:
         if self.visited > MAX_NODES:
             raise _TooManyNodes
         self.document.lines.setdefault(path, node.start_mark.line + 1)
+        flow = isinstance(node, yaml.CollectionNode) and bool(node.flow_style)
+        start, end = node.start_mark, node.end_mark
+        self.document.spans.setdefault(path, TextSpan(start.index, end.index, start.column, flow))
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
             return self._unreadable(path, node, f"cannot be read: the YAML tag {node.tag!r} is not supported here")
         if isinstance(node, yaml.MappingNode):

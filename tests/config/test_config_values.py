@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.config import load_config
+from generator.config.yaml_source import load_yaml_document
 from generator.errors import ConfigError
 from generator.render import render_templates
 from tests.support.cli import run_cli, snapshot
@@ -300,3 +301,17 @@ def test_a_refused_config_leaves_out_untouched(tmp_path, write_config):
     result = run_cli("render", "--config", bad, "--out", out)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 2
     assert snapshot(out) == before
+
+
+def test_the_yaml_source_knows_where_each_value_is_written(tmp_path):
+    text = "regions: [us-west-2]   # one\ndestination:\n  batching: {count: 10, timeout_in_seconds: 0.5}\n"
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    document = load_yaml_document(path, "cfg.yaml")
+    written = {key: text[span.start : span.end] for key, span in document.spans.items()}
+    assert written[("regions", 0)] == "us-west-2"
+    assert written[("destination", "batching", "count")] == "10"
+    assert written[("destination", "batching", "timeout_in_seconds")] == "0.5"
+    assert document.spans[("destination", "batching")].flow
+    assert not document.spans[("destination",)].flow and document.spans[("destination",)].column == 2
+    assert document.text == text
