@@ -10,6 +10,7 @@ FORMAT ?= json
 
 RUNTIME := $(VENV)/.runtime-installed
 LOCAL := $(VENV)/.local-installed
+TUNE := $(VENV)/.tune-installed
 DEV := $(VENV)/.dev-installed
 GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
@@ -17,7 +18,7 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
 .PHONY: help render validate lint test format bench clean
 .PHONY: deploy plan status destroy local-cloud
-.PHONY: smoke local local-down local-up local-status demo
+.PHONY: smoke local local-down local-up local-status demo tune
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -99,6 +100,16 @@ local-status: $(RUNTIME) ## which region serves the local gateway on LOCAL_PORT,
 demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop, print the results
 	$(GENERATOR) demo $(GATEWAY_FLAGS) $(UDP_FLAGS)
 
+# Batching measured, priced and drawn: RATE CLIENTS P99 SECONDS COUNTS="..." TIMEOUTS="..." INGRESS= ADD_LATENCY=1.
+# Unset variables pass no flag: the defaults live in `python -m generator tune --help`.
+TUNE_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(P99),--p99 $(P99)) \
+	$(if $(SECONDS),--seconds $(SECONDS)) $(if $(strip $(COUNTS)),--counts $(COUNTS)) \
+	$(if $(strip $(TIMEOUTS)),--timeouts $(TIMEOUTS)) $(if $(INGRESS),--ingress $(INGRESS)) \
+	$(if $(ADD_LATENCY),--add-latency)
+
+tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png
+	$(GENERATOR) tune --config $(CONFIG) --out $(OUT) $(TUNE_FLAGS)
+
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache
 
@@ -111,6 +122,10 @@ $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
 
 $(LOCAL): pyproject.toml constraints.txt $(RUNTIME)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
+	touch $@
+
+$(TUNE): pyproject.toml constraints.txt $(RUNTIME)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tune]'
 	touch $@
 
 $(DEV): pyproject.toml constraints.txt $(RUNTIME)

@@ -16,6 +16,7 @@ from generator.cli.deploy_commands import register_deploy_commands
 from generator.cli.local_commands import register_local_commands
 from generator.cli.render_commands import register_render_commands
 from generator.cli.traffic_commands import register_traffic_commands
+from generator.cli.tune_commands import register_tune_commands
 from generator.errors import ExitCode, GeneratorError
 
 CONSOLE_SCRIPT = "packet-counter"  # pyproject.toml [project.scripts]
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_deploy_commands(commands)
     register_traffic_commands(commands)
     register_local_commands(commands)
+    register_tune_commands(commands)
     return parser
 
 

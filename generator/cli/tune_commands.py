@@ -1,0 +1,267 @@
+"""`tune`: measure every batching setting of a grid through the local gateway, price each with the cost
+model, print the table, write out/tune.json and out/tune.png, and recommend one. The work is in
+generator.tune; here the command line is read and the results printed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from generator.cli.argv import at_least_one, positive_number
+from generator.cli.common import add_command, display_path, load_command_config
+from generator.errors import ExitCode
+from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
+from generator.paths import DEFAULT_OUT_DIR
+from generator.render import render_function_code
+from generator.tune import (
+    CHART_FILE_NAME,
+    DEFAULT_COUNTS,
+    DEFAULT_PRICE_TABLE,
+    DEFAULT_TIMEOUTS,
+    SettingMeasured,
+    SettingResult,
+    TuneEvent,
+    TuneOptions,
+    TunePlan,
+    TuneResult,
+    Workload,
+    check_chart_support,
+    draw_chart,
+    load_price_table,
+    parse_grid,
+    plan_tuning,
+    run_tuning,
+    write_results,
+)
+
+
+def register_tune_commands(commands: argparse._SubParsersAction) -> None:
+    """Add `tune` to the CLI (called once from generator.cli.main.build_parser)."""
+    tune = add_command(
+        commands,
+        "tune",
+        command_tune,
+        "measure batching settings through the local gateway: latency, replies, invocations and Lambda cost",
+    )
+    tune.add_argument("--rate", type=positive_number, default=2000.0, help="packets/s (default: %(default)g)")
+    tune.add_argument("--clients", type=at_least_one, default=50, help="client sockets (default: %(default)s)")
+    tune.add_argument(
+        "--seconds", type=positive_number, default=5.0, help="seconds of traffic per setting (default: %(default)g)"
+    )
+    tune.add_argument(
+        "--p99", type=positive_number, default=250.0, help="p99 reply latency target in ms (default: %(default)g)"
+    )
+    tune.add_argument(
+        "--counts",
+        nargs="+",
+        default=[str(count) for count in DEFAULT_COUNTS],
+        metavar="COUNT",
+        help=f"batching counts to try (default: {' '.join(map(str, DEFAULT_COUNTS))})",
+    )
+    tune.add_argument(
+        "--timeouts",
+        nargs="+",
+        default=[f"{timeout:g}" for timeout in DEFAULT_TIMEOUTS],
+        metavar="SECONDS",
+        help=f"batching timeouts to try (default: {' '.join(f'{t:g}' for t in DEFAULT_TIMEOUTS)})",
+    )
+    tune.add_argument("--ingress", help="the region packets enter at (default: the config's home_region)")
+    tune.add_argument(
+        "--add-latency",
+        action="store_true",
+        help="delay replies by the ingress -> serving region round trip from the latency table",
+    )
+    tune.add_argument("--latency-table", type=Path, default=DEFAULT_LATENCY_TABLE, help="inter-region RTT table (JSON)")
+    tune.add_argument(
+        "--prices", type=Path, default=DEFAULT_PRICE_TABLE, help="Lambda price table (JSON; default: the shipped one)"
+    )
+    tune.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where tune.json and tune.png go (out/)")
+
+
+def command_tune(args: argparse.Namespace) -> int:
+    _configure_logging()
+    # Everything that can be refused is checked before the minutes of measuring.
+    grid = parse_grid(args.counts, args.timeouts)
+    config = load_command_config(args)
+    check_chart_support()
+    options = TuneOptions(
+        grid=grid,
+        workload=Workload(rate=args.rate, clients=args.clients, seconds=args.seconds),
+        p99_target_ms=args.p99,
+        ingress=args.ingress or config.home_region,
+        latency_table=load_latency_table(args.latency_table),
+        add_latency=args.add_latency,
+        prices=load_price_table(args.prices),
+    )
+    plan = plan_tuning(config, options)
+    code, template = render_function_code(config, args.out)
+    _print_plan(plan, len(grid.settings), display_path(template))
+    result = run_tuning(config, code, plan, on_event=_print_progress)
+    print()
+    print(format_table(result))
+    print()
+    for line in _recommendation_lines(result):
+        print(line)
+    written = [write_results(result, args.out), draw_chart(result, Path(args.out) / CHART_FILE_NAME)]
+    print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
+    if result.recommended is None:
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+class _Once(logging.Filter):
+    """Each gateway of the grid would repeat the same warning (a capped receive buffer): say it once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self._seen:
+            return False
+        self._seen.add(message)
+        return True
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("local gateway: %(message)s"))
+    handler.addFilter(_Once())
+    logger = logging.getLogger("generator.local.gateway")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+
+
+def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
+    options = plan.options
+    workload = options.workload
+    trip = plan.round_trip
+    price = plan.model.price
+    print(
+        f"tuning batching: {settings} settings x {workload.seconds:g} s at {workload.rate:,.0f} packets/s from "
+        f"{workload.clients} clients ({workload.packets:,} packets each), through the local gateway on loopback; "
+        f"function code from {template}"
+    )
+    if trip.added:
+        print(
+            f"AWS round trip: replies delayed by {trip.rtt_ms:.0f} ms, ingress {trip.ingress} -> serving "
+            f"{trip.serving_region} ({display_path(trip.table)}): the figures stand for a client near {trip.ingress}"
+        )
+    elif trip.rtt_ms:
+        print(
+            f"AWS round trip not added: loopback latencies (--add-latency adds the {trip.rtt_ms:.0f} ms of "
+            f"ingress {trip.ingress} -> serving {trip.serving_region})"
+        )
+    else:
+        print(
+            f"AWS round trip: none, ingress {trip.ingress} serves itself (--ingress REGION --add-latency: a client "
+            "near a region without a function)"
+        )
+    print(
+        f"cost model: AWS Lambda {price.architecture}, {plan.model.memory_mb} MB, in {price.region}: "
+        f"${price.request_usd_per_million:.2f} per million requests, ${_decimal(price.gb_second_usd)} per GB-second "
+        f"(as of {options.prices.as_of}, {options.prices.source}); Proxylity's own charges are not included"
+    )
+    print(
+        f"handler runs measured here are scaled x{plan.model.cpu_scale:.1f} for {plan.model.memory_mb} MB's share "
+        "of a vCPU, then billed rounded up to the next ms"
+    )
+
+
+def _print_progress(event: TuneEvent) -> None:
+    if not isinstance(event, SettingMeasured):
+        return
+    result = event.result
+    measured = result.measurement
+    p99 = f"p99 {result.p99_ms:.1f} ms" if result.p99_ms is not None else "no replies"
+    loss = "no loss" if measured.lossless else f"{measured.packets_unaccounted} packets unaccounted"
+    width = len(str(event.total))
+    print(
+        f"[{event.index:>{width}}/{event.total}] count {result.setting.count}, timeout "
+        f"{result.setting.timeout_in_seconds:g} s: {measured.packets_sent} packets, {measured.invocations} "
+        f"invocations (model {result.predicted_invocations}), {p99}, {loss}",
+        flush=True,
+    )
+
+
+COLUMNS = (
+    ("count", 5),
+    ("timeout", 7),
+    ("packets", 7),
+    ("replies", 7),
+    ("invocations", 11),
+    ("model", 7),
+    ("batch", 6),
+    ("p50 ms", 7),
+    ("p95 ms", 7),
+    ("p99 ms", 7),
+    ("loss", 6),
+    ("handler ms", 10),
+    ("billed ms", 9),
+    ("$/M packets", 11),
+    ("$/month", 9),
+    ("target", 6),
+)
+
+
+def format_table(result: TuneResult) -> str:
+    """One row per setting: measured figures, the model's invocations beside the counted, the cost."""
+    lines = ["  ".join(f"{name:>{width}}" for name, width in COLUMNS)]
+    for item in result.results:
+        cells = _row(item)
+        lines.append("  ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS, strict=True)))
+    lines.append(
+        "invocations: counted by the gateway; model: predicted from rate, count and timeout; batch: packets per "
+        "invocation; handler ms: mean run here; billed ms: mean billed on Lambda (model)"
+    )
+    return "\n".join(lines)
+
+
+def _row(item: SettingResult) -> list[str]:
+    measured = item.measurement
+    latency = measured.latency_ms
+    cost = item.cost
+    handler = measured.handler_mean_ms
+    return [
+        str(item.setting.count),
+        f"{item.setting.timeout_in_seconds:g} s",
+        str(measured.packets_sent),
+        str(measured.replies),
+        str(measured.invocations),
+        str(item.predicted_invocations),
+        f"{measured.mean_batch_size:.1f}",
+        f"{latency.p50_ms:.1f}" if latency else "-",
+        f"{latency.p95_ms:.1f}" if latency else "-",
+        f"{latency.p99_ms:.1f}" if latency else "-",
+        f"{100 * measured.loss:.1f}%",
+        f"{handler:.3f}" if handler is not None else "-",
+        f"{cost.billed_ms_per_invocation:.1f}" if cost else "-",
+        f"{cost.usd_per_million_packets:.4g}" if cost else "-",
+        f"{cost.usd_per_month:,.2f}" if cost else "-",
+        "meets" if item.meets_target else ("loss" if not measured.lossless else "over"),
+    ]
+
+
+def _recommendation_lines(result: TuneResult) -> list[str]:
+    options = result.plan.options
+    target = f"p99 ≤ {options.p99_target_ms:g} ms with no loss"
+    recommended = result.recommended
+    if recommended is None:
+        return [f"none meets the target ({target}) at {options.workload.rate:,.0f} packets/s: no recommendation"]
+    cost = recommended.cost
+    assert cost is not None
+    return [
+        f"recommended (the cheapest setting meeting {target}): count {recommended.setting.count}, "
+        f"timeout_in_seconds {recommended.setting.timeout_in_seconds:g}: ${cost.usd_per_million_packets:.4g} per "
+        f"million packets, ${cost.usd_per_month:,.2f} a month at {options.workload.rate:,.0f} packets/s, "
+        f"p99 {recommended.p99_ms:.1f} ms"
+    ]
+
+
+def _decimal(value: float) -> str:
+    """0.0000166667 as the pricing page writes it, not 1.66667e-05."""
+    return f"{value:.12f}".rstrip("0").rstrip(".")

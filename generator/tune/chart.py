@@ -1,0 +1,192 @@
+"""out/tune.png: p99 reply latency against the estimated cost per million packets, one labelled point
+per setting, the p99 target as a line, the recommended setting marked.
+
+matplotlib is an optional dependency (the `tune` extra, which `make tune` installs); it is drawn
+through its object API and the Agg canvas, so no display and no global pyplot state are involved.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from generator.errors import GeneratorError, Problem
+from generator.tune.grid import TuneError
+from generator.tune.model import MILLION
+from generator.tune.recommend import SettingResult
+from generator.tune.tuning import TuneResult
+
+MEETS, MISSES, LOSS, RECOMMENDED = "#2a7ab0", "#9a9a9a", "#c0392b", "#e67e22"
+# Points closer than this (in decades, on the log axes) share one label rather than print over each other.
+SAME_PLACE_DECADES = (0.03, 0.06)
+
+
+def check_chart_support() -> None:
+    """Raise TuneError (one line) when matplotlib is missing: said before minutes of measuring, not after."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise TuneError(
+            [
+                Problem(
+                    "tune",
+                    f"drawing the chart needs matplotlib, which is not installed ({error.name}): "
+                    "pip install -e '.[tune]' (make tune does it)",
+                )
+            ]
+        ) from None
+
+
+def draw_chart(result: TuneResult, path: Path) -> Path:
+    check_chart_support()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    plan = result.plan
+    options = plan.options
+    workload = options.workload
+    drawn = [item for item in result.results if item.cost is not None and item.p99_ms is not None]
+    figure = Figure(figsize=(11, 7), dpi=110, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    for item in drawn:
+        x, y = _position(item)
+        if not item.measurement.lossless:
+            axes.scatter(x, y, marker="x", s=70, color=LOSS, zorder=3)
+        else:
+            color = MEETS if item.meets_target else MISSES
+            axes.scatter(x, y, marker="o", s=55, color=color, edgecolors="white", linewidths=0.8, zorder=3)
+    recommended = result.recommended
+    # The recommended point carries its own, larger label; the others one each (shared by neighbours).
+    labelled = [item for item in drawn if item is not recommended]
+    for index, (x, y, label) in enumerate(_labels(labelled)):
+        axes.annotate(
+            label,
+            (x, y),
+            xytext=(8, 7 if index % 2 == 0 else -13),
+            textcoords="offset points",
+            fontsize=8.5,
+            color="#333333",
+        )
+    target = options.p99_target_ms
+    axes.axhline(target, color=LOSS, linestyle="--", linewidth=1.2, zorder=2)
+    axes.annotate(
+        f"p99 target {target:g} ms",
+        (0, target),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 4),
+        textcoords="offset points",
+        color=LOSS,
+        fontsize=9,
+    )
+    if recommended is not None:
+        x, y = _position(recommended)
+        axes.scatter(x, y, marker="*", s=420, color=RECOMMENDED, edgecolors="black", linewidths=0.8, zorder=4)
+        axes.annotate(
+            f"recommended: count {recommended.setting.count}, timeout {recommended.setting.timeout_in_seconds:g} s\n"
+            f"${recommended.cost.usd_per_million_packets:.4g} per million packets, p99 {y:.0f} ms",  # type: ignore[union-attr]
+            (x, y),
+            xytext=(14, -34),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+            arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 0.6},
+        )
+    else:
+        axes.text(
+            0.5,
+            0.96,
+            f"no setting meets p99 ≤ {target:g} ms with no loss",
+            transform=axes.transAxes,
+            ha="center",
+            va="top",
+            fontsize=11,
+            fontweight="bold",
+            color=LOSS,
+        )
+    per_month = plan.model.packets_per_month / MILLION
+    top = axes.secondary_xaxis("top", functions=(lambda x: x * per_month, lambda x: x / per_month))
+    top.set_xlabel(f"estimated US$ per month at {workload.rate:,.0f} packets/s")
+    price = plan.model.price
+    axes.set_xlabel(
+        f"estimated US$ per million packets: AWS Lambda {price.architecture}, {plan.model.memory_mb} MB, "
+        f"in {price.region} (prices as of {options.prices.as_of}); Proxylity's charges not included"
+    )
+    axes.set_ylabel("p99 reply latency, ms (from the first packet a reply counts)")
+    round_trip = plan.round_trip
+    trip = (
+        f"replies delayed by the {round_trip.rtt_ms:.0f} ms round trip {round_trip.ingress} -> "
+        f"{round_trip.serving_region} (a client near {round_trip.ingress})"
+        if round_trip.added
+        else "loopback, no AWS round trip added"
+    )
+    axes.set_title(
+        f"Batching (count / timeout): p99 latency against cost, {workload.rate:,.0f} packets/s from "
+        f"{workload.clients} clients for {workload.seconds:g} s per setting\n"
+        f"measured with the local UDP gateway and the real handler on this machine; {trip}",
+        fontsize=10.5,
+    )
+    axes.grid(True, which="major", linewidth=0.5, alpha=0.5)
+    axes.grid(True, which="minor", linewidth=0.3, alpha=0.25)
+    _pad(axes, drawn, target)
+    axes.legend(
+        handles=[
+            Line2D([], [], marker="o", linestyle="", color=MEETS, label="meets the target"),
+            Line2D([], [], marker="o", linestyle="", color=MISSES, label="p99 over the target"),
+            Line2D([], [], marker="x", linestyle="", color=LOSS, label="lost packets"),
+            Line2D([], [], marker="*", linestyle="", color=RECOMMENDED, markersize=14, label="recommended"),
+        ],
+        loc="lower left",
+        fontsize=8.5,
+    )
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path)
+    except OSError as error:
+        raise GeneratorError([Problem(str(path), f"cannot write: {error.strerror or error}")]) from None
+    return Path(path)
+
+
+def _position(item: SettingResult) -> tuple[float, float]:
+    return item.cost.usd_per_million_packets, item.p99_ms  # type: ignore[union-attr, return-value]
+
+
+def _labels(drawn: list[SettingResult]) -> list[tuple[float, float, str]]:
+    """One label per place: settings drawn (nearly) on top of each other share theirs, e.g. "100 / 0.05, 0.2 s"."""
+    groups: list[list[SettingResult]] = []
+    for item in sorted(drawn, key=lambda entry: entry.setting):
+        x, y = _position(item)
+        for group in groups:
+            gx, gy = _position(group[0])
+            if (
+                abs(math.log10(x) - math.log10(gx)) < SAME_PLACE_DECADES[0]
+                and abs(math.log10(y) - math.log10(gy)) < SAME_PLACE_DECADES[1]
+            ):
+                group.append(item)
+                break
+        else:
+            groups.append([item])
+    labels = []
+    for group in groups:
+        by_count: dict[int, list[float]] = {}
+        for item in group:
+            by_count.setdefault(item.setting.count, []).append(item.setting.timeout_in_seconds)
+        text = "; ".join(
+            f"{count} / {', '.join(f'{timeout:g}' for timeout in timeouts)} s" for count, timeouts in by_count.items()
+        )
+        x, y = _position(group[0])
+        labels.append((x, y, text))
+    return labels
+
+
+def _pad(axes, drawn: list[SettingResult], target: float) -> None:
+    """Room around the points (and the target line) so labels stay inside the frame."""
+    if not drawn:
+        return
+    xs = [_position(item)[0] for item in drawn]
+    ys = [_position(item)[1] for item in drawn] + [target]
+    axes.set_xlim(min(xs) / 2.5, max(xs) * 4)
+    axes.set_ylim(max(min(ys) / 2, 0.05), max(ys) * 2)

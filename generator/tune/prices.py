@@ -1,0 +1,102 @@
+"""The shipped Lambda price table (lambda_prices.json beside this module: dated, its source named) and
+the price of one region and architecture. Another table of the same shape can be passed instead."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import Problem
+from generator.tune.grid import TuneError
+
+DEFAULT_PRICE_TABLE = Path(__file__).resolve().parent / "lambda_prices.json"
+ARCHITECTURES = ("x86_64", "arm64")
+
+
+@dataclass(frozen=True)
+class Price:
+    """What Lambda charges in one region for one architecture (USD)."""
+
+    region: str
+    architecture: str
+    request_usd_per_million: float
+    gb_second_usd: float
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    path: str
+    source: str
+    as_of: str
+    tier: str
+    not_included: str
+    prices: dict[str, dict[str, Price]]  # region -> architecture -> Price
+
+    def price(self, region: str, architecture: str) -> Price:
+        """The price in `region` for `architecture`; one line naming the table's regions when it has none."""
+        found = self.prices.get(region, {}).get(architecture)
+        if found is None:
+            known = ", ".join(sorted(self.prices))
+            raise TuneError(
+                [
+                    Problem(
+                        self.path,
+                        f"no Lambda {architecture} price for {region} (the table has {known}); "
+                        "pass --prices FILE with that region",
+                    )
+                ]
+            )
+        return found
+
+
+def load_price_table(path: Path = DEFAULT_PRICE_TABLE) -> PriceTable:
+    """Read a price table; one problem per bad entry."""
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TuneError([Problem(source, f"cannot read the price table: {error.strerror or error}")]) from None
+    except json.JSONDecodeError as error:
+        raise TuneError([Problem(source, f"not valid JSON: {error.msg}", line=error.lineno)]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("prices"), dict):
+        raise TuneError([Problem(source, 'expected {"source", "as_of", "prices": {region: {architecture: ...}}}')])
+    problems: list[Problem] = []
+    for key in ("source", "as_of"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            problems.append(Problem(source, "expected a text naming where and when the prices were taken", key))
+    prices: dict[str, dict[str, Price]] = {}
+    for region, row in data["prices"].items():
+        if not isinstance(row, dict):
+            problems.append(Problem(source, "expected {architecture: prices}", f"prices.{region}"))
+            continue
+        for architecture, entry in row.items():
+            where = f"prices.{region}.{architecture}"
+            if architecture not in ARCHITECTURES:
+                problems.append(
+                    Problem(source, f"unknown architecture; expected one of {', '.join(ARCHITECTURES)}", where)
+                )
+                continue
+            numbers = [entry.get(key) if isinstance(entry, dict) else None for key in _PRICE_KEYS]
+            if not all(_is_price(number) for number in numbers):
+                problems.append(Problem(source, f"expected {' and '.join(_PRICE_KEYS)}, each a number >= 0", where))
+                continue
+            prices.setdefault(region, {})[architecture] = Price(region, architecture, *map(float, numbers))
+    if problems:
+        raise TuneError(problems)
+    return PriceTable(
+        path=source,
+        source=data["source"],
+        as_of=data["as_of"],
+        tier=str(data.get("tier", "")),
+        not_included=str(data.get("not_included", "")),
+        prices=prices,
+    )
+
+
+_PRICE_KEYS = ("request_usd_per_million", "gb_second_usd")
+
+
+def _is_price(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
