@@ -100,14 +100,14 @@ local-status: $(RUNTIME) ## which region serves the local gateway on LOCAL_PORT,
 demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop, print the results
 	$(GENERATOR) demo $(GATEWAY_FLAGS) $(UDP_FLAGS)
 
-# Batching measured, priced and drawn: RATE CLIENTS P99 SECONDS COUNTS="..." TIMEOUTS="..." INGRESS= ADD_LATENCY=1.
+# Batching measured, priced and drawn: RATE CLIENTS P99 SECONDS COUNTS="..." TIMEOUTS="..." APPLY=1 INGRESS= ADD_LATENCY=1.
 # Unset variables pass no flag: the defaults live in `python -m generator tune --help`.
 TUNE_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(P99),--p99 $(P99)) \
 	$(if $(SECONDS),--seconds $(SECONDS)) $(if $(strip $(COUNTS)),--counts $(COUNTS)) \
-	$(if $(strip $(TIMEOUTS)),--timeouts $(TIMEOUTS)) $(if $(INGRESS),--ingress $(INGRESS)) \
+	$(if $(strip $(TIMEOUTS)),--timeouts $(TIMEOUTS)) $(if $(APPLY),--apply) $(if $(INGRESS),--ingress $(INGRESS)) \
 	$(if $(ADD_LATENCY),--add-latency)
 
-tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png
+tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png [APPLY=1]
 	$(GENERATOR) tune --config $(CONFIG) --out $(OUT) $(TUNE_FLAGS)
 
 clean: ## remove out/ and the virtualenv

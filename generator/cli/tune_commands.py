@@ -1,6 +1,6 @@
 """`tune`: measure every batching setting of a grid through the local gateway, price each with the cost
-model, print the table, write out/tune.json and out/tune.png, and recommend one. The work is in
-generator.tune; here the command line is read and the results printed."""
+model, print the table, write out/tune.json and out/tune.png, recommend one and, with --apply, write it
+into the config. The work is in generator.tune; here the command line is read and the results printed."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from generator.tune import (
     TunePlan,
     TuneResult,
     Workload,
+    apply_batching,
+    check_applicable,
     check_chart_support,
     draw_chart,
     load_price_table,
@@ -67,6 +69,7 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help=f"batching timeouts to try (default: {' '.join(f'{t:g}' for t in DEFAULT_TIMEOUTS)})",
     )
+    tune.add_argument("--apply", action="store_true", help="write the recommended setting into the config")
     tune.add_argument("--ingress", help="the region packets enter at (default: the config's home_region)")
     tune.add_argument(
         "--add-latency",
@@ -86,6 +89,8 @@ def command_tune(args: argparse.Namespace) -> int:
     grid = parse_grid(args.counts, args.timeouts)
     config = load_command_config(args)
     check_chart_support()
+    if args.apply:
+        check_applicable(args.config, source=display_path(args.config))
     options = TuneOptions(
         grid=grid,
         workload=Workload(rate=args.rate, clients=args.clients, seconds=args.seconds),
@@ -107,7 +112,16 @@ def command_tune(args: argparse.Namespace) -> int:
     written = [write_results(result, args.out), draw_chart(result, Path(args.out) / CHART_FILE_NAME)]
     print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
     if result.recommended is None:
+        if args.apply:
+            print(f"{display_path(args.config)} left as it was: nothing to apply", file=sys.stderr)
         return ExitCode.FAILED
+    if args.apply:
+        edit = apply_batching(args.config, result.recommended.setting, source=display_path(args.config))
+        if not edit.changes:
+            print(f"{display_path(args.config)} already holds this setting: nothing written")
+        for change in edit.changes:
+            old = "(not written: the default)" if change.old is None else change.old
+            print(f"applied: {display_path(args.config)}:{change.line}: {change.key_path}: {old} -> {change.new}")
     return ExitCode.OK
 
 

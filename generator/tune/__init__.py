@@ -2,10 +2,11 @@
 
 grid (the settings and the workload), measure (one setting: local gateway + smoke client), prices and
 model (the Lambda price table and the cost model), recommend (the target and the choice), tuning (the
-whole run, reported as events), results (out/tune.json), chart (out/tune.png).
+whole run, reported as events), results (out/tune.json), chart (out/tune.png), config_edit (APPLY=1).
 """
 
 from generator.tune.chart import check_chart_support, draw_chart
+from generator.tune.config_edit import ConfigEdit, ValueChange, apply_batching, check_applicable
 from generator.tune.grid import (
     DEFAULT_COUNTS,
     DEFAULT_TIMEOUTS,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_PRICE_TABLE",
     "DEFAULT_TIMEOUTS",
     "RESULTS_FILE_NAME",
+    "ConfigEdit",
     "CostEstimate",
     "CostModel",
     "Grid",
@@ -52,7 +54,10 @@ __all__ = [
     "TuneOptions",
     "TunePlan",
     "TuneResult",
+    "ValueChange",
     "Workload",
+    "apply_batching",
+    "check_applicable",
     "check_chart_support",
     "draw_chart",
     "load_price_table",

@@ -1,5 +1,5 @@
 """`tune` as a user runs it: a table, out/tune.json, out/tune.png, a recommendation (or a clear "none"),
-and one line for a bad grid value."""
+--apply, and one line for a bad grid value."""
 
 from __future__ import annotations
 
@@ -44,14 +44,25 @@ def test_make_passes_the_grid_as_typed(tmp_path):
     assert result.stderr == "tune: COUNTS: 'abc' is not a whole number from 1 to 1000\n"
 
 
-def test_tune_prints_the_table_writes_json_and_chart_and_recommends_the_cheapest(tmp_path):
+def test_tune_prints_the_table_writes_json_and_chart_and_applies_the_cheapest(tmp_path):
+    config = tmp_path / "config.yaml"
+    started = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    started = started.replace("    count: 10 ", "    count: 1 ", 1).replace(
+        "timeout_in_seconds: 1 ", "timeout_in_seconds: 0.2 ", 1
+    )
+    config.write_text(started, encoding="utf-8")
     out = tmp_path / "out"
     # A target every setting meets: the recommendation is then the cheapest, count 10 (a tenth of the requests).
-    result = run_cli("tune", "--out", out, *SMALL, "--p99", "60000")
+    result = run_cli("tune", "--config", config, "--out", out, *SMALL, "--p99", "60000", "--apply")
     assert result.returncode == ExitCode.OK, result.stderr
     assert "Proxylity's own charges are not included" in result.stdout
     assert "[2/2] count 10, timeout 1 s: 200 packets, 20 invocations (model 20)" in result.stdout
     assert "recommended (the cheapest setting meeting p99 ≤ 60000 ms with no loss): count 10" in result.stdout
+    assert f"applied: {config}:52: destination.batching.count: 1 -> 10\n" in result.stdout
+    assert f"applied: {config}:53: destination.batching.timeout_in_seconds: 0.2 -> 1\n" in result.stdout
+    # Those two values and not another byte.
+    expected = started.replace("    count: 1 ", "    count: 10 ", 1).replace("seconds: 0.2 ", "seconds: 1 ", 1)
+    assert config.read_text(encoding="utf-8") == expected
 
     document = json.loads((out / "tune.json").read_text())
     assert [(s["count"], s["timeout_in_seconds"]) for s in document["settings"]] == [(1, 1.0), (10, 1.0)]
@@ -69,14 +80,15 @@ def test_tune_prints_the_table_writes_json_and_chart_and_recommends_the_cheapest
         assert chart.format == "PNG" and chart.size[0] > 800
 
 
-def test_when_no_setting_meets_the_target_it_says_so(tmp_path):
+def test_when_no_setting_meets_the_target_it_says_so_and_applies_nothing(tmp_path):
     config = tmp_path / "config.yaml"
     shutil.copyfile(DEFAULT_CONFIG, config)
     before = snapshot(tmp_path)
     out = tmp_path / "out"
-    result = run_cli("tune", "--config", config, "--out", out, *SMALL, "--p99", "0.001")
+    result = run_cli("tune", "--config", config, "--out", out, *SMALL, "--p99", "0.001", "--apply")
     assert result.returncode == ExitCode.FAILED
     assert "none meets the target (p99 ≤ 0.001 ms with no loss) at 400 packets/s: no recommendation" in result.stdout
+    assert "left as it was: nothing to apply" in result.stderr
     assert json.loads((out / "tune.json").read_text())["recommendation"] is None
     assert (out / "tune.png").is_file()
     assert config.read_bytes() == before["config.yaml"]
@@ -110,4 +122,16 @@ def test_without_matplotlib_it_says_how_to_install_it_before_measuring(tmp_path,
         "tune: drawing the chart needs matplotlib, which is not installed (matplotlib): "
         "pip install -e '.[tune]' (make tune does it)\n"
     )
+    assert not (tmp_path / "out").exists()
+
+
+def test_apply_to_a_config_it_cannot_edit_is_refused_before_measuring(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "regions: [us-west-2]\nfunction:\n  memory_mb: &size 128\ndestination:\n  batching:\n    count: *size\n"
+    )
+    result = run_cli_in_process("tune", "--config", config, "--out", tmp_path / "out", "--apply")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.count("\n") == 1
+    assert "destination.batching.count: the value is not written at its key (an alias?)" in result.stderr
     assert not (tmp_path / "out").exists()

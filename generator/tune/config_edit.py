@@ -1,0 +1,216 @@
+"""APPLY=1: write a batching setting into config.yaml, changing those two values and nothing else.
+
+A targeted edit rather than a YAML round trip: the YAML source (generator.config.yaml_source) records
+where each value is written, so the two values are replaced in the text where they stand and every
+other byte (comments, layout, quoting, line endings) stays as it was. A key the file does not write
+(its default applies) is added as a line of its own in its mapping's style. The edited text must
+load as the same config with only those two values changed, or nothing is written; it replaces the
+file in one step (a reader never sees half a file), keeping the file's permissions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from generator.config import Batching, Config, load_config
+from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document
+from generator.errors import ConfigError, Problem
+from generator.tune.grid import Setting
+
+BATCHING = ("destination", "batching")
+INDENT = "  "  # for a mapping the edit has to add; existing ones keep their own
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    key_path: str
+    line: int
+    old: str | None  # as written before; None: not written (its default applied)
+    new: str
+
+
+@dataclass(frozen=True)
+class ConfigEdit:
+    path: Path
+    changes: tuple[ValueChange, ...]  # empty: the file holds the setting already; nothing was written
+
+
+def format_value(value: int | float) -> str:
+    """How a number is written: 10, 0.05, 1 (not 1.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def apply_batching(path: Path, setting: Setting, source: str | None = None) -> ConfigEdit:
+    """Write `setting` as destination.batching.count and timeout_in_seconds of the config at `path`.
+
+    Raises ConfigError (the file names itself) when the file is not a valid config, or when the
+    edit cannot be made safely; the file is then left as it was.
+    """
+    path = Path(os.path.realpath(path))  # a symlinked config: edit the file it points at
+    source = source or str(path)
+    before = load_config(path, source=source)
+    document = load_yaml_document(path, source)
+    wanted = {"count": setting.count, "timeout_in_seconds": setting.timeout_in_seconds}
+    current = before.destination.batching
+    if (current.count, current.timeout_in_seconds) == (setting.count, setting.timeout_in_seconds) and all(
+        BATCHING + (key,) in document.spans for key in wanted
+    ):
+        return ConfigEdit(path, ())
+    text, changes = _edited_text(document, {key: format_value(value) for key, value in wanted.items()})
+    expected = replace(
+        before,
+        destination=replace(
+            before.destination, batching=Batching(setting.count, setting.timeout_in_seconds, current.size_in_mb)
+        ),
+    )
+    _replace_checked(path, document.text, text, expected, source)
+    return ConfigEdit(path, tuple(changes))
+
+
+def check_applicable(path: Path, source: str | None = None) -> None:
+    """Raise ConfigError now, before minutes of measuring, when a setting could not be written into the
+    config at `path` later: where the two values go cannot be found, or the folder cannot be written."""
+    path = Path(os.path.realpath(path))
+    source = source or str(path)
+    load_config(path, source=source)
+    document = load_yaml_document(path, source)
+    _edited_text(document, {"count": "1", "timeout_in_seconds": "1"})
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError([Problem(source, f"cannot write beside it: {path.parent} is not writable; nothing to apply")])
+
+
+def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, list[ValueChange]]:
+    text = document.text
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the original text
+    changes: list[ValueChange] = []
+    missing: dict[str, str] = {}
+    for key, value in values.items():
+        key_path = BATCHING + (key,)
+        span = document.spans.get(key_path)
+        if span is None:
+            missing[key] = value
+            continue
+        _check_in_place(document, key_path, span)
+        edits.append((span.start, span.end, value))
+        changes.append(ValueChange(_dotted(key_path), document.lines[key_path], text[span.start : span.end], value))
+    if missing:
+        edits.append(_insertion(document, missing))
+        for key, value in missing.items():
+            changes.append(ValueChange(_dotted(BATCHING + (key,)), _line_at(text, edits[-1][0]), None, value))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, sorted(changes, key=lambda change: change.line)
+
+
+def _check_in_place(document: YamlDocument, key_path: KeyPath, span: TextSpan) -> None:
+    """The value must be written right at its key: not through an alias to a value written elsewhere."""
+    if _line_at(document.text, span.start) < document.lines[key_path] or span.end <= span.start:
+        raise ConfigError(
+            [
+                Problem(
+                    document.source,
+                    "the value is not written at its key (an alias?); set it by hand",
+                    key_path=_dotted(key_path),
+                    line=document.lines[key_path],
+                )
+            ]
+        )
+
+
+def _insertion(document: YamlDocument, leaves: dict[str, str]) -> tuple[int, int, str]:
+    """Add the missing keys to the deepest mapping on destination.batching's path that the file writes."""
+    text = document.text
+    depth = max(d for d in range(len(BATCHING) + 1) if BATCHING[:d] in document.spans)
+    parent = BATCHING[:depth]
+    span = document.spans[parent]
+    if not isinstance(_value_at(document.data, parent), dict):
+        raise ConfigError(
+            [
+                Problem(
+                    document.source,
+                    "expected a mapping here",
+                    key_path=_dotted(parent),
+                    line=_line_at(text, span.start),
+                )
+            ]
+        )
+    nested = BATCHING[depth:]
+    if span.flow:  # {a: 1, b: 2}: the keys go right after the brace
+        body = ", ".join(f"{key}: {value}" for key, value in leaves.items())
+        for key in reversed(nested):
+            body = f"{key}: {{{body}}}"
+        empty = not _value_at(document.data, parent)
+        return span.start + 1, span.start + 1, body if empty else f"{body}, "
+    # A block mapping: new lines at its first key's indentation, just before that key's line.
+    line_start = text.rfind("\n", 0, span.start) + 1
+    if text[line_start : span.start].strip(" "):
+        raise ConfigError(
+            [
+                Problem(
+                    document.source,
+                    "cannot add destination.batching here without changing other lines; add it by hand",
+                    key_path=_dotted(parent),
+                    line=_line_at(text, span.start),
+                )
+            ]
+        )
+    newline = "\r\n" if "\r\n" in text else "\n"
+    indent = " " * span.column
+    lines = []
+    for level, key in enumerate(nested):
+        lines.append(f"{indent}{INDENT * level}{key}:")
+    lines += [f"{indent}{INDENT * len(nested)}{key}: {value}" for key, value in leaves.items()]
+    return line_start, line_start, newline.join(lines) + newline
+
+
+def _replace_checked(path: Path, original: str, text: str, expected: Config, source: str) -> None:
+    """Stage the edited text beside the file, check it loads as `expected`, then swap it in."""
+    folder = path.parent
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        descriptor, staged = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise ConfigError([Problem(source, f"cannot write beside it: {error.strerror or error}")]) from None
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(staged, mode)
+        try:
+            after = load_config(staged, source=source)
+        except ConfigError as error:
+            raise ConfigError(
+                [Problem(source, f"the edit would not load ({error.problems[0].message}); nothing was written")]
+            ) from None
+        if replace(after, source=expected.source) != expected:
+            raise ConfigError([Problem(source, "the edit would change more than the batching; nothing was written")])
+        if path.read_bytes() != original.encode("utf-8"):
+            raise ConfigError([Problem(source, "the file changed while it was being edited; nothing was written")])
+        os.replace(staged, path)
+    except OSError as error:
+        raise ConfigError([Problem(source, f"cannot write: {error.strerror or error}")]) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
+
+
+def _value_at(data: object, key_path: KeyPath) -> object:
+    for key in key_path:
+        data = data[key]  # type: ignore[index]
+    return data
+
+
+def _line_at(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def _dotted(key_path: KeyPath) -> str:
+    return ".".join(str(key) for key in key_path)
