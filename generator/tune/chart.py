@@ -19,6 +19,7 @@ from generator.tune.tuning import TuneResult
 MEETS, MISSES, LOSS, RECOMMENDED = "#2a7ab0", "#9a9a9a", "#c0392b", "#e67e22"
 # Points closer than this (in decades, on the log axes) share one label rather than print over each other.
 SAME_PLACE_DECADES = (0.03, 0.06)
+LABEL_LINE_PIXELS = 14  # a label's height at the figure's dpi, and a little air
 
 
 def check_chart_support() -> None:
@@ -60,18 +61,8 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
             color = MEETS if item.meets_target else MISSES
             axes.scatter(x, y, marker="o", s=55, color=color, edgecolors="white", linewidths=0.8, zorder=3)
     recommended = result.recommended
-    # The recommended point carries its own, larger label; the others one each (shared by neighbours).
-    labelled = [item for item in drawn if item is not recommended]
-    for index, (x, y, label) in enumerate(_labels(labelled)):
-        axes.annotate(
-            label,
-            (x, y),
-            xytext=(8, 7 if index % 2 == 0 else -13),
-            textcoords="offset points",
-            fontsize=8.5,
-            color="#333333",
-        )
     target = options.p99_target_ms
+    _pad(axes, drawn, target)
     axes.axhline(target, color=LOSS, linestyle="--", linewidth=1.2, zorder=2)
     axes.annotate(
         f"p99 target {target:g} ms",
@@ -131,7 +122,6 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
     )
     axes.grid(True, which="major", linewidth=0.5, alpha=0.5)
     axes.grid(True, which="minor", linewidth=0.3, alpha=0.25)
-    _pad(axes, drawn, target)
     axes.legend(
         handles=[
             Line2D([], [], marker="o", linestyle="", color=MEETS, label="meets the target"),
@@ -139,9 +129,22 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
             Line2D([], [], marker="x", linestyle="", color=LOSS, label="lost packets"),
             Line2D([], [], marker="*", linestyle="", color=RECOMMENDED, markersize=14, label="recommended"),
         ],
-        loc="lower left",
+        loc="upper right",  # expensive and slow: where no setting lies
         fontsize=8.5,
     )
+    figure.canvas.draw()  # lays the figure out, so that label spacing is measured in final pixels
+    # The recommended point carries its own, larger label; the others one each (shared by neighbours).
+    labelled = [item for item in drawn if item is not recommended]
+    for x, y, label, lift in _stacked(axes, _labels(labelled)):
+        axes.annotate(
+            label,
+            (x, y),
+            xytext=(9, lift - 3),
+            textcoords="offset pixels",
+            fontsize=8.5,
+            color="#333333",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5} if abs(lift) > 4 else None,
+        )
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path)
@@ -180,6 +183,28 @@ def _labels(drawn: list[SettingResult]) -> list[tuple[float, float, str]]:
         x, y = _position(group[0])
         labels.append((x, y, text))
     return labels
+
+
+def _stacked(axes, labels: list[tuple[float, float, str]]) -> list[tuple[float, float, str, float]]:
+    """Each label with the pixels it is lifted by so that labels beside one another (points of about the
+    same cost) are at least a line apart."""
+    line = LABEL_LINE_PIXELS
+    placed: list[tuple[float, float, str, float]] = []
+    columns: list[list[tuple[float, float, str]]] = []
+    for label in sorted(labels, key=lambda entry: entry[0]):
+        column = columns[-1] if columns else None
+        if column and abs(math.log10(label[0]) - math.log10(column[0][0])) < SAME_PLACE_DECADES[0] * 3:
+            column.append(label)
+        else:
+            columns.append([label])
+    for column in columns:
+        floor = -math.inf
+        for x, y, text in sorted(column, key=lambda entry: entry[1]):
+            pixel = axes.transData.transform((x, y))[1]
+            wanted = max(pixel, floor + line)
+            placed.append((x, y, text, wanted - pixel))
+            floor = wanted
+    return placed
 
 
 def _pad(axes, drawn: list[SettingResult], target: float) -> None:
