@@ -18,7 +18,7 @@ from generator.tune.tuning import TuneResult
 
 MEETS, MISSES, LOSS, RECOMMENDED = "#2a7ab0", "#9a9a9a", "#c0392b", "#e67e22"
 # Points closer than this (in decades, on the log axes) share one label rather than print over each other.
-SAME_PLACE_DECADES = (0.03, 0.06)
+SAME_PLACE_DECADES = (0.03, 0.03)
 LABEL_LINE_PIXELS = 14  # a label's height at the figure's dpi, and a little air
 
 
