@@ -59,12 +59,14 @@ def synthetic_result(
     lost: int = 0,
     rate: float = 2000.0,
     packets: int = 10_000,
-    handler_ms: float = 0.1,
+    handler_ms: float | tuple[float, ...] = 0.1,
     target_ms: float = 250.0,
 ) -> SettingResult:
-    """A setting's result as a tuning run would make it, with chosen latency and loss (no UDP)."""
+    """A setting's result as a tuning run would make it, with chosen latency and loss (no UDP); the handler's
+    runs take `handler_ms` each, or the values of a tuple in turn."""
     setting = Setting(count, timeout)
     invocations = predicted_invocations(packets, rate, count, timeout)
+    runs = handler_ms if isinstance(handler_ms, tuple) else (handler_ms,)
     measurement = Measurement(
         setting=setting,
         packets_sent=packets,
@@ -76,7 +78,7 @@ def synthetic_result(
         failed_invocations=0,
         packets_batched=packets,
         latency_ms=LatencySummary(p99_ms / 4, p99_ms / 2, p99_ms * 0.9, p99_ms, p99_ms * 1.1),
-        handler_seconds=(handler_ms / 1000,) * invocations,
+        handler_seconds=tuple(runs[index % len(runs)] / 1000 for index in range(invocations)),
         send_rate_pps=rate,
     )
     price = load_price_table().price("us-west-2", "x86_64")
