@@ -3,10 +3,11 @@ they would cost on AWS Lambda.
 
 Invocations. Proxylity (and the local gateway) sends a batch when it holds `count` packets or
 `timeout` seconds after its first packet, whichever comes first. Packets arriving steadily at `rate`
-per second reach a batch while it is open: the first, then one every 1/rate s for as long as
-j/rate < timeout, so a batch holds min(count, ceil(rate x timeout)) packets (at least one) and
-N packets make ceil(N / batch size) invocations. The model leaves out size_in_mb (the smoke
-client's packets are about 12 bytes, so no size cut is ever reached) and a gateway that falls behind.
+per second reach a batch while it is open: the first, then one every 1/rate s up to and including
+the timeout (the gateway reads what has arrived before it looks at its timer), so a batch holds
+min(count, floor(rate x timeout) + 1) packets and N packets make ceil(N / batch size) invocations.
+The model leaves out size_in_mb (the smoke client's packets are about 12 bytes, so no size cut is
+ever reached) and a gateway that falls behind.
 
 Cost. Per invocation, Lambda charges one request and the handler's run rounded up to the next
 millisecond, times the memory in GB. The handler's run is measured here, on one core of this machine;
@@ -29,9 +30,9 @@ MILLION = 1_000_000
 
 
 def predicted_batch_size(rate: float, count: int, timeout: float) -> int:
-    """Packets per batch for a steady `rate` (packets/s): min(count, ceil(rate x timeout)), at least 1."""
-    # Rounded first so that 2000 x 0.05, which floats may hold as 100.00000000000001, stays 100.
-    return min(count, max(1, math.ceil(round(rate * timeout, 9))))
+    """Packets per batch for a steady `rate` (packets/s): min(count, floor(rate x timeout) + 1)."""
+    # Rounded first so that 100 x 0.29, which floats hold as 28.999999999999996, stays 29.
+    return min(count, math.floor(round(rate * timeout, 9)) + 1)
 
 
 def predicted_invocations(packets: int, rate: float, count: int, timeout: float) -> int:

@@ -44,7 +44,7 @@ def tune_document(result: TuneResult) -> dict[str, Any]:
             else "loopback only: no AWS round trip in the latencies",
         },
         "model": {
-            "invocations": "ceil(packets / batch size), batch size = min(count, ceil(rate x timeout)), at least 1",
+            "invocations": "ceil(packets / batch size), batch size = min(count, floor(rate x timeout) + 1)",
             "billed_duration": "each invocation's handler run x cpu_scale, rounded up to the next ms (at least 1)",
             "price": {
                 **asdict(model.price),

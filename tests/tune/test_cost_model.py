@@ -16,8 +16,10 @@ from generator.tune.prices import DEFAULT_PRICE_TABLE
     ("rate", "count", "timeout", "batch"),
     [
         (2000, 10, 1, 10),  # the batch fills long before its timeout: cut by count
-        (2000, 1000, 0.05, 100),  # 2000/s for 50 ms: cut by the timeout (2000 x 0.05 is 100 exactly)
-        (2000, 1000, 0.2, 400),
+        (2000, 1000, 0.05, 101),  # packets at 0, 0.5, ..., 50 ms: cut by the timeout
+        (500, 1000, 0.02, 11),  # packets at 0, 2, ..., 20 ms
+        (100, 1000, 0.29, 30),  # 100 x 0.29 is 28.999999999999996 in floats: still 29 + 1
+        (2000, 100, 0.05, 100),  # count and timeout agree: 100 packets
         (4, 1000, 0.05, 1),  # a packet every 250 ms, a 50 ms timeout: each packet alone
         (50, 1000, 0.05, 3),  # packets at 0, 20 and 40 ms make it before the 50 ms timeout
         (2000, 1, 0.05, 1),
