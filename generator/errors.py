@@ -17,7 +17,9 @@ class ExitCode(IntEnum):
     """What a command's exit status means; every command uses these and no other numbers."""
 
     OK = 0
-    FAILED = 1  # the work was tried and some of it failed: a region, AWS itself, loss above --max-loss
+    # the work was tried and some of it failed: a region, AWS itself, loss above --max-loss, no batching
+    # setting that `tune` measured meets its target
+    FAILED = 1
     USAGE = 2  # the input is wrong: the config, the command line, a file named on it; nothing was changed
     CHANGES = 3  # plan only: the plan was made and a deploy would change something (terraform's -detailed-exitcode)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
