@@ -5,8 +5,10 @@ into the config. The work is in generator.tune; here the command line is read an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from generator.cli.argv import at_least_one, positive_number
@@ -84,7 +86,11 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def command_tune(args: argparse.Namespace) -> int:
-    _configure_logging()
+    with _gateway_warnings_once():
+        return _tune(args)
+
+
+def _tune(args: argparse.Namespace) -> int:
     # Everything that can be refused is checked before the minutes of measuring.
     grid = parse_grid(args.counts, args.timeouts)
     config = load_command_config(args)
@@ -140,14 +146,24 @@ class _Once(logging.Filter):
         return True
 
 
-def _configure_logging() -> None:
+@contextlib.contextmanager
+def _gateway_warnings_once() -> Iterator[None]:
+    """The local gateway's warnings on stderr, each said once, for the length of the command only."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("local gateway: %(message)s"))
     handler.addFilter(_Once())
     logger = logging.getLogger("generator.local.gateway")
-    logger.handlers[:] = [handler]
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
     logger.propagate = False
-    logger.setLevel(logging.WARNING)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved[0]
+        logger.setLevel(saved[1])
 
 
 def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
