@@ -3,11 +3,13 @@
 from generator.config.loader import load_config
 from generator.config.model import (
     Batching,
+    CanarySettings,
     Config,
     DestinationSettings,
     Formatter,
     FunctionSettings,
     ListenerSettings,
+    ObservabilitySettings,
     Protocol,
     Routing,
     WireGuardPeer,
@@ -16,11 +18,13 @@ from generator.config.model import (
 
 __all__ = [
     "Batching",
+    "CanarySettings",
     "Config",
     "DestinationSettings",
     "Formatter",
     "FunctionSettings",
     "ListenerSettings",
+    "ObservabilitySettings",
     "Protocol",
     "Routing",
     "WireGuardPeer",

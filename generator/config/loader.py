@@ -12,11 +12,13 @@ from typing import Any
 from generator.config.checks import semantic_problems
 from generator.config.model import (
     Batching,
+    CanarySettings,
     Config,
     DestinationSettings,
     Formatter,
     FunctionSettings,
     ListenerSettings,
+    ObservabilitySettings,
     Protocol,
     Routing,
     WireGuardPeer,
@@ -92,4 +94,24 @@ def _typed(source: str, data: dict[str, Any]) -> Config:
             log_retention_days=function["log_retention_days"],
         ),
         tags=dict(data["tags"]),
+        observability=_observability(data["observability"]),
+    )
+
+
+def _observability(section: dict[str, Any]) -> ObservabilitySettings:
+    canary = section["canary"]
+    retention = section["delivery_log_retention_days"]
+    return ObservabilitySettings(
+        canary=CanarySettings(
+            enabled=canary["enabled"],
+            every_minutes=canary["every_minutes"],
+            packets=canary["packets"],
+            max_loss_percent=canary["max_loss_percent"],
+            max_p99_ms=canary["max_p99_ms"],
+        ),
+        alarms=section["alarms"],
+        alarms_topic_arn=section["alarms_topic_arn"],
+        dashboard=section["dashboard"],
+        # An enum holding null is not normalised to int by apply_defaults: `14.0` stays a float without this.
+        delivery_log_retention_days=None if retention is None else int(retention),
     )

@@ -80,6 +80,24 @@ class FunctionSettings:
 
 
 @dataclass(frozen=True)
+class CanarySettings:
+    enabled: bool
+    every_minutes: int
+    packets: int
+    max_loss_percent: float
+    max_p99_ms: float
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    canary: CanarySettings
+    alarms: bool
+    alarms_topic_arn: str | None
+    dashboard: bool
+    delivery_log_retention_days: int | None
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config, every default filled in."""
 
@@ -92,6 +110,7 @@ class Config:
     destination: DestinationSettings
     function: FunctionSettings
     tags: Mapping[str, str]
+    observability: ObservabilitySettings
 
     @property
     def binds_per_region(self) -> bool:
@@ -109,3 +128,15 @@ class Config:
     @property
     def function_name(self) -> str:
         return self.name_prefix
+
+    @property
+    def canary_function_name(self) -> str:
+        return f"{self.name_prefix}-canary"
+
+    @property
+    def log_group_names(self) -> dict[str, str]:
+        """{what: log group} of the functions in every regional stack: the counter's, and the canary's when on."""
+        groups = {"counter": f"/aws/lambda/{self.function_name}"}
+        if self.observability.canary.enabled:
+            groups["canary"] = f"/aws/lambda/{self.canary_function_name}"
+        return groups
