@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.config import Config
+from generator.render.observability_context import observability_context
 
 
 def function_arn(config: Config, region: str) -> dict[str, str]:
@@ -41,4 +42,6 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         ],
         "tags": [{"Key": key, "Value": value} for key, value in config.tags.items()],
         "handler_code": handler_code,
+        # The canary, alarms, dashboard and delivery log (observability_*.json.j2); all off by default.
+        "obs": observability_context(config),
     }
