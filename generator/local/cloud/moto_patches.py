@@ -60,9 +60,12 @@ class ProxylityResource:
     which breaks `python -m` of this module).
     """
 
-    def __init__(self, resource_type: str, region: str, physical_id: str, data: dict[str, Any], properties: dict):
+    def __init__(
+        self, resource_type: str, region: str, physical_id: str, data: dict[str, Any], properties: dict, account_id: str
+    ):
         self.resource_type = resource_type
         self.region_name = region
+        self.account_id = account_id
         self._physical_id = physical_id
         self.data = data
         self.properties = properties
@@ -91,8 +94,8 @@ class ProxylityResource:
     ) -> ProxylityResource:
         properties = cloudformation_json.get("Properties", {})
         resource_type = kwargs["ResourceType"]
-        physical_id, data = _stand_in.handle("Create", resource_type, region_name, properties, None)
-        return cls(resource_type, region_name, physical_id, data, properties)
+        physical_id, data = _stand_in.handle("Create", resource_type, region_name, properties, None, account_id)
+        return cls(resource_type, region_name, physical_id, data, properties, account_id)
 
     @classmethod
     def update_from_cloudformation_json(
@@ -106,12 +109,12 @@ class ProxylityResource:
         properties = cloudformation_json.get("Properties", {})
         resource_type = cloudformation_json["Type"]
         physical_id, data = _stand_in.handle(
-            "Update", resource_type, region_name, properties, original_resource.physical_resource_id
+            "Update", resource_type, region_name, properties, original_resource.physical_resource_id, account_id
         )
-        return cls(resource_type, region_name, physical_id, data, properties)
+        return cls(resource_type, region_name, physical_id, data, properties, account_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        _stand_in.handle("Delete", self.resource_type, region_name, self.properties, self._physical_id)
+        _stand_in.handle("Delete", self.resource_type, region_name, self.properties, self._physical_id, account_id)
 
 
 class ResourceFailed(Exception):
