@@ -17,8 +17,11 @@ from generator.config.model import (
     Formatter,
     FunctionSettings,
     ListenerSettings,
+    PermissionModel,
     Protocol,
+    RegionConcurrency,
     Routing,
+    StackSetsSettings,
     WireGuardPeer,
     WireGuardSettings,
 )
@@ -92,4 +95,21 @@ def _typed(source: str, data: dict[str, Any]) -> Config:
             log_retention_days=function["log_retention_days"],
         ),
         tags=dict(data["tags"]),
+        stacksets=_stacksets(data.get("stacksets")),
+    )
+
+
+def _stacksets(data: dict[str, Any] | None) -> StackSetsSettings | None:
+    if data is None:
+        return None
+    return StackSetsSettings(
+        permission_model=PermissionModel(data["permission_model"]),
+        accounts=tuple(data.get("accounts", ())),
+        organizational_units=tuple(data.get("organizational_units", ())),
+        auto_deployment=data.get("auto_deployment"),
+        administration_role_arn=data.get("administration_role_arn"),
+        execution_role_name=data["execution_role_name"],
+        region_concurrency=RegionConcurrency(data["region_concurrency"]),
+        max_concurrent_percentage=data["max_concurrent_percentage"],
+        failure_tolerance_percentage=data["failure_tolerance_percentage"],
     )
