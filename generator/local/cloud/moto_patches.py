@@ -367,6 +367,24 @@ def _run_delete(backend: cfn_models.CloudFormationBackend, stack) -> None:
     _stack_event(stack, "DELETE_COMPLETE")
 
 
+def apply_change_set_now(backend: cfn_models.CloudFormationBackend, change_set_id: str):
+    """Execute a ready change set in the calling thread (as _execute_change_set does in a thread of its own),
+    with the same events, Outputs and rollback; the stack afterwards. For the StackSets model's instances."""
+    change_set = backend.change_sets[change_set_id]
+    stack = backend.stacks[change_set.stack_id]
+    kind = change_set.change_set_type
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    _stack_event(stack, f"{kind}_IN_PROGRESS", "User Initiated")
+    _run_change_set(change_set, stack, kind)
+    return stack
+
+
+def delete_stack_now(backend: cfn_models.CloudFormationBackend, stack) -> None:
+    """Delete a stack in the calling thread, with its events; DELETE_FAILED when a resource refuses."""
+    _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    _run_delete(backend, stack)
+
+
 def _diff_with_details(self: cfn_models.ChangeSet) -> list[Any]:
     """moto's resource-level changes, each Modify with the property-level Details CloudFormation gives
     (the properties whose template text differs, with their values before and after, as JSON). Whether a
