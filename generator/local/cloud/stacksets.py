@@ -53,6 +53,7 @@ from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
+from moto.moto_api._internal.models import MotoAPIBackend
 
 from generator.local.cloud.moto_patches import apply_change_set_now, delete_stack_now
 from generator.local.cloud.stand_in import Gate
@@ -778,12 +779,20 @@ _patched = False
 
 
 def install_stackset_patches() -> None:
-    """Answer the StackSet actions with this model instead of moto's (module docstring); idempotent."""
+    """Answer the StackSet actions with this model instead of moto's (module docstring), and forget its
+    StackSets whenever moto is reset (POST /moto-api/reset); idempotent."""
     global _patched
     if _patched:
         return
     for name, handler in _HANDLERS.items():
         setattr(cfn_responses.CloudFormationResponse, name, handler)
+    moto_reset = MotoAPIBackend.reset
+
+    def reset(self: MotoAPIBackend) -> None:
+        _registry.reset()
+        moto_reset(self)
+
+    MotoAPIBackend.reset = reset
     _patched = True
 
 
