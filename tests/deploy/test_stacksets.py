@@ -5,7 +5,9 @@ read back (other accounts through sts:AssumeRole)."""
 
 from __future__ import annotations
 
+import _thread
 import json
+import re
 import threading
 
 from generator.config import load_config
@@ -13,7 +15,7 @@ from generator.deploy.stacksets import deploy_stacksets
 from generator.errors import ExitCode
 from generator.local.cloud import InstanceWork
 from tests.support.cli import run_cli_in_process
-from tests.support.deploy import FAST, deploy_cli, local_cloud_fixtures
+from tests.support.deploy import FAST, deploy_cli, local_cloud_fixtures, run_cli_watched, wait_for, watching
 from tests.support.stacksets import (
     ACCOUNTS,
     GLOBAL_SET,
@@ -381,3 +383,32 @@ def test_destroy_of_some_regions_deletes_their_instances_and_keeps_both_stackset
     assert {account: set(entry["regions"]) for account, entry in saved["accounts"].items()} == {
         account: {"us-west-2", "us-east-1"} for account in ACCOUNTS
     }
+
+
+def test_ctrl_c_stops_waiting_and_names_the_instances_still_in_progress(ss_cloud, tmp_path, monkeypatch):
+    config = stackset_config(tmp_path)
+    ss_cloud.stacksets.instances.close(lambda work: work.stack_set == REGIONAL_SET)
+
+    def running(text: str, account: str, region: str) -> bool:
+        return re.search(rf"^{account}\s+{region}\s+{REGIONAL_SET}\s+CREATE_RUNNING\s", text, re.M) is not None
+
+    def press_ctrl_c_once_every_instance_shows_running(out) -> None:
+        if ss_cloud.stacksets.instances.wait_held(6) and out.wait_until(
+            lambda text: all(running(text, a, r) for a in ACCOUNTS for r in REGIONS)
+        ):
+            _thread.interrupt_main()
+
+    argv = ("deploy", "--config", str(config), "--out", str(tmp_path / "out"), *FAST)
+    try:
+        with watching(press_ctrl_c_once_every_instance_shows_running) as out:
+            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+    finally:
+        ss_cloud.stacksets.instances.release()
+
+    assert status == 130
+    assert "interrupted: stopped waiting. CloudFormation carries on with:" in err.getvalue()
+    for account in ACCOUNTS:
+        for region in REGIONS:
+            assert f"{REGIONAL_SET} in {region} of account {account} (CREATE_RUNNING)" in err.getvalue()
+    # CloudFormation carries on once released: the next test starts from a quiet cloud.
+    assert wait_for(lambda: operations(REGIONAL_SET)[0]["Status"] == "SUCCEEDED")
