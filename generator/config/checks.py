@@ -57,6 +57,14 @@ def _observability_problems(checks: _SemanticChecks, data: dict[str, Any]) -> No
         )
     if _setting(data, ("observability", "canary", "enabled")) is not True:
         return
+    if isinstance(data.get("stacksets"), dict):
+        # The canary takes its account's listener endpoint as a parameter of the regional stack; a StackSet gives
+        # every instance the same parameters, and the endpoint differs from account to account.
+        checks.report(
+            ("observability", "canary", "enabled"),
+            "the canary needs its own account's listener endpoint, which a StackSet cannot give each account's "
+            "instances; with stacksets, set canary.enabled: false (alarms, dashboard and delivery log still work)",
+        )
     protocols = _setting(data, ("listener", "protocols"))
     if isinstance(protocols, list) and "udp" not in protocols and "wg" in protocols:
         checks.report(

@@ -19,8 +19,11 @@ from generator.config.model import (
     FunctionSettings,
     ListenerSettings,
     ObservabilitySettings,
+    PermissionModel,
     Protocol,
+    RegionConcurrency,
     Routing,
+    StackSetsSettings,
     WireGuardPeer,
     WireGuardSettings,
 )
@@ -95,6 +98,23 @@ def _typed(source: str, data: dict[str, Any]) -> Config:
         ),
         tags=dict(data["tags"]),
         observability=_observability(data["observability"]),
+        stacksets=_stacksets(data.get("stacksets")),
+    )
+
+
+def _stacksets(data: dict[str, Any] | None) -> StackSetsSettings | None:
+    if data is None:
+        return None
+    return StackSetsSettings(
+        permission_model=PermissionModel(data["permission_model"]),
+        accounts=tuple(data.get("accounts", ())),
+        organizational_units=tuple(data.get("organizational_units", ())),
+        auto_deployment=data.get("auto_deployment"),
+        administration_role_arn=data.get("administration_role_arn"),
+        execution_role_name=data["execution_role_name"],
+        region_concurrency=RegionConcurrency(data["region_concurrency"]),
+        max_concurrent_percentage=data["max_concurrent_percentage"],
+        failure_tolerance_percentage=data["failure_tolerance_percentage"],
     )
 
 

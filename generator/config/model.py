@@ -79,6 +79,33 @@ class FunctionSettings:
     log_retention_days: int
 
 
+class PermissionModel(StrEnum):
+    """Who lets StackSets into the target accounts (see the schema's stacksets.permission_model)."""
+
+    SELF_MANAGED = "self-managed"  # roles the user creates: an administration role here, an execution role there
+    SERVICE_MANAGED = "service-managed"  # AWS Organizations (refused by the schema, with the reason)
+
+
+class RegionConcurrency(StrEnum):
+    PARALLEL = "parallel"
+    SEQUENTIAL = "sequential"
+
+
+@dataclass(frozen=True)
+class StackSetsSettings:
+    """Deploy through CloudFormation StackSets to these accounts (stacksets: in the config)."""
+
+    permission_model: PermissionModel
+    accounts: tuple[str, ...]
+    organizational_units: tuple[str, ...]
+    auto_deployment: bool | None
+    administration_role_arn: str | None  # None: AWS's default, AWSCloudFormationStackSetAdministrationRole
+    execution_role_name: str
+    region_concurrency: RegionConcurrency
+    max_concurrent_percentage: int
+    failure_tolerance_percentage: int
+
+
 @dataclass(frozen=True)
 class CanarySettings:
     enabled: bool
@@ -111,6 +138,7 @@ class Config:
     function: FunctionSettings
     tags: Mapping[str, str]
     observability: ObservabilitySettings
+    stacksets: StackSetsSettings | None = None
 
     @property
     def binds_per_region(self) -> bool:
@@ -140,3 +168,12 @@ class Config:
         if self.observability.canary.enabled:
             groups["canary"] = f"/aws/lambda/{self.canary_function_name}"
         return groups
+
+    @property
+    def destination_name(self) -> str | None:
+        """The destination's Name: the user's; else, with StackSets, name_prefix, so every account's regional
+        instances bind to their own account's destination by a name known in advance (no outputs passed
+        from account to account); else None, and Proxylity generates one."""
+        if self.destination.name is not None or self.stacksets is None:
+            return self.destination.name
+        return self.name_prefix

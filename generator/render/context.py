@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from generator.config import Config
@@ -31,7 +32,7 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         "bind": config.binds_per_region,
         "function_name": config.function_name,
         "listener": config.listener,
-        "destination": config.destination,
+        "destination": replace(config.destination, name=config.destination_name),
         "batching": config.destination.batching,
         "function": config.function,
         "destination_arns": destination_arns,
