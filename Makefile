@@ -19,6 +19,7 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 .PHONY: help render validate lint test format bench clean
 .PHONY: deploy plan status destroy local-cloud
 .PHONY: smoke local local-down local-up local-status demo tune
+.PHONY: canary logs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -109,6 +110,21 @@ TUNE_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS)) 
 
 tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png [APPLY=1]
 	$(GENERATOR) tune --config $(CONFIG) --out $(OUT) $(TUNE_FLAGS)
+
+# Watching production. The canary runs the canary function's own code once from here (HOST/PORT default to
+# out/outputs.json); logs merges the functions' logs of REGIONS (default: all) in time order.
+SINCE ?=
+FOLLOW ?=
+FILTER ?=
+
+canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EMF record [PACKETS=]
+	$(GENERATOR) canary --config $(CONFIG) $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) \
+		--outputs $(OUT)/outputs.json $(if $(PACKETS),-n $(PACKETS))
+
+logs: $(RUNTIME) ## the counter's and canary's logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
+	@# FILTER is read from the environment by the shell, so quotes in a filter pattern pass through as typed
+	$(GENERATOR) logs --config $(CONFIG) $(AWS_ARGS) $(if $(strip $(REGIONS)),--regions $(REGIONS)) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(FOLLOW),--follow) $(if $(FILTER),--filter "$$FILTER")
 
 clean: ## remove out/ and the virtualenv
 	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache

@@ -4,6 +4,7 @@ One room per stage, data flowing one way:
     config/  YAML -> validated, typed Config       render/  Config -> templates -> files in out/
     deploy/  templates -> stacks (deploy, plan, status, destroy), reporting events
     traffic/ the smoke client                      local/   local UDP Gateway and local AWS cloud
+    observe/ the canary once from here, and every region's logs merged in time order
     cli/     the only code that prints, asks or reads the terminal
 This module is the small public API of the first stages (the engine of the deploy stage is
 generator.deploy: deploy, plan, inventory, destroy_plan, destroy); errors.py holds every error and exit

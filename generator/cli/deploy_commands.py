@@ -24,9 +24,12 @@ from generator.cli.display import (
     failure_lines,
     format_destroy_plan,
     format_plan,
+    format_stackset_destroy_plan,
+    format_stackset_status,
     format_status,
     inventory_as_json,
     plans_as_json,
+    stackset_inventory_as_json,
     summary_table,
 )
 from generator.config import Config
@@ -44,6 +47,13 @@ from generator.deploy import (
     inventory,
     plan,
     run_lock,
+)
+from generator.deploy.stacksets import (
+    deploy_stacksets,
+    destroy_stacksets,
+    plan_stacksets,
+    stackset_destroy_plan,
+    stackset_inventory,
 )
 from generator.errors import DeployError, ExitCode, Problem
 from generator.paths import DEFAULT_OUT_DIR
@@ -99,9 +109,11 @@ def command_deploy(args: argparse.Namespace) -> int:
     config = _config(args)
     # With --json, stdout holds the JSON document alone: the live lines go to stderr.
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
+    # With a stacksets: section CloudFormation StackSets deploy every account; else change sets, stack by stack.
+    engine = deploy_stacksets if config.stacksets else deploy
     try:
         with aws_errors(config.source), display:
-            report = deploy(
+            report = engine(
                 config,
                 regions,
                 out_dir=args.out,
@@ -116,7 +128,7 @@ def command_deploy(args: argparse.Namespace) -> int:
         _print_json(deploy_report_as_json(report))
     else:
         print()
-        print(summary_table(report.results, report.endpoint))
+        print(summary_table(report.results, report.endpoint, getattr(report, "endpoints", None)))
         if report.outputs_path:
             print(f"\nwrote {report.outputs_path}")
     for line in failure_lines(report.results):
@@ -132,14 +144,17 @@ def command_plan(args: argparse.Namespace) -> int:
     display = ProgressDisplay(stream=sys.stderr)  # plan reports only slow calls and notices
     try:
         with aws_errors(config.source):
-            plans = plan(
-                config,
-                regions,
-                out_dir=args.out,
-                clients=_clients(args),
-                max_parallel=args.max_parallel,
-                on_event=display,
-            )
+            if config.stacksets:
+                plans = plan_stacksets(config, regions, out_dir=args.out, clients=_clients(args), on_event=display)
+            else:
+                plans = plan(
+                    config,
+                    regions,
+                    out_dir=args.out,
+                    clients=_clients(args),
+                    max_parallel=args.max_parallel,
+                    on_event=display,
+                )
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
@@ -153,15 +168,22 @@ def command_plan(args: argparse.Namespace) -> int:
 
 def command_status(args: argparse.Namespace) -> int:
     config = _config(args)
+    show = ProgressDisplay(stream=sys.stderr)
     try:
         with aws_errors(config.source):
-            found = inventory(config, clients=_clients(args), on_event=ProgressDisplay(stream=sys.stderr))
+            if config.stacksets:  # every StackSet instance, in every account
+                found_sets = stackset_inventory(config, clients=_clients(args), on_event=show)
+                document = stackset_inventory_as_json(found_sets)
+                text = format_stackset_status(config.source, found_sets)
+            else:
+                found = inventory(config, clients=_clients(args), on_event=show)
+                document, text = inventory_as_json(found), format_status(config.source, found)
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        _print_json(inventory_as_json(found))
+        _print_json(document)
     else:
-        print(format_status(config.source, found))
+        print(text)
     return ExitCode.OK
 
 
@@ -201,20 +223,35 @@ def command_destroy(args: argparse.Namespace) -> int:
     try:
         # The lock is held from the look at what exists, through the question, to the last deletion.
         with aws_errors(config.source), run_lock(args.out, "destroy") as lock_warnings:
-            plan_to_delete = destroy_plan(config, regions, clients, on_event=display)
-            if not plan_to_delete.empty and not _confirmed(format_destroy_plan(plan_to_delete), assume_yes):
+            if config.stacksets:  # the StackSets' instances, then the StackSets, regional before global
+                plan_to_delete = stackset_destroy_plan(config, regions, clients, on_event=display)
+                listing = format_stackset_destroy_plan(plan_to_delete)
+            else:
+                plan_to_delete = destroy_plan(config, regions, clients, on_event=display)
+                listing = format_destroy_plan(plan_to_delete)
+            if not plan_to_delete.empty and not _confirmed(listing, assume_yes):
                 print("cancelled: nothing was deleted")
                 return ExitCode.FAILED
             with display:
-                report = destroy(
-                    config,
-                    plan_to_delete,
-                    out_dir=args.out,
-                    clients=clients,
-                    max_parallel=args.max_parallel,
-                    poll_interval=args.poll,
-                    on_event=display,
-                )
+                if config.stacksets:
+                    report = destroy_stacksets(
+                        config,
+                        plan_to_delete,
+                        out_dir=args.out,
+                        clients=clients,
+                        poll_interval=args.poll,
+                        on_event=display,
+                    )
+                else:
+                    report = destroy(
+                        config,
+                        plan_to_delete,
+                        out_dir=args.out,
+                        clients=clients,
+                        max_parallel=args.max_parallel,
+                        poll_interval=args.poll,
+                        on_event=display,
+                    )
     except Interrupted as error:
         return _interrupted(error)
     if report.results:

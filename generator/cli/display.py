@@ -11,7 +11,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -31,6 +31,7 @@ from generator.deploy import (
     StackResult,
     Waiting,
 )
+from generator.deploy.stacksets import StackSetDeployReport, StackSetDestroyPlan, StackSetInventory
 from generator.errors import one_line, shown
 
 REFRESHES_PER_SECOND = 4  # the live table's clock ticks this often
@@ -40,6 +41,7 @@ REFRESHES_PER_SECOND = 4  # the live table's clock ticks this often
 class _Row:
     region: str
     stack: str
+    account: str = ""  # a StackSet instance's account
     state: str = "waiting"
     event: str = ""
     started: float | None = None
@@ -59,7 +61,7 @@ class ProgressDisplay:
         self._stream = stream  # None: sys.stdout as it is when a line is written
         self._console = console  # the live display's; None: one on the stream, as wide as the terminal
         self.live = self._out().isatty() if live is None else live
-        self._rows: dict[tuple[str, str], _Row] = {}
+        self._rows: dict[tuple[str, str, str], _Row] = {}  # (account, region, stack)
         self._lock = threading.Lock()
         self._live: Live | None = None
 
@@ -81,7 +83,8 @@ class ProgressDisplay:
     def __call__(self, event: Event) -> None:
         if isinstance(event, StackQueued):
             with self._lock:
-                self._rows.setdefault((event.region, event.stack), _Row(event.region, event.stack))
+                key = (event.account, event.region, event.stack)
+                self._rows.setdefault(key, _Row(event.region, event.stack, event.account))
         elif isinstance(event, StackProgress):
             self._progress(event)
         elif isinstance(event, Notice):
@@ -91,7 +94,9 @@ class ProgressDisplay:
 
     def _progress(self, event: StackProgress) -> None:
         with self._lock:
-            row = self._rows.setdefault((event.region, event.stack), _Row(event.region, event.stack))
+            key = (event.account, event.region, event.stack)
+            row = self._rows.setdefault(key, _Row(event.region, event.stack, event.account))
+            accounts = self._accounts()
             now = time.monotonic()
             if row.started is None:
                 row.started = now
@@ -101,9 +106,13 @@ class ProgressDisplay:
                 row.event = event.event
             if event.final:
                 row.finished = now
-            line = plain_progress_line(row, now) if changed and not self.live else None
+            line = plain_progress_line(row, now, accounts) if changed and not self.live else None
         if line is not None:
             self._say(line, self._out())
+
+    def _accounts(self) -> bool:
+        """Whether the rows have an account column: StackSet instances, each in its own account."""
+        return any(row.account for row in self._rows.values())
 
     def _say(self, text: str, stream: TextIO) -> None:
         if self._live is not None:
@@ -114,11 +123,23 @@ class ProgressDisplay:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """The live table, built afresh at each refresh (so the clock ticks) for the terminal's width: the first
-        four columns as wide as their widest cell, the latest event in what is left, cut with an ellipsis."""
+        four columns (five with accounts) as wide as their widest cell, the latest event in what is left, cut
+        with an ellipsis."""
         now = time.monotonic()
         with self._lock:
-            rows = [(r.region, r.stack, r.state, f"{r.elapsed(now):.1f}s", r.event) for r in self._rows.values()]
-        names = ("region", "stack", "state", "time")
+            accounts = self._accounts()  # StackSets: an account column first
+            rows = [
+                (
+                    *((account_cell(r.account),) if accounts else ()),
+                    r.region,
+                    r.stack,
+                    r.state,
+                    f"{r.elapsed(now):.1f}s",
+                )
+                + (r.event,)
+                for r in self._rows.values()
+            ]
+        names = (*(("account",) if accounts else ()), "region", "stack", "state", "time")
         widths = [max([len(name), *(len(row[index]) for row in rows)]) for index, name in enumerate(names)]
         left = options.max_width - sum(widths) - 2 * len(widths)  # two spaces between columns
         table = Table(box=None, pad_edge=False, expand=False, show_edge=False)
@@ -130,9 +151,15 @@ class ProgressDisplay:
         yield table
 
 
-def plain_progress_line(row: _Row, now: float) -> str:
+def plain_progress_line(row: _Row, now: float, accounts: bool = False) -> str:
     event = f"  {one_line(row.event)}" if row.event else ""
-    return f"{row.region:<15} {row.stack:<28} {row.state:<26} {row.elapsed(now):6.1f}s{event}"
+    account = f"{account_cell(row.account):<12} " if accounts else ""
+    return f"{account}{row.region:<15} {row.stack:<28} {row.state:<26} {row.elapsed(now):6.1f}s{event}"
+
+
+def account_cell(account: str) -> str:
+    """The account column of a StackSets run: the instance's account, or "StackSet" for the StackSet's own row."""
+    return account or "StackSet"
 
 
 # --- tables ----------------------------------------------------------------------------------------
@@ -149,24 +176,40 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def summary_table(results: Sequence[StackResult], endpoint: str) -> str:
-    """region, stack, action, duration, endpoint (the reasons of failures are failure_lines())."""
+def summary_table(results: Sequence[StackResult], endpoint: str, endpoints: Mapping[str, str] | None = None) -> str:
+    """region, stack, action, duration, endpoint (the reasons of failures are failure_lines()). With StackSets
+    an account column first, and each account's own endpoint (`endpoints`) on its rows."""
+    accounts = any(result.account for result in results)
+
+    def shown_endpoint(result: StackResult) -> str:
+        found = (endpoints or {}).get(result.account, "") if accounts else endpoint
+        return found if result.ok and result.action != "deleted" and found and not result.stack_set else "-"
+
     rows = [
         (
+            *((account_cell(result.account),) if accounts else ()),
             result.region,
             result.stack,
             result.action + (f" ({result.note})" if result.note else ""),
             f"{result.duration:.1f}s",
-            endpoint if result.ok and result.action != "deleted" and endpoint else "-",
+            shown_endpoint(result),
         )
         for result in results
     ]
-    return format_table(("region", "stack", "action", "duration", "endpoint"), rows)
+    headers = ("region", "stack", "action", "duration", "endpoint")
+    return format_table((("account",) if accounts else ()) + headers, rows)
 
 
 def failure_lines(results: Sequence[StackResult]) -> list[str]:
-    """One line per stack short of what was asked: FAILED (or SKIPPED), region, stack and the reason."""
-    return [f"{r.action.upper()} {r.region} {r.stack}: {one_line(r.reason)}" for r in results if not r.ok]
+    """One line per stack short of what was asked: FAILED (or SKIPPED), region, stack and the reason (a
+    StackSet instance's account first; a StackSet's own row says StackSet)."""
+    return [f"{r.action.upper()} {_where(r)}: {one_line(r.reason)}" for r in results if not r.ok]
+
+
+def _where(result: StackResult) -> str:
+    if result.stack_set:
+        return f"StackSet {result.stack} in {result.region}"
+    return f"{result.account} {result.region} {result.stack}" if result.account else f"{result.region} {result.stack}"
 
 
 def format_status(source: str, found: Inventory) -> str:
@@ -214,7 +257,7 @@ def format_plan(plans: Sequence[StackPlan]) -> str:
     old -> new. Ends with a one-line count."""
     lines = []
     for stack_plan in plans:
-        header = f"{stack_plan.stack} ({stack_plan.region}): {stack_plan.kind}"
+        header = f"{stack_plan.stack} ({_plan_where(stack_plan)}): {stack_plan.kind}"
         lines.append(header + (f" - {one_line(stack_plan.reason)}" if stack_plan.reason else ""))
         for change in stack_plan.changes:
             flags = ("  IAM" if change.touches_iam else "") + ("  REPLACEMENT" if change.replacement == "True" else "")
@@ -228,6 +271,12 @@ def format_plan(plans: Sequence[StackPlan]) -> str:
                     lines.append(f"          {path}: {before} -> {after}{note}")
     lines.append(plan_summary(plans))
     return "\n".join(lines)
+
+
+def _plan_where(stack_plan: StackPlan) -> str:
+    if stack_plan.stack_set:
+        return f"StackSet in {stack_plan.region}"
+    return f"{stack_plan.account} {stack_plan.region}" if stack_plan.account else stack_plan.region
 
 
 MAX_DIFFERENCES_SHOWN = 12  # per property; the rest is counted
@@ -309,16 +358,19 @@ def result_as_json(result: StackResult) -> dict[str, Any]:
         "seconds": round(result.duration, 3),
         "stack_id": result.stack_id,
         "outputs": result.outputs,
+        **({"account": result.account} if result.account else {}),
+        **({"stack_set": True} if result.stack_set else {}),
     }
 
 
-def deploy_report_as_json(report: DeployReport) -> dict[str, Any]:
+def deploy_report_as_json(report: DeployReport | StackSetDeployReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "endpoint": report.endpoint,
         "stacks": [result_as_json(result) for result in report.results],
         "outputs_file": str(report.outputs_path) if report.outputs_path else None,
         "warnings": report.warnings,
+        **({"endpoints": report.endpoints} if getattr(report, "endpoints", None) else {}),
     }
 
 
@@ -329,6 +381,8 @@ def plans_as_json(plans: Sequence[StackPlan]) -> dict[str, Any]:
             {
                 "region": p.region,
                 "stack": p.stack,
+                **({"account": p.account} if p.account else {}),
+                **({"stack_set": True} if p.stack_set else {}),
                 "kind": str(p.kind),
                 "reason": p.reason,
                 "changes": [
@@ -367,3 +421,92 @@ def inventory_as_json(found: Inventory) -> dict[str, Any]:
         "regional": [state(s) for s in found.regional],
         "unreachable": found.unreachable,
     }
+
+
+# --- StackSets -----------------------------------------------------------------------------------------
+
+
+def format_stackset_status(source: str, found: StackSetInventory) -> str:
+    """Each StackSet (and whether it holds what the config renders), then every instance: account, region,
+    status, the last operation's outcome, drift, and its endpoint or function ARN; orphans named."""
+    lines = [
+        format_table(
+            ("StackSet", "region", "status", "as the config renders it"),
+            [(s.name, s.region, s.status, s.in_step or "-") for s in found.stack_sets],
+        ),
+        "",
+    ]
+    rows = [
+        (
+            s.account,
+            s.region,
+            s.stack_set,
+            s.status,
+            s.detailed_status or "-",
+            s.drift_status or "-",
+            s.endpoint or s.function_arn or "-",
+            "orphan" if s.orphan else "",
+        )
+        for s in found.instances
+    ]
+    headers = ("account", "region", "stack set", "status", "last operation", "drift", "endpoint / function ARN", "note")
+    lines.append(format_table(headers, rows))
+    for state in found.instances:
+        if state.reason and state.detailed_status != "SUCCEEDED":
+            lines.append(f"{state.stack_set} in {state.account} {state.region}: {one_line(state.reason)}")
+    for orphan in found.orphans:
+        where = (
+            "stacksets.accounts"
+            if orphan.account not in {s.account for s in found.instances if not s.orphan}
+            else "regions"
+        )
+        lines.append(
+            f"orphan: {orphan.stack_set} instance in {orphan.account} {orphan.region} is not in {source}'s {where} "
+            "(`make deploy` or `make destroy` removes it)"
+        )
+    for where, why in found.unreadable.items():
+        lines.append(f"could not read {where}: {one_line(why)}")
+    return "\n".join(lines)
+
+
+def stackset_inventory_as_json(found: StackSetInventory) -> dict[str, Any]:
+    return {
+        "stack_sets": [
+            {"name": s.name, "region": s.region, "status": s.status, "in_step": s.in_step} for s in found.stack_sets
+        ],
+        "instances": [
+            {
+                "account": s.account,
+                "region": s.region,
+                "stack_set": s.stack_set,
+                "status": s.status,
+                "detailed_status": s.detailed_status,
+                "reason": s.reason,
+                "drift_status": s.drift_status,
+                "last_drift_check": s.last_drift_check,
+                "stack_id": s.stack_id,
+                "endpoint": s.endpoint,
+                "function_arn": s.function_arn,
+                "orphan": s.orphan,
+            }
+            for s in found.instances
+        ],
+        "unreadable": found.unreadable,
+    }
+
+
+def format_stackset_destroy_plan(plan: StackSetDestroyPlan) -> str:
+    orphans = set(plan.orphans)
+    lines = [
+        f"  {plan.regional_set} in {account} {region}{' (orphan)' if (account, region) in orphans else ''}"
+        for account, region in plan.regional
+    ]
+    if plan.delete_regional_set:
+        lines.append(f"  StackSet {plan.regional_set} in {plan.region} (after its instances)")
+    lines += [f"  {plan.global_set} in {account} {region}" for account, region in plan.global_instances]
+    if plan.delete_global_set:
+        lines.append(f"  StackSet {plan.global_set} in {plan.region} (last)")
+    if plan.kept:
+        kept = ", ".join(f"{account} {region}" for account, region in plan.kept)
+        lines.append(f"  (keeping both StackSets: regional instances remain in {kept})")
+    return "\n".join(lines)

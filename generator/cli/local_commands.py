@@ -8,11 +8,13 @@ regional template; the gateway itself (generator.local.gateway) never renders or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from generator.cli.argv import at_least_one, port_to_listen_on, port_to_send_to, seconds_or_none
@@ -20,11 +22,15 @@ from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.traffic_commands import add_traffic_options, print_report, smoke_options
 from generator.config import Config
 from generator.errors import ExitCode, GeneratorError, Problem
+from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
+from generator.observe.canary import CanaryRun, load_canary, run_canary
 from generator.paths import DEFAULT_OUT_DIR
 from generator.render import function_code_from_template, render_function_code
+from generator.render.function_code import CANARY_RESOURCE
+from generator.render.observability_context import canary_namespace, canary_wait_seconds
 from generator.traffic.smoke import run_smoke
 
 
@@ -146,8 +152,9 @@ def command_local(args: argparse.Namespace) -> int:
             flush=True,
         )
         print("Ctrl-C to stop", flush=True)
-        while not stop.wait(0.5):
-            pass
+        with _canary_schedule(config, template, gateway):
+            while not stop.wait(0.5):
+                pass
     print(f"stopped: {gateway.stats.summary()}", flush=True)
     return ExitCode.OK
 
@@ -176,10 +183,34 @@ def command_demo(args: argparse.Namespace) -> int:
             print(f"sending {args.packets} packets ...", flush=True)
         host = "::1" if args.family == socket.AF_INET6 else "127.0.0.1"
         report = run_smoke(smoke_options(args, host, gateway.port, quiet))
+        # With the canary on, its first scheduled run, as `make local` starts it.
+        canary = _canary_run(config, template, gateway)() if config.observability.canary.enabled else None
     status = print_report(report, args.json, args.max_loss)
+    if canary is not None and not args.json:
+        print(canary.summary())
     if not args.json:
         print(f"gateway: {gateway.stats.summary()}")
     return status
+
+
+def _canary_run(config: Config, template: Path, gateway: LocalGateway) -> Callable[[], CanaryRun]:
+    """One canary run against this gateway with the regional template's canary code, labelled with the ingress
+    region (where its probes enter)."""
+    module = load_canary(function_code_from_template(template, CANARY_RESOURCE), f"{template}: {CANARY_RESOURCE}")
+    packets, wait = config.observability.canary.packets, canary_wait_seconds(config)
+    ingress = gateway.router.ingress
+    return lambda: run_canary("127.0.0.1", gateway.port, packets, wait, canary_namespace(config), ingress, module)
+
+
+def _canary_schedule(config: Config, template: Path, gateway: LocalGateway) -> contextlib.AbstractContextManager:
+    """With the canary on: its schedule against this gateway, each run printed; else nothing."""
+    every = config.observability.canary.every_minutes
+    if not config.observability.canary.enabled:
+        return contextlib.nullcontext()
+    print(f"canary: every {every} min from {gateway.router.ingress}, the first run now", flush=True)
+    return CanarySchedule(
+        _canary_run(config, template, gateway), every * 60, lambda run: print(run.summary(), flush=True)
+    )
 
 
 DEFAULT_CLOUD_PORT = 4566  # the port local AWS endpoints customarily use

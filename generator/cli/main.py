@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from generator.cli.argv import parse_command_line
 from generator.cli.deploy_commands import register_deploy_commands
 from generator.cli.local_commands import register_local_commands
+from generator.cli.observe_commands import register_observe_commands
 from generator.cli.render_commands import register_render_commands
 from generator.cli.traffic_commands import register_traffic_commands
 from generator.cli.tune_commands import register_tune_commands
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_deploy_commands(commands)
     register_traffic_commands(commands)
     register_local_commands(commands)
+    register_observe_commands(commands)
     register_tune_commands(commands)
     return parser
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from generator.config.regions import known_regions
+from generator.config.schema import load_schema
 from generator.config.yaml_source import KeyPath, YamlDocument, format_key_path
 from generator.errors import Problem, closest_match, shown
 
@@ -41,7 +42,66 @@ def semantic_problems(document: YamlDocument) -> list[Problem]:
         for key in tags:
             if isinstance(key, str) and key.lower().startswith("aws:"):
                 checks.report(("tags", key), "tag keys starting with 'aws:' are reserved by AWS")
+    _observability_problems(checks, data)
     return checks.problems
+
+
+def _observability_problems(checks: _SemanticChecks, data: dict[str, Any]) -> None:
+    """What the observability section cannot do with the rest of the config, each said where it is set."""
+    alarms = _setting(data, ("observability", "alarms"))
+    topic = _setting(data, ("observability", "alarms_topic_arn"))
+    if isinstance(topic, str) and alarms is False:
+        checks.report(
+            ("observability", "alarms_topic_arn"),
+            "is set, but observability.alarms is false, so no alarm would notify it; set alarms: true, or remove it",
+        )
+    if _setting(data, ("observability", "canary", "enabled")) is not True:
+        return
+    if isinstance(data.get("stacksets"), dict):
+        # The canary takes its account's listener endpoint as a parameter of the regional stack; a StackSet gives
+        # every instance the same parameters, and the endpoint differs from account to account.
+        checks.report(
+            ("observability", "canary", "enabled"),
+            "the canary needs its own account's listener endpoint, which a StackSet cannot give each account's "
+            "instances; with stacksets, set canary.enabled: false (alarms, dashboard and delivery log still work)",
+        )
+    protocols = _setting(data, ("listener", "protocols"))
+    if isinstance(protocols, list) and "udp" not in protocols and "wg" in protocols:
+        checks.report(
+            ("observability", "canary", "enabled"),
+            "the canary sends plain UDP, but listener.protocols does not list udp; add udp, or disable the canary",
+        )
+    count = _setting(data, ("destination", "batching", "count"))
+    timeout = _setting(data, ("destination", "batching", "timeout_in_seconds"))
+    packets = _setting(data, ("observability", "canary", "packets"))
+    p99 = _setting(data, ("observability", "canary", "max_p99_ms"))
+    numbers = (count, timeout, packets, p99)
+    if alarms is not True or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        return
+    if packets % count and p99 <= timeout * 1000:
+        # A batch the canary's probes do not fill goes to the function only when its timeout ends: on a service
+        # with no other traffic, the probes in it come back after at least timeout_in_seconds, every run.
+        multiple = count * max(1, round(packets / count))
+        checks.report(
+            ("observability", "canary", "max_p99_ms"),
+            f"{shown(p99)} ms is not above destination.batching.timeout_in_seconds ({timeout * 1000:g} ms), and "
+            f"{packets} canary packets leave a batch of {packets % count} (count is {count}) waiting for that "
+            f"timeout whenever no other traffic fills it: the round-trip alarm would fire on a quiet service; "
+            f"send a multiple of count (e.g. packets: {multiple}) or raise max_p99_ms above {timeout * 1000:g}",
+        )
+
+
+def _setting(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` as the config will have it: written in the file, else the schema's default (None
+    when neither, or when a mapping on the way is not one: the schema reports that)."""
+    value: Any = data
+    schema: dict[str, Any] = load_schema()
+    for key in path:
+        schema = schema.get("properties", {}).get(key, {})
+        if not isinstance(value, dict):
+            return None
+        value = value[key] if key in value else schema.get("default")
+    return value
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -12,13 +12,18 @@ from typing import Any
 from generator.config.checks import semantic_problems
 from generator.config.model import (
     Batching,
+    CanarySettings,
     Config,
     DestinationSettings,
     Formatter,
     FunctionSettings,
     ListenerSettings,
+    ObservabilitySettings,
+    PermissionModel,
     Protocol,
+    RegionConcurrency,
     Routing,
+    StackSetsSettings,
     WireGuardPeer,
     WireGuardSettings,
 )
@@ -92,4 +97,41 @@ def _typed(source: str, data: dict[str, Any]) -> Config:
             log_retention_days=function["log_retention_days"],
         ),
         tags=dict(data["tags"]),
+        observability=_observability(data["observability"]),
+        stacksets=_stacksets(data.get("stacksets")),
+    )
+
+
+def _stacksets(data: dict[str, Any] | None) -> StackSetsSettings | None:
+    if data is None:
+        return None
+    return StackSetsSettings(
+        permission_model=PermissionModel(data["permission_model"]),
+        accounts=tuple(data.get("accounts", ())),
+        organizational_units=tuple(data.get("organizational_units", ())),
+        auto_deployment=data.get("auto_deployment"),
+        administration_role_arn=data.get("administration_role_arn"),
+        execution_role_name=data["execution_role_name"],
+        region_concurrency=RegionConcurrency(data["region_concurrency"]),
+        max_concurrent_percentage=data["max_concurrent_percentage"],
+        failure_tolerance_percentage=data["failure_tolerance_percentage"],
+    )
+
+
+def _observability(section: dict[str, Any]) -> ObservabilitySettings:
+    canary = section["canary"]
+    retention = section["delivery_log_retention_days"]
+    return ObservabilitySettings(
+        canary=CanarySettings(
+            enabled=canary["enabled"],
+            every_minutes=canary["every_minutes"],
+            packets=canary["packets"],
+            max_loss_percent=canary["max_loss_percent"],
+            max_p99_ms=canary["max_p99_ms"],
+        ),
+        alarms=section["alarms"],
+        alarms_topic_arn=section["alarms_topic_arn"],
+        dashboard=section["dashboard"],
+        # An enum holding null is not normalised to int by apply_defaults: `14.0` stays a float without this.
+        delivery_log_retention_days=None if retention is None else int(retention),
     )

@@ -79,6 +79,51 @@ class FunctionSettings:
     log_retention_days: int
 
 
+class PermissionModel(StrEnum):
+    """Who lets StackSets into the target accounts (see the schema's stacksets.permission_model)."""
+
+    SELF_MANAGED = "self-managed"  # roles the user creates: an administration role here, an execution role there
+    SERVICE_MANAGED = "service-managed"  # AWS Organizations (refused by the schema, with the reason)
+
+
+class RegionConcurrency(StrEnum):
+    PARALLEL = "parallel"
+    SEQUENTIAL = "sequential"
+
+
+@dataclass(frozen=True)
+class StackSetsSettings:
+    """Deploy through CloudFormation StackSets to these accounts (stacksets: in the config)."""
+
+    permission_model: PermissionModel
+    accounts: tuple[str, ...]
+    organizational_units: tuple[str, ...]
+    auto_deployment: bool | None
+    administration_role_arn: str | None  # None: AWS's default, AWSCloudFormationStackSetAdministrationRole
+    execution_role_name: str
+    region_concurrency: RegionConcurrency
+    max_concurrent_percentage: int
+    failure_tolerance_percentage: int
+
+
+@dataclass(frozen=True)
+class CanarySettings:
+    enabled: bool
+    every_minutes: int
+    packets: int
+    max_loss_percent: float
+    max_p99_ms: float
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    canary: CanarySettings
+    alarms: bool
+    alarms_topic_arn: str | None
+    dashboard: bool
+    delivery_log_retention_days: int | None
+
+
 @dataclass(frozen=True)
 class Config:
     """A validated config, every default filled in."""
@@ -92,6 +137,8 @@ class Config:
     destination: DestinationSettings
     function: FunctionSettings
     tags: Mapping[str, str]
+    observability: ObservabilitySettings
+    stacksets: StackSetsSettings | None = None
 
     @property
     def binds_per_region(self) -> bool:
@@ -108,4 +155,25 @@ class Config:
 
     @property
     def function_name(self) -> str:
+        return self.name_prefix
+
+    @property
+    def canary_function_name(self) -> str:
+        return f"{self.name_prefix}-canary"
+
+    @property
+    def log_group_names(self) -> dict[str, str]:
+        """{what: log group} of the functions in every regional stack: the counter's, and the canary's when on."""
+        groups = {"counter": f"/aws/lambda/{self.function_name}"}
+        if self.observability.canary.enabled:
+            groups["canary"] = f"/aws/lambda/{self.canary_function_name}"
+        return groups
+
+    @property
+    def destination_name(self) -> str | None:
+        """The destination's Name: the user's; else, with StackSets, name_prefix, so every account's regional
+        instances bind to their own account's destination by a name known in advance (no outputs passed
+        from account to account); else None, and Proxylity generates one."""
+        if self.destination.name is not None or self.stacksets is None:
+            return self.destination.name
         return self.name_prefix

@@ -48,6 +48,8 @@ def _kind(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(_code(value) for value in schema["enum"])
     kind = schema.get("type", "")
+    if isinstance(kind, list):  # e.g. ["string", "null"]: a value, or nothing
+        kind = " or ".join(kind)
     limits = []
     if "minimum" in schema:
         limits.append(f"≥ {schema['minimum']}")

@@ -55,6 +55,10 @@ class AwsClients:
         self._session: boto3.session.Session | None = None
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool], Any] = {}
+        # StackSets: clients of other accounts (account, role, region) and the caller's identity, made on demand
+        self._account_clients: dict[tuple[str, str, str], Any] = {}
+        self._credentials: dict[tuple[str, str], dict[str, str]] = {}
+        self._caller: dict[str, str] = {}
         # read at run time, so a test can shrink the default
         self.timeouts = timeouts or endpoint_guard.DEFAULT_TIMEOUTS
         self._watch = CallWatch(on_wait or (lambda text: None), self.timeouts.notice_after)
@@ -66,12 +70,61 @@ class AwsClients:
         with self._lock:
             key = (region, scan)
             if key not in self._clients:
-                if self._session is None:
-                    self._session = boto3.session.Session(profile_name=self._profile, region_name=self._region)
-                client = _make_client(self._session, region, self._config(scan))
+                client = _make_client(self._get_session(), region, self._config(scan))
                 CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
                 self._clients[key] = client
             return self._clients[key]
+
+    def _get_session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session(profile_name=self._profile, region_name=self._region)
+        return self._session
+
+    def caller(self, region: str) -> dict[str, str]:
+        """The caller's identity (sts:GetCallerIdentity: Account, Arn), asked once."""
+        with self._lock:
+            if not self._caller:
+                self._caller = dict(self._sts(region).get_caller_identity())
+            return self._caller
+
+    def cloudformation_in(self, account: str, role_name: str, region: str) -> Any:
+        """A CloudFormation client of another account (a StackSet target), through role_name there
+        (sts:AssumeRole; the caller's own client when `account` is the caller's)."""
+        if account == self.caller(region)["Account"]:
+            return self.cloudformation(region)
+        with self._lock:
+            key = (account, role_name, region)
+            if key not in self._account_clients:
+                credentials = self._assumed(account, role_name, region)
+                client = _make_client(self._get_session(), region, self._config(False), credentials)
+                CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
+                self._account_clients[key] = client
+            return self._account_clients[key]
+
+    def _assumed(self, account: str, role_name: str, region: str) -> dict[str, str]:
+        """Credentials of role_name in account, asked once per run (they last an hour). Holds self._lock."""
+        key = (account, role_name)
+        if key not in self._credentials:
+            partition = self._caller["Arn"].split(":")[1]
+            answer = self._sts(region).assume_role(
+                RoleArn=f"arn:{partition}:iam::{account}:role/{role_name}", RoleSessionName="packet-counter"
+            )
+            found = answer["Credentials"]
+            self._credentials[key] = {
+                "aws_access_key_id": found["AccessKeyId"],
+                "aws_secret_access_key": found["SecretAccessKey"],
+                "aws_session_token": found["SessionToken"],
+            }
+        return self._credentials[key]
+
+    def _sts(self, region: str) -> Any:
+        """STS in `region`, guarded as CloudFormation is. Holds self._lock."""
+        key = (f"sts:{region}", False)
+        if key not in self._clients:
+            client = _make_client(self._get_session(), region, self._config(False), service="sts")
+            CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
+            self._clients[key] = client
+        return self._clients[key]
 
     def set_on_wait(self, on_wait: OnWait) -> None:
         """Who hears about slow calls from now on (the engine relays them as Waiting events)."""
@@ -90,9 +143,15 @@ class AwsClients:
         )
 
 
-def _make_client(session: boto3.session.Session, region: str, config: BotoConfig) -> Any:
+def _make_client(
+    session: boto3.session.Session,
+    region: str,
+    config: BotoConfig,
+    credentials: dict[str, str] | None = None,
+    service: str = "cloudformation",
+) -> Any:
     try:
-        return session.client("cloudformation", region_name=region, config=config)
+        return session.client(service, region_name=region, config=config, **(credentials or {}))
     except ValueError as error:  # botocore checks the endpoint URL only when it makes a client
         _, marker, value = str(error).partition("Invalid endpoint: ")
         if not marker:

@@ -79,17 +79,19 @@ class CallGuard:
         self.watch = watch
         self.given_up = given_up
         self.endpoint = client.meta.endpoint_url
+        self.service = client.meta.service_model.service_id  # CloudFormation, STS (StackSets read other accounts)
 
     def install(self) -> None:
         events = self.client.meta.events
-        events.register_first("needs-retry.cloudformation", self.needs_retry)
-        events.register("before-parse.cloudformation", self.check_answer)
-        events.register("before-call.cloudformation", self.call_started)
-        events.register("after-call.cloudformation", self.call_ended)
-        events.register("after-call-error.cloudformation", self.call_ended)
+        name = self.service.hyphenize()
+        events.register_first(f"needs-retry.{name}", self.needs_retry)
+        events.register(f"before-parse.{name}", self.check_answer)
+        events.register(f"before-call.{name}", self.call_started)
+        events.register(f"after-call.{name}", self.call_ended)
+        events.register(f"after-call-error.{name}", self.call_ended)
 
     def describe(self, operation: str) -> str:
-        return f"CloudFormation {operation} in {self.region} at {self.endpoint}"
+        return f"{self.service} {operation} in {self.region} at {self.endpoint}"
 
     def call_started(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         if self.endpoint in self.given_up:
@@ -108,7 +110,7 @@ class CallGuard:
         if problem:
             raise EndpointFault(
                 message=f"{self.describe(operation_model.name)} answered HTTP {status} with {problem}; "
-                f"is it CloudFormation (or a local cloud such as {EXAMPLE_ENDPOINT})?"
+                f"is it {self.service} (or a local cloud such as {EXAMPLE_ENDPOINT})?"
             )
 
     def needs_retry(

@@ -21,6 +21,7 @@ class StackQueued:
 
     region: str
     stack: str
+    account: str = ""  # a StackSet instance's account; "" for a stack of the caller's account, or a StackSet
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class StackProgress:
     stack: str
     state: str
     event: str | None = None  # the latest stack event, in words
+    account: str = ""  # a StackSet instance's account (see StackQueued)
 
     @property
     def final(self) -> bool:
@@ -67,20 +69,20 @@ class EventRelay:
     def __init__(self, on_event: OnEvent | None = None) -> None:
         self._on_event = on_event or ignore
         self._lock = threading.Lock()
-        self._running: dict[tuple[str, str], str] = {}  # (region, stack) -> latest state
+        self._running: dict[tuple[str, str, str], str] = {}  # (account, region, stack) -> latest state
 
     def emit(self, event: Event) -> None:
         if isinstance(event, StackProgress):
             with self._lock:
-                key = (event.region, event.stack)
+                key = (event.account, event.region, event.stack)
                 if event.final:
                     self._running.pop(key, None)
                 else:
                     self._running[key] = event.state
         self._on_event(event)
 
-    def queued(self, region: str, stack: str) -> None:
-        self.emit(StackQueued(region, stack))
+    def queued(self, region: str, stack: str, account: str = "") -> None:
+        self.emit(StackQueued(region, stack, account))
 
     def notice(self, text: str) -> None:
         self.emit(Notice(text))
@@ -88,11 +90,14 @@ class EventRelay:
     def waiting(self, text: str) -> None:
         self.emit(Waiting(text))
 
-    def for_stack(self, region: str, stack: str) -> OnStackProgress:
-        """The progress callback of one stack's operation."""
-        return lambda state, event=None: self.emit(StackProgress(region, stack, state, event))
+    def for_stack(self, region: str, stack: str, account: str = "") -> OnStackProgress:
+        """The progress callback of one stack's operation (of one StackSet instance, with its account)."""
+        return lambda state, event=None: self.emit(StackProgress(region, stack, state, event, account))
 
     def in_flight(self) -> list[str]:
         """The stacks started and not finished, e.g. when the user presses Ctrl-C."""
         with self._lock:
-            return [f"{stack} in {region} ({state})" for (region, stack), state in self._running.items()]
+            return [
+                f"{stack} in {region}{f' of account {account}' if account else ''} ({state})"
+                for (account, region, stack), state in self._running.items()
+            ]

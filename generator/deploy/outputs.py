@@ -1,8 +1,8 @@
 """out/outputs.json: the one module that writes, reads and forgets it.
 
-It describes what is deployed now: the global stack's outputs and StackId, and each region's function.
-It is our own cache: whatever is wrong with it is a warning, never a failed deploy. The smoke client reads
-its Domain and Port (read_endpoint).
+It describes what is deployed now: the global stack's outputs and StackId, and each region's function
+(with StackSets, that per account: write_account_outputs). It is our own cache: whatever is wrong with it
+is a warning, never a failed deploy. The smoke client reads its Domain and Port (read_endpoint).
 """
 
 from __future__ import annotations
@@ -47,6 +47,22 @@ def read_outputs(path: Path) -> dict[str, object]:
             for item in data
             if isinstance(item, dict) and isinstance(item.get("OutputKey"), str)
         }
+    accounts = data.get("accounts") if isinstance(data, dict) else None
+    if isinstance(accounts, dict) and len(accounts) > 1 and "Domain" not in data:
+        # A StackSets deploy to several accounts: one listener each, and no telling which one is meant.
+        endpoints = ", ".join(
+            f"{account} {entry.get('Endpoint')}" for account, entry in accounts.items() if isinstance(entry, dict)
+        )
+        raise OutputsFileError(
+            [
+                Problem(
+                    str(path),
+                    f"holds {len(accounts)} accounts' listeners (StackSets); pass HOST and PORT of one "
+                    f"(make smoke HOST=... PORT=...): {endpoints}",
+                    key_path="accounts",
+                )
+            ]
+        )
     if isinstance(data, dict):
         return data
     raise OutputsFileError(
@@ -146,5 +162,91 @@ def forget_outputs(config: Config, out_dir: Path, deleted: list[StackResult]) ->
         previous["regions"] = {region: entry for region, entry in previous["regions"].items() if region not in gone}
         write_text_atomically(path, json.dumps(previous, indent=2) + "\n")
         return [f"updated {path}: {', '.join(sorted(gone))} no longer listed"], []
+    except OSError as error:
+        return [], [f"{path}: cannot update it ({error.strerror or error}); it may still name deleted stacks"]
+
+
+# --- StackSets: one listener per account ------------------------------------------------------------------
+
+# What outputs.json keeps of each account's global instance.
+ACCOUNT_KEYS = ("StackId", *GLOBAL_OUTPUT_KEYS)
+
+
+def write_account_outputs(
+    config: Config, accounts: dict[str, dict[str, Any]], out_dir: Path
+) -> tuple[Path | None, list[str]]:
+    """out/outputs.json after a StackSets deploy: per account its global instance's outputs and StackId and
+    each region's function, `{"accounts": {"111111111111": {"Endpoint": ..., "regions": {"us-west-2":
+    {"FunctionArn": ...}}}}}`. With exactly one account its entry is also at the top, in the shape a
+    single-account deploy writes, so `make smoke` finds Domain and Port as before. A region whose instance
+    failed this run keeps the function an earlier deploy recorded for the same global instance (StackId)."""
+    path = outputs_path(out_dir)
+    warnings: list[str] = []
+    previous, problem = read_outputs_record(path)
+    if problem:
+        warnings.append(f"{path}: ignored what an earlier deploy recorded there ({problem}); rewriting it")
+    earlier_accounts = previous.get("accounts") if isinstance(previous.get("accounts"), dict) else {}
+    entries: dict[str, Any] = {}
+    for account, found in accounts.items():
+        earlier = earlier_accounts.get(account) if isinstance(earlier_accounts.get(account), dict) else {}
+        same_listener = bool(found.get("StackId")) and earlier.get("StackId") == found.get("StackId")
+        earlier_regions = earlier.get("regions") if same_listener and isinstance(earlier.get("regions"), dict) else {}
+        entry: dict[str, Any] = {key: found.get(key) for key in ACCOUNT_KEYS}
+        port = str(found.get("Port") or "")
+        entry["Port"] = int(port) if port.isdigit() else found.get("Port")
+        entry["regions"] = {}
+        for region, regional in found.get("regions", {}).items():
+            arn = regional.get("FunctionArn") or (earlier_regions.get(region) or {}).get("FunctionArn")
+            entry["regions"][region] = {**regional, "FunctionArn": arn}
+        entries[account] = entry
+    document: dict[str, Any] = {"stack": config.global_stack_name, "region": config.home_region}
+    if len(entries) == 1:
+        document.update(next(iter(entries.values())))
+    document["accounts"] = entries
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
+    except OSError as error:
+        warnings.append(f"{path}: cannot write the outputs ({error.strerror or error}); the summary above stands")
+        return None, warnings
+    return path, warnings
+
+
+def forget_account_outputs(config: Config, out_dir: Path, deleted: list[StackResult]) -> tuple[list[str], list[str]]:
+    """After a StackSets destroy: outputs.json goes with the global StackSet; else it drops each deleted
+    instance (an account whose global instance went, a region of an account). Returns (done, warnings)."""
+    path = outputs_path(out_dir)
+    if not path.exists():
+        return [], []
+    previous, problem = read_outputs_record(path)
+    ours = previous.get("stack") == config.global_stack_name and previous.get("region") == config.home_region
+    global_gone = any(r.stack_set and r.stack == config.global_stack_name for r in deleted)
+    try:
+        if global_gone and (ours or problem):
+            path.unlink()
+            return [f"removed {path}: its listeners were deleted"], []
+        if problem:
+            return [], [f"{path}: left as it was ({problem}); it may name deleted stacks"]
+        accounts = previous.get("accounts")
+        if not ours or not isinstance(accounts, dict):
+            return [], []
+        gone = []
+        for result in deleted:
+            entry = accounts.get(result.account)
+            if result.stack_set or not isinstance(entry, dict):
+                continue
+            if result.stack == config.global_stack_name:
+                accounts.pop(result.account, None)
+                gone.append(result.account)
+            elif isinstance(entry.get("regions"), dict) and entry["regions"].pop(result.region, None) is not None:
+                gone.append(f"{result.account} {result.region}")
+        if not gone:
+            return [], []
+        for key in ("regions", *ACCOUNT_KEYS):
+            previous.pop(key, None)
+        if len(accounts) == 1:
+            previous.update(next(iter(accounts.values())))
+        write_text_atomically(path, json.dumps(previous, indent=2) + "\n")
+        return [f"updated {path}: {', '.join(gone)} no longer listed"], []
     except OSError as error:
         return [], [f"{path}: cannot update it ({error.strerror or error}); it may still name deleted stacks"]

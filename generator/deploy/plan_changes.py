@@ -13,13 +13,19 @@ from generator.deploy.events import EventRelay, OnEvent
 from generator.deploy.lock import run_lock
 from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, run_parallel
 from generator.deploy.results import StackPlan
-from generator.deploy.specs import DESTINATION_PARAMETER, global_stack_spec, regional_stack_spec, select_regions
+from generator.deploy.specs import (
+    DESTINATION_PARAMETER,
+    ENDPOINT_PARAMETER,
+    global_stack_spec,
+    regional_stack_spec,
+    select_regions,
+)
 from generator.deploy.stack_operations import plan_stack
 from generator.deploy.stack_states import describe_stack, stack_outputs
 from generator.deploy.watcher import PLAN_POLL_INTERVAL
 from generator.render import render_templates
 
-# What plan passes as DestinationId when the global stack does not exist yet.
+# What plan passes as DestinationId (and Endpoint) when the global stack does not exist yet.
 PENDING_DESTINATION = "pending-global-stack-output"
 
 
@@ -49,6 +55,7 @@ def plan(
             outputs = stack_outputs(describe_stack(home, global_spec.name))
         # Before the global stack exists its DestinationId is not known; plan shows the regional change anyway.
         outputs.setdefault(DESTINATION_PARAMETER, PENDING_DESTINATION)
+        outputs.setdefault(ENDPOINT_PARAMETER, PENDING_DESTINATION)  # the canary's endpoint, likewise
         specs = {region: regional_stack_spec(config, templates, region, outputs) for region in selected}
         tasks = {
             region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval, stop))

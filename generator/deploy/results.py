@@ -30,11 +30,12 @@ class PlanKind(StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     RECREATE = "recreate"  # ROLLBACK_COMPLETE: deploy deletes it and creates it again
+    DELETE = "delete"  # a StackSet instance in an account or region the config no longer has
     FAILED = "failed"  # the plan could not be made (busy, refused, AWS fault); `reason` says why
 
     @property
     def changes_something(self) -> bool:
-        return self in (PlanKind.CREATE, PlanKind.UPDATE, PlanKind.RECREATE)
+        return self in (PlanKind.CREATE, PlanKind.UPDATE, PlanKind.RECREATE, PlanKind.DELETE)
 
 
 @dataclass
@@ -51,6 +52,8 @@ class StackResult:
     finished: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
     stack_id: str = ""  # CloudFormation's StackId: tells this stack from a later one of the same name
+    account: str = ""  # a StackSet instance's account ("" for a stack of the caller's account)
+    stack_set: bool = False  # the row of a StackSet itself (its template and parameters), not of a stack
 
     @property
     def ok(self) -> bool:
@@ -104,3 +107,5 @@ class StackPlan:
     kind: PlanKind
     changes: list[PlannedChange] = field(default_factory=list)
     reason: str = ""
+    account: str = ""  # a StackSet instance's account
+    stack_set: bool = False  # the plan of a StackSet itself (its template and parameters)

@@ -13,6 +13,7 @@ from generator.config import Config, Routing
 from generator.errors import DeployError, Problem, shown
 from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render import RenderedTemplate
+from generator.render.observability_context import ENDPOINT_PARAMETER as OBSERVABILITY_ENDPOINT_PARAMETER
 
 # IAM roles are created, and AWS::Include is a macro: CloudFormation wants both acknowledged.
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
@@ -20,6 +21,8 @@ CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 GLOBAL_OUTPUT_KEYS = ("Domain", "Port", "Endpoint", "DestinationId")
 # In bind routing the regional stacks take the global DestinationId output as a parameter of this name.
 DESTINATION_PARAMETER = "DestinationId"
+# With the canary on they take the global Endpoint output (domain:port) as a parameter of this name.
+ENDPOINT_PARAMETER = OBSERVABILITY_ENDPOINT_PARAMETER
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,25 @@ def global_stack_spec(config: Config, templates: list[RenderedTemplate]) -> Stac
 
 
 def regional_parameters(config: Config, global_outputs: Mapping[str, str]) -> dict[str, str]:
-    """What a regional stack takes from the global stack's outputs (bind mode: the destination)."""
-    if not config.binds_per_region:
-        return {}
-    destination = global_outputs.get(DESTINATION_PARAMETER)
-    if not destination:
+    """What a regional stack takes from the global stack's outputs: the destination (bind mode) and the endpoint
+    its canary probes (when the canary is on)."""
+    wanted = []
+    if config.binds_per_region:
+        wanted.append(DESTINATION_PARAMETER)
+    if config.observability.canary.enabled:
+        wanted.append(ENDPOINT_PARAMETER)
+    missing = [key for key in wanted if not global_outputs.get(key)]
+    if missing:
         raise DeployError(
             [
                 Problem(
                     f"stack {config.global_stack_name} in {config.home_region}",
-                    "has no DestinationId output; the regional stacks need it (deploy the global stack first)",
+                    f"has no {key} output; the regional stacks need it (deploy the global stack first)",
                 )
+                for key in missing
             ]
         )
-    return {DESTINATION_PARAMETER: destination}
+    return {key: global_outputs[key] for key in wanted}
 
 
 def regional_stack_spec(

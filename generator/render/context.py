@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from generator.config import Config
+from generator.render.observability_context import observability_context
 
 
 def function_arn(config: Config, region: str) -> dict[str, str]:
@@ -30,7 +32,7 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         "bind": config.binds_per_region,
         "function_name": config.function_name,
         "listener": config.listener,
-        "destination": config.destination,
+        "destination": replace(config.destination, name=config.destination_name),
         "batching": config.destination.batching,
         "function": config.function,
         "destination_arns": destination_arns,
@@ -41,4 +43,6 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         ],
         "tags": [{"Key": key, "Value": value} for key, value in config.tags.items()],
         "handler_code": handler_code,
+        # The canary, alarms, dashboard and delivery log (observability_*.json.j2); all off by default.
+        "obs": observability_context(config),
     }

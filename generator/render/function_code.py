@@ -16,17 +16,18 @@ from generator.render.files import template_path, write_templates
 from generator.render.templates import render_templates
 
 FUNCTION_RESOURCE = "PacketCounterFunction"
+CANARY_RESOURCE = "CanaryFunction"  # with observability.canary.enabled
 
 
-def function_code_from_template(path: Path) -> str:
-    """Code.ZipFile of the packet counter function in the regional template at `path`."""
+def function_code_from_template(path: Path, resource: str = FUNCTION_RESOURCE) -> str:
+    """Code.ZipFile of the packet counter function (or of `resource`) in the regional template at `path`."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise GeneratorError([Problem(str(path), f"cannot read: {error.strerror or error}")]) from None
     except json.JSONDecodeError as error:
         raise GeneratorError([Problem(str(path), f"not valid JSON: {error.msg}", line=error.lineno)]) from None
-    key_path = f"Resources.{FUNCTION_RESOURCE}.Properties.Code.ZipFile"
+    key_path = f"Resources.{resource}.Properties.Code.ZipFile"
     node = document
     for key in key_path.split("."):
         node = node.get(key) if isinstance(node, dict) else None

@@ -15,8 +15,10 @@ class EndpointError(GeneratorError):
     """No usable host or port to send packets to."""
 
 
-def resolve_endpoint(host: str | None, port: int | None, outputs_path: Path = DEFAULT_OUTPUTS_FILE) -> tuple[str, int]:
-    """HOST and PORT: the flags win; what is missing comes from the outputs file."""
+def resolve_endpoint(
+    host: str | None, port: int | None, outputs_path: Path = DEFAULT_OUTPUTS_FILE, source: str = "smoke"
+) -> tuple[str, int]:
+    """HOST and PORT: the flags win; what is missing comes from the outputs file. `source` names the command."""
     if host is None or port is None:
         outputs = read_outputs(outputs_path)
         if host is None:
@@ -31,14 +33,14 @@ def resolve_endpoint(host: str | None, port: int | None, outputs_path: Path = DE
     problems = []
     if host is None:
         problems.append(
-            Problem("smoke", f"no host: pass HOST=... (or --host), or deploy first so {outputs_path} has a Domain")
+            Problem(source, f"no host: pass HOST=... (or --host), or deploy first so {outputs_path} has a Domain")
         )
     if port is None:
         problems.append(
-            Problem("smoke", f"no port: pass PORT=... (or --port), or deploy first so {outputs_path} has a Port")
+            Problem(source, f"no port: pass PORT=... (or --port), or deploy first so {outputs_path} has a Port")
         )
     elif not 1 <= port <= MAX_PORT:
-        problems.append(Problem("smoke", f"port {port} is out of range (1..{MAX_PORT})"))
+        problems.append(Problem(source, f"port {port} is out of range (1..{MAX_PORT})"))
     if problems:
         raise EndpointError(problems)
     return host, port  # type: ignore[return-value]

@@ -7,6 +7,7 @@ Real sockets throughout: a `local` process as the user runs it, `make local-down
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import shutil
@@ -295,6 +296,47 @@ def test_another_uid_is_refused_by_the_kernels_word_even_when_the_modes_let_it_i
         assert said == f"answered error refused: uid {pwd.getpwnam('nobody').pw_uid} is not the gateway's user (uid 0)"
         assert gateway.router.down_regions() == ()
         assert regions_answering(gateway.port) == {"us-west-2"}
+
+
+@AS_ROOT
+@LINUX
+def test_a_stranger_that_speaks_only_after_being_refused_still_hears_the_refusal(code):
+    """The gateway decides to refuse on connect; a client may send its line only after that.
+    It must read the refusal, not meet a closed socket (a broken pipe)."""
+    go_read, go_write = os.pipe()
+
+    def speak_when_told() -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(30)
+            try:
+                sock.connect(str(path))
+                os.read(go_read, 1)  # the parent says: the gateway has refused this connection
+                sock.sendall(b"down us-west-2\n")
+                sock.shutdown(socket.SHUT_WR)
+                return "answered " + sock.recv(1024).decode().strip()
+            except OSError as error:
+                return type(error).__name__
+
+    class TellWhenRefused(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "refused process" in record.getMessage():
+                os.write(go_write, b"x")  # the event the child waits on: the gateway has refused it
+
+    gateway_log = logging.getLogger("generator.local.gateway")
+    teller = TellWhenRefused(level=logging.WARNING)
+    gateway_log.addHandler(teller)
+    try:
+        with runtime_directory_others_can_enter(), local_gateway(code) as gateway:
+            path = gateway.control.path
+            path.parent.chmod(0o711)
+            path.chmod(0o666)
+            said = as_nobody(speak_when_told)
+            assert (
+                said == f"answered error refused: uid {pwd.getpwnam('nobody').pw_uid} is not the gateway's user (uid 0)"
+            )
+            assert gateway.router.down_regions() == ()
+    finally:
+        gateway_log.removeHandler(teller)
 
 
 # -- a gateway that died, a gateway still running -------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -10,24 +11,10 @@ from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.render import render_templates
 from generator.render.files import write_templates
-from tests.support.config_files import default_config_data
+from tests.support.config_files import TOPIC, default_config_data, maximal
 from tests.support.lint_tools import cfn_lint, checkov
 
 SIZES = {"one": ["eu-west-1"], "default": ["us-west-2", "us-east-1", "eu-west-1"], "all": None}
-
-
-def maximal(config: dict) -> None:
-    """Every optional setting set, the other side of every switch."""
-    config["listener"].update(name="edge", protocols=["udp", "wg"], client_networks=["10.0.0.0/8", "2001:db8::/32"])
-    config["listener"].update(client_domains=["client.example.com"])
-    config["listener"]["wireguard"] = {
-        "peers": [{"public_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "allowed_ips": ["10.10.10.2/32"]}],
-        "decapsulated_delivery": True,
-    }
-    config["destination"].update(name="counter", formatter="utf8", metrics_enabled=False)
-    config["destination"]["batching"].update(size_in_mb=1)
-    config["function"].update(reserved_concurrency=20, architecture="arm64", log_retention_days=365)
-    config["tags"] = {"team": "networking"}
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +95,53 @@ def test_the_linters_do_report_a_broken_template(tmp_path):
     assert any("E3006" in line for line in cfn_lint([path], ["us-east-1"]))
     failed, _ = checkov(tmp_path)
     assert any("CKV_AWS_" in line for line in failed)
+
+
+# -- observability: every combination of its options, in both routings -------------------------------------
+
+ALARMS = {"off": {"alarms": False}, "on": {"alarms": True}, "topic": {"alarms": True, "alarms_topic_arn": TOPIC}}
+
+
+@pytest.fixture(scope="module")
+def observability_variants(tmp_path_factory):
+    """Every combination of canary, alarms (none, without and with a topic), dashboard and delivery log, in both
+    routings, rendered; each distinct template written once (a template depends on only some of the options)."""
+    import yaml
+
+    root = tmp_path_factory.mktemp("observability")
+    out = root / "out"
+    out.mkdir()
+    distinct: dict[str, str] = {}
+    combinations = list(itertools.product(("bind", "map"), (False, True), ALARMS, (False, True), (None, 14)))
+    for routing, canary, alarms, dashboard, delivery in combinations:
+        data = default_config_data()
+        data["routing"] = routing
+        data["observability"] = {
+            "canary": {"enabled": canary},
+            **ALARMS[alarms],
+            "dashboard": dashboard,
+            "delivery_log_retention_days": delivery,
+        }
+        name = f"{routing}-canary_{canary}-alarms_{alarms}-dashboard_{dashboard}-delivery_{delivery}"
+        config_path = root / f"{name}.yaml"
+        config_path.write_text(yaml.safe_dump(data))
+        for template in render_templates(load_config(config_path)):
+            distinct.setdefault(template.to_json(), f"{name}.{template.name}")
+    for text, name in distinct.items():
+        (out / f"{name}.json").write_text(text)
+    return out, len(combinations)
+
+
+def test_every_observability_combination_is_lint_clean(observability_variants):
+    out, combinations = observability_variants
+    assert combinations == 48
+    files = sorted(out.glob("*.json"))
+    assert len(files) >= 20  # the distinct globals and regionals among them
+    assert cfn_lint(files, SIZES["default"]) == []
+    failed, skipped = checkov(out)
+    assert failed == []
+    for check in skipped:
+        assert len(check["check_result"].get("suppress_comment") or "") > 20, check["check_id"]
+    assert {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"} <= {
+        c["check_id"] for c in skipped if "Canary" in c["resource"]
+    }

@@ -66,7 +66,31 @@ def _distinct_peer_keys(data: dict) -> bool:
     return len(keys) == len(set(keys))
 
 
-valid_configs = from_schema(generation_schema()).filter(_distinct_peer_keys)
+def _observability_coherent(data: dict) -> bool:
+    """The semantic checks of the observability section (generator/config/checks.py), which a schema cannot say:
+    a topic needs alarms; the canary needs a udp listener; its p99 alarm must not be breached by its own last
+    batch waiting for the timeout on a quiet service."""
+    schema = load_schema()["properties"]
+    observability = data.get("observability", {})
+    canary = observability.get("canary", {})
+    alarms = observability.get("alarms", False)
+    if observability.get("alarms_topic_arn") is not None and not alarms:
+        return False
+    if not canary.get("enabled", False):
+        return True
+    protocols = data.get("listener", {}).get("protocols", ["udp"])
+    batching = data.get("destination", {}).get("batching", {})
+    batching_defaults = schema["destination"]["properties"]["batching"]["properties"]
+    canary_defaults = schema["observability"]["properties"]["canary"]["properties"]
+    count = batching.get("count", batching_defaults["count"]["default"])
+    timeout = batching.get("timeout_in_seconds", batching_defaults["timeout_in_seconds"]["default"])
+    packets = canary.get("packets", canary_defaults["packets"]["default"])
+    p99 = canary.get("max_p99_ms", canary_defaults["max_p99_ms"]["default"])
+    refused_p99 = alarms and packets % count and p99 <= timeout * 1000
+    return "udp" in protocols and not refused_p99
+
+
+valid_configs = from_schema(generation_schema()).filter(_distinct_peer_keys).filter(_observability_coherent)
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Each example runs cfn-lint (~0.3 s): report the failing example as found rather than shrink for minutes.
 LINT_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])

@@ -12,6 +12,8 @@ import yaml
 
 from generator.paths import DEFAULT_CONFIG
 
+TOPIC = "arn:aws:sns:us-west-2:123456789012:alerts"  # an SNS topic for observability.alarms_topic_arn
+
 
 @cache
 def _default_config_data() -> dict[str, Any]:
@@ -36,3 +38,24 @@ def write_config(
     path = Path(folder) / name
     path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def maximal(config: dict[str, Any]) -> None:
+    """Every optional setting set, the other side of every switch."""
+    config["listener"].update(name="edge", protocols=["udp", "wg"], client_networks=["10.0.0.0/8", "2001:db8::/32"])
+    config["listener"].update(client_domains=["client.example.com"])
+    config["listener"]["wireguard"] = {
+        "peers": [{"public_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "allowed_ips": ["10.10.10.2/32"]}],
+        "decapsulated_delivery": True,
+    }
+    config["destination"].update(name="counter", formatter="utf8", metrics_enabled=False)
+    config["destination"]["batching"].update(size_in_mb=1)
+    config["function"].update(reserved_concurrency=20, architecture="arm64", log_retention_days=365)
+    config["tags"] = {"team": "networking"}
+    config["observability"] = {
+        "canary": {"enabled": True, "every_minutes": 1, "packets": 1000},
+        "alarms": True,
+        "alarms_topic_arn": TOPIC,
+        "dashboard": True,
+        "delivery_log_retention_days": 3653,
+    }

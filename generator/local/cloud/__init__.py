@@ -53,11 +53,18 @@ until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup
 with the variables that point the generator at it. It needs moto: the `local` extra
 (`pip install -e '.[local]'`, which `make local-cloud` does).
 
+- StackSets are records in moto whose operations succeed the moment they are asked for -> stacksets answers
+  the StackSet actions with a model of its own: operations that take time (each instance a real stack in
+  its own account, through the change sets above), queue, honour the operation preferences and fail
+  (`LocalCloud.stacksets`: a Gate for instance work, accounts without an execution role).
+
 Its parts: stand_in (Proxylity's control plane, and the Gate that holds requests for tests), moto_patches
-(moto's gaps closed, in this process only), server (LocalCloud: moto's server on 127.0.0.1, and the hint).
+(moto's gaps closed, in this process only), stacksets (StackSets modelled), server (LocalCloud: moto's
+server on 127.0.0.1, and the hint).
 """
 
 from generator.local.cloud.server import DUMMY_CREDENTIALS, LocalCloud, PortInUse, hint
+from generator.local.cloud.stacksets import InstanceWork, StackSetsBehaviour
 from generator.local.cloud.stand_in import DESTINATION_ARN_TYPE, LISTENER_TYPE, Gate, ProxylityStandIn, StandInCall
 
 __all__ = [
@@ -65,9 +72,11 @@ __all__ = [
     "DUMMY_CREDENTIALS",
     "LISTENER_TYPE",
     "Gate",
+    "InstanceWork",
     "LocalCloud",
     "PortInUse",
     "ProxylityStandIn",
+    "StackSetsBehaviour",
     "StandInCall",
     "hint",
 ]

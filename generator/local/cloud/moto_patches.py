@@ -60,9 +60,12 @@ class ProxylityResource:
     which breaks `python -m` of this module).
     """
 
-    def __init__(self, resource_type: str, region: str, physical_id: str, data: dict[str, Any], properties: dict):
+    def __init__(
+        self, resource_type: str, region: str, physical_id: str, data: dict[str, Any], properties: dict, account_id: str
+    ):
         self.resource_type = resource_type
         self.region_name = region
+        self.account_id = account_id
         self._physical_id = physical_id
         self.data = data
         self.properties = properties
@@ -91,8 +94,8 @@ class ProxylityResource:
     ) -> ProxylityResource:
         properties = cloudformation_json.get("Properties", {})
         resource_type = kwargs["ResourceType"]
-        physical_id, data = _stand_in.handle("Create", resource_type, region_name, properties, None)
-        return cls(resource_type, region_name, physical_id, data, properties)
+        physical_id, data = _stand_in.handle("Create", resource_type, region_name, properties, None, account_id)
+        return cls(resource_type, region_name, physical_id, data, properties, account_id)
 
     @classmethod
     def update_from_cloudformation_json(
@@ -106,12 +109,12 @@ class ProxylityResource:
         properties = cloudformation_json.get("Properties", {})
         resource_type = cloudformation_json["Type"]
         physical_id, data = _stand_in.handle(
-            "Update", resource_type, region_name, properties, original_resource.physical_resource_id
+            "Update", resource_type, region_name, properties, original_resource.physical_resource_id, account_id
         )
-        return cls(resource_type, region_name, physical_id, data, properties)
+        return cls(resource_type, region_name, physical_id, data, properties, account_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        _stand_in.handle("Delete", self.resource_type, region_name, self.properties, self._physical_id)
+        _stand_in.handle("Delete", self.resource_type, region_name, self.properties, self._physical_id, account_id)
 
 
 class ResourceFailed(Exception):
@@ -362,6 +365,24 @@ def _run_delete(backend: cfn_models.CloudFormationBackend, stack) -> None:
         backend.exports.pop(export.name, None)
     backend.deleted_stacks[stack.stack_id] = stack
     _stack_event(stack, "DELETE_COMPLETE")
+
+
+def apply_change_set_now(backend: cfn_models.CloudFormationBackend, change_set_id: str):
+    """Execute a ready change set in the calling thread (as _execute_change_set does in a thread of its own),
+    with the same events, Outputs and rollback; the stack afterwards. For the StackSets model's instances."""
+    change_set = backend.change_sets[change_set_id]
+    stack = backend.stacks[change_set.stack_id]
+    kind = change_set.change_set_type
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    _stack_event(stack, f"{kind}_IN_PROGRESS", "User Initiated")
+    _run_change_set(change_set, stack, kind)
+    return stack
+
+
+def delete_stack_now(backend: cfn_models.CloudFormationBackend, stack) -> None:
+    """Delete a stack in the calling thread, with its events; DELETE_FAILED when a resource refuses."""
+    _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    _run_delete(backend, stack)
 
 
 def _diff_with_details(self: cfn_models.ChangeSet) -> list[Any]:

@@ -10,6 +10,7 @@ import urllib.request
 from moto.server import ThreadedMotoServer
 
 from generator.local.cloud.moto_patches import aws_behaviour, install_moto_patches, use_stand_in
+from generator.local.cloud.stacksets import install_stackset_patches, reset_stacksets, stacksets_behaviour
 from generator.local.cloud.stand_in import ProxylityStandIn
 
 # Dummy credentials: moto accepts any, and boto3 refuses to sign a request without some.
@@ -21,10 +22,12 @@ class LocalCloud:
 
     def __init__(self, port: int = 0, delay: float = 0.0, fail_region: str | None = None) -> None:
         install_moto_patches()
+        install_stackset_patches()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         self.proxylity = ProxylityStandIn(delay=delay, fail_region=fail_region)
         use_stand_in(self.proxylity)
         self.aws = aws_behaviour()
+        self.stacksets = stacksets_behaviour()
         self._port = port
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint_url = ""
@@ -38,10 +41,12 @@ class LocalCloud:
         return self
 
     def reset(self) -> None:
-        """Forget every stack and resource (moto's reset API), the stand-in's state and AwsBehaviour."""
+        """Forget every stack and resource (moto's reset API), every StackSet, the stand-in's state and
+        AwsBehaviour."""
         self.aws.change_sets.release()
         self.aws.change_set_requests.release()
         self.aws.refused_region = None
+        reset_stacksets()
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass

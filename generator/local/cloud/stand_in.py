@@ -18,6 +18,8 @@ LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
 DESTINATION_ARN_TYPE = "Custom::ProxylityUdpGatewayDestinationArn"
 PROXYLITY_ACCOUNT = "111122223333"  # the stand-in's own "account", as real ServiceTokens name Proxylity's
 STAND_IN_API_KEY = "local-cloud-api-key"
+# The account moto gives any credentials that are not an assumed role's (moto.core.DEFAULT_ACCOUNT_ID).
+DEFAULT_ACCOUNT = "123456789012"
 _INCLUDE_BUCKET = re.compile(r"^s3://proxylity-config-(?P<region>[a-z0-9-]+)/(?P<account>[^/]+)/customer-config\.json$")
 
 
@@ -87,6 +89,24 @@ class StandInCall:
     started: float
     finished: float = 0.0
     failed: bool = False
+    account: str = DEFAULT_ACCOUNT
+
+
+@dataclass
+class Customer:
+    """What Proxylity keeps for one customer (one AWS account, known by its API key): its listeners and routing.
+    Destination names are the customer's own, so two accounts may both name a destination `packet-counter`."""
+
+    listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The routing: (destination name, ingress region key) -> function ARN, written by maps and bindings.
+    bindings: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What each listener's DestinationArn map last wrote there (listener id -> its entries).
+    map_entries: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+
+
+def api_key(account_id: str) -> str:
+    """The stand-in's Proxylity API key of an account: each account has its own, as with Proxylity."""
+    return STAND_IN_API_KEY if account_id == DEFAULT_ACCOUNT else f"{STAND_IN_API_KEY}-{account_id}"
 
 
 @dataclass
@@ -96,23 +116,36 @@ class ProxylityStandIn:
     delay: float = 0.0
     fail_region: str | None = None
     unsubscribed_region: str | None = None  # no customer-config.json in this region's bucket
-    listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The routing: (destination name, ingress region key) -> function ARN, written by maps and bindings.
-    bindings: dict[tuple[str, str], str] = field(default_factory=dict)
-    # What each listener's DestinationArn map last wrote there (listener id -> its entries).
-    map_entries: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+    # (account, region) pairs in which every request fails, as fail_region does for a whole region.
+    fail_in: set[tuple[str, str]] = field(default_factory=set)
+    customers: dict[str, Customer] = field(default_factory=dict)  # account id -> its Proxylity state
     calls: list[StandInCall] = field(default_factory=list)
     # Holds the requests (StandInCall) a test chooses until it releases them.
     gate: Gate = field(default_factory=Gate)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def customer(self, account_id: str = DEFAULT_ACCOUNT) -> Customer:
+        return self.customers.setdefault(account_id, Customer())
+
+    # The default account's state, which is all a single-account deploy has.
+    @property
+    def listeners(self) -> dict[str, dict[str, Any]]:
+        return self.customer().listeners
+
+    @property
+    def bindings(self) -> dict[tuple[str, str], str]:
+        return self.customer().bindings
+
+    @property
+    def map_entries(self) -> dict[str, dict[tuple[str, str], str]]:
+        return self.customer().map_entries
+
     def reset(self) -> None:
         self.gate.release()
         with self._lock:
-            self.listeners.clear()
-            self.bindings.clear()
-            self.map_entries.clear()
+            self.customers.clear()
             self.calls.clear()
+            self.fail_in.clear()
 
     def include_document(self, account_id: str, region: str) -> dict[str, Any]:
         """What s3://proxylity-config-<region>/<account>/customer-config.json holds for a customer."""
@@ -121,7 +154,7 @@ class ProxylityStandIn:
                 "ServiceToken": f"arn:aws:lambda:{region}:{PROXYLITY_ACCOUNT}:function:proxylity-udp-gateway",
                 "ServiceRole": f"arn:aws:iam::{PROXYLITY_ACCOUNT}:role/proxylity-udp-gateway-{region}",
             },
-            "Account": {"ApiKey": STAND_IN_API_KEY},
+            "Account": {"ApiKey": api_key(account_id)},
         }
 
     def handle(
@@ -131,9 +164,11 @@ class ProxylityStandIn:
         region: str,
         properties: dict[str, Any],
         physical_id: str | None,
+        account_id: str = DEFAULT_ACCOUNT,
     ) -> tuple[str, dict[str, Any]]:
-        """Answer one custom resource request: (physical id, attributes) or ProxylityFailure."""
-        call = StandInCall(request_type, resource_type, region, started=time.monotonic())
+        """Answer one custom resource request of the stack's account: (physical id, attributes) or
+        ProxylityFailure. The request must carry that account's own API key."""
+        call = StandInCall(request_type, resource_type, region, started=time.monotonic(), account=account_id)
         with self._lock:
             self.calls.append(call)
         self.gate.pass_through(call)
@@ -141,55 +176,61 @@ class ProxylityStandIn:
         try:
             if region == self.fail_region and request_type != "Delete":
                 raise ProxylityFailure(f"Proxylity stand-in: failing every request in {region} (--fail-region)")
-            if properties.get("ApiKey") != STAND_IN_API_KEY and request_type != "Delete":
-                raise ProxylityFailure("Invalid ApiKey (was the ProxylityConfig include resolved?)")
+            if (account_id, region) in self.fail_in and request_type != "Delete":
+                raise ProxylityFailure(f"Proxylity stand-in: failing every request of account {account_id} in {region}")
+            if properties.get("ApiKey") != api_key(account_id) and request_type != "Delete":
+                raise ProxylityFailure(
+                    f"Invalid ApiKey for account {account_id} (was that account's ProxylityConfig include resolved?)"
+                )
             with self._lock:
+                customer = self.customer(account_id)
                 if resource_type == LISTENER_TYPE:
-                    return self._listener(request_type, properties, physical_id)
-                return self._binding(request_type, properties, physical_id)
+                    return self._listener(customer, request_type, properties, physical_id)
+                return self._binding(customer, request_type, properties, physical_id)
         except ProxylityFailure:
             call.failed = True
             raise
         finally:
             call.finished = time.monotonic()
 
-    def _listener(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
+    def _listener(self, customer: Customer, request_type: str, properties: dict[str, Any], physical_id: str | None):
         if request_type == "Delete":
-            listener = self.listeners.pop(physical_id or "", None)
-            self.map_entries.pop(physical_id or "", None)
+            listener = customer.listeners.pop(physical_id or "", None)
+            customer.map_entries.pop(physical_id or "", None)
             if listener:
                 names = set(listener["DestinationNames"])
-                self.bindings = {key: arn for key, arn in self.bindings.items() if key[0] not in names}
+                for key in [key for key in customer.bindings if key[0] in names]:
+                    del customer.bindings[key]
             return physical_id or "", {}
-        listener_id = physical_id if request_type == "Update" and physical_id in self.listeners else None
+        listener_id = physical_id if request_type == "Update" and physical_id in customer.listeners else None
         listener_id = listener_id or f"lst{uuid.uuid4().hex[:12]}"
         destinations = properties.get("Destinations") or []
         names = [d.get("Name") or f"{listener_id}-destination-{index}" for index, d in enumerate(destinations)]
         port = 2000 + int(hashlib.sha256(listener_id.encode()).hexdigest(), 16) % 60000
         attributes = {"Id": listener_id, "Domain": listener_id, "Port": port, "DestinationNames": names}
-        self.listeners[listener_id] = {**attributes, "Properties": properties}
+        customer.listeners[listener_id] = {**attributes, "Properties": properties}
         mapped = {
             (name, ingress): arn
             for destination, name in zip(destinations, names, strict=True)
             for ingress, arn in (destination.get("DestinationArn") or {}).items()
         }
-        for key in self.map_entries.get(listener_id, {}).keys() - mapped.keys():
-            self.bindings.pop(key, None)  # the map no longer has it
-        self.bindings.update(mapped)
-        self.map_entries[listener_id] = mapped
+        for key in customer.map_entries.get(listener_id, {}).keys() - mapped.keys():
+            customer.bindings.pop(key, None)  # the map no longer has it
+        customer.bindings.update(mapped)
+        customer.map_entries[listener_id] = mapped
         return listener_id, attributes
 
-    def _binding(self, request_type: str, properties: dict[str, Any], physical_id: str | None):
+    def _binding(self, customer: Customer, request_type: str, properties: dict[str, Any], physical_id: str | None):
         if request_type == "Delete":
             destination, _, ingress = (physical_id or "").partition("|")
-            self.bindings.pop((destination, ingress), None)
+            customer.bindings.pop((destination, ingress), None)
             return physical_id or "", {}
         destination, ingress = properties.get("Destination"), properties.get("IngressRegionKey")
-        known = {name for listener in self.listeners.values() for name in listener["DestinationNames"]}
+        known = {name for listener in customer.listeners.values() for name in listener["DestinationNames"]}
         if destination not in known:
             raise ProxylityFailure(f"Destination {destination!r} does not exist")
         if request_type == "Update" and physical_id:
             old_destination, _, old_ingress = physical_id.partition("|")
-            self.bindings.pop((old_destination, old_ingress), None)
-        self.bindings[(destination, ingress)] = properties.get("Arn")
+            customer.bindings.pop((old_destination, old_ingress), None)
+        customer.bindings[(destination, ingress)] = properties.get("Arn")
         return f"{destination}|{ingress}", {}

@@ -236,15 +236,22 @@ class ControlServer:
     def _answer(self, connection: socket.socket) -> None:
         connection.settimeout(CLIENT_SECONDS)
         try:
-            answer = _refusal(connection)
+            refusal = _refusal(connection)
+            # Read the client's line even when refusing it: closing with its words unread could
+            # reach the client before it finished sending, as a broken pipe instead of our answer.
+            try:
+                line, problem = _read_line(connection), None
+            except ValueError as error:
+                line, problem = "", f"error {error}"
+            except TimeoutError:
+                if refusal is None:
+                    raise
+                line, problem = "", None  # a stranger that says nothing still hears why it is refused
+            answer = refusal or problem
             if answer is None:
-                try:
-                    line = _read_line(connection)
-                except ValueError as error:
-                    line, answer = "", f"error {error}"
-                if not line and answer is None:
+                if not line:
                     return  # connected and left without a word: e.g. a gateway checking this one is alive
-                answer = answer or apply_command(self.router, line)
+                answer = apply_command(self.router, line)
             connection.sendall((answer + "\n").encode())
         except OSError as error:
             LOG.warning("control: a connection ended before its answer: %s", error.strerror or error)
@@ -291,8 +298,11 @@ def send_control(command: str, port: int, directory: Path | None = None, timeout
         sock.settimeout(timeout)
         try:
             sock.connect(str(path))
-            sock.sendall((command + "\n").encode())
-            sock.shutdown(socket.SHUT_WR)
+            try:
+                sock.sendall((command + "\n").encode())
+                sock.shutdown(socket.SHUT_WR)
+            except BrokenPipeError:
+                pass  # the gateway closed its side early; whatever it answered is still here to read
             answer = _read_line(sock)
         except FileNotFoundError:
             raise ControlError([Problem("local-control", f"{none_here} (no {path})")]) from None

@@ -1,0 +1,152 @@
+"""`canary` and `logs`: the canary run once against any endpoint, and the functions' logs of every region merged
+in time order. The work is in generator.observe; here the command line is read and the results printed.
+
+canary: the EMF records on stdout (one JSON line each, as the canary function logs them), the summary and a
+failure on stderr. logs: one line per log line on stdout, `TIME REGION SOURCE MESSAGE`; notes on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from generator.cli.argv import at_least_one, number_type, port_to_send_to, positive_number
+from generator.cli.common import add_command, display_path, load_command_config
+from generator.config import Config
+from generator.deploy.specs import select_regions
+from generator.errors import DeployError, ExitCode, Problem
+from generator.observe.canary import run_canary
+from generator.observe.logs import (
+    DEFAULT_LIMIT,
+    DEFAULT_POLL_SECONDS,
+    LogClients,
+    LogLine,
+    LogNote,
+    log_sources,
+    parse_since,
+    read_logs,
+)
+from generator.render.observability_context import canary_namespace, canary_wait_seconds
+from generator.traffic.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
+
+DEFAULT_SINCE = "10m"
+MIN_POLL_SECONDS = 0.05
+percent = number_type(float, lambda v: 0 <= v <= 100, "a percentage from 0 to 100")
+poll_seconds = number_type(float, lambda v: MIN_POLL_SECONDS <= v < float("inf"), f"at least {MIN_POLL_SECONDS:g} s")
+
+
+def _since(text: str) -> int:
+    try:
+        return parse_since(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register_observe_commands(commands: argparse._SubParsersAction) -> None:
+    """Add canary and logs to the CLI (called once from generator.cli.main.build_parser)."""
+    canary = add_command(
+        commands,
+        "canary",
+        command_canary,
+        "run the UDP canary once against an endpoint and print its EMF record (exit 1 above the loss threshold)",
+    )
+    shown = display_path(DEFAULT_OUTPUTS_FILE)
+    canary.add_argument("--host", help=f"endpoint host (default: Domain in {shown})")
+    canary.add_argument("--port", type=port_to_send_to, help=f"endpoint UDP port (default: Port in {shown})")
+    canary.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
+    canary.add_argument(
+        "-n", "--packets", type=at_least_one, help="probes, each from its own socket (default: the config's)"
+    )
+    canary.add_argument(
+        "--wait", type=positive_number, help="seconds to wait for replies after the last probe (default: as deployed)"
+    )
+    canary.add_argument(
+        "--max-loss", type=percent, help="exit 1 above this loss in percent (default: the config's max_loss_percent)"
+    )
+
+    logs = add_command(
+        commands,
+        "logs",
+        command_logs,
+        "the counter's and the canary's logs of every region, merged in time order (like sam logs --tail)",
+    )
+    logs.add_argument("--regions", nargs="*", metavar="REGION", help="only these of the config's regions")
+    logs.add_argument(
+        "--since", type=_since, default=DEFAULT_SINCE, help=f"10m, 2h, 1d or an ISO time (default: {DEFAULT_SINCE})"
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="keep polling for new lines until Ctrl-C")
+    logs.add_argument("--filter", help="a CloudWatch Logs filter pattern, e.g. ERROR or '\"canary\"'")
+    logs.add_argument(
+        "--poll", type=poll_seconds, default=DEFAULT_POLL_SECONDS, help="seconds between polls with --follow"
+    )
+    logs.add_argument(
+        "--limit", type=at_least_one, default=DEFAULT_LIMIT, help="most lines without --follow (default: %(default)s)"
+    )
+    logs.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)")
+    logs.add_argument("--region", help="region of the AWS session, for credential providers that need one")
+
+
+def command_canary(args: argparse.Namespace) -> int:
+    config = load_command_config(args)
+    settings = config.observability.canary
+    host, port = resolve_endpoint(args.host, args.port, args.outputs, source="canary")
+    packets = args.packets or settings.packets
+    wait = args.wait or canary_wait_seconds(config)
+    max_loss = settings.max_loss_percent if args.max_loss is None else args.max_loss
+    print(f"canary: {packets} probes to {host}:{port}, replies awaited up to {wait:g} s ...", file=sys.stderr)
+    run = run_canary(host, port, packets, wait, canary_namespace(config))
+    for record in run.records:
+        print(json.dumps(record, separators=(",", ":")), flush=True)
+    print(run.summary(), file=sys.stderr)
+    if run.loss_percent > max_loss:
+        print(f"FAIL: loss {run.loss_percent:.2f}% is above {max_loss:g}%", file=sys.stderr)
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _selected_regions(args: argparse.Namespace, config: Config) -> tuple[tuple[str, ...], bool]:
+    """The regions to read and whether REGIONS narrowed them."""
+    if args.regions is None:
+        return config.regions, False
+    words = " ".join(args.regions).replace(",", " ").split()
+    if not words:
+        raise DeployError([Problem("--regions", "names no region; for every configured region leave it out")])
+    return select_regions(config, words), True
+
+
+def command_logs(args: argparse.Namespace) -> int:
+    config = load_command_config(args)
+    regions, narrowed = _selected_regions(args, config)
+    sources = log_sources(config, regions, narrowed)
+    clients = LogClients({source.region for source in sources}, args.profile, args.region)
+    width = max(len(source.region) for source in sources)
+    readable = read_logs(
+        clients,
+        sources,
+        args.since,
+        lambda lines: _print_lines(lines, width),
+        _print_note,
+        filter_pattern=args.filter,
+        follow=args.follow,
+        poll_seconds=args.poll,
+        limit=args.limit,
+    )
+    if not readable:
+        print("logs: no log group could be read", file=sys.stderr)
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _print_lines(lines: list[LogLine], width: int) -> None:
+    for line in lines:
+        prefix = f"{line.when} {line.region:<{width}} {line.kind:<8}"
+        for text in line.message.rstrip("\n").split("\n") or [""]:
+            print(f"{prefix} {text.rstrip()}")
+    sys.stdout.flush()
+
+
+def _print_note(note: LogNote) -> None:
+    where = f"{note.region} {note.kind}: " if note.region else ""
+    print(f"logs: {where}{note.text}", file=sys.stderr, flush=True)

@@ -1,0 +1,285 @@
+"""Making a StackSet what its spec says, and removing instances, through watched operations; every instance an
+outcome row (StackResult with its account), never an exception for what AWS does.
+
+What each instance's status means is instance_states.classify_instance's; which instances go together in
+one call is specs.target_groups'. Operations of one StackSet run one after another (ManagedExecution is on,
+so one another run started meanwhile is queued, not refused).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from generator.config import Config
+from generator.deploy.clients import ENDPOINT_FAULTS, fault_text
+from generator.deploy.events import EventRelay
+from generator.deploy.results import Action, StackResult
+from generator.deploy.stacksets.instance_states import InstanceCondition, StackSetState, describe_instance
+from generator.deploy.stacksets.operations import (
+    InstanceOutcome,
+    OperationOutcome,
+    start_operation,
+    watch_operation,
+)
+from generator.deploy.stacksets.specs import Instance, StackSetSpec, operation_preferences, target_groups
+
+ACTIONS = {"create_stack_instances": "CREATE", "update_stack_set": "UPDATE", "delete_stack_instances": "DELETE"}
+NOT_STARTED = "NOT_STARTED"  # the status of an instance whose operation CloudFormation refused to start
+
+
+class StackSetRun:
+    """The operations one deploy or destroy runs on the administrator account's StackSets."""
+
+    def __init__(
+        self, config: Config, client: Any, relay: EventRelay, poll_interval: float, stop: threading.Event
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.relay = relay
+        self.poll_interval = poll_interval
+        self.stop = stop
+
+    # --- rows ----------------------------------------------------------------------------------------
+
+    def queue(self, spec: StackSetSpec, instances: Iterable[Instance]) -> None:
+        """Show the StackSet and these instances of it before anything starts."""
+        self.relay.queued(spec.region, spec.name)
+        for account, region in instances:
+            self.relay.queued(region, spec.name, account)
+
+    def row(
+        self, spec: StackSetSpec, instance: Instance, action: Action, reason: str = "", status: str = ""
+    ) -> StackResult:
+        """A row decided without an operation (unchanged, skipped), shown as final at once."""
+        now = time.monotonic()
+        account, region = instance
+        self.relay.for_stack(region, spec.name, account)(action, reason or None)
+        return StackResult(
+            region, spec.name, action, status=status, reason=reason, started=now, finished=now, account=account
+        )
+
+    def set_row(self, spec: StackSetSpec) -> StackResult:
+        return StackResult(spec.region, spec.name, Action.UNCHANGED, started=time.monotonic(), stack_set=True)
+
+    def finish_set_row(self, result: StackResult) -> StackResult:
+        result.finished = time.monotonic()
+        self.relay.for_stack(result.region, result.stack)(result.action, result.reason or None)
+        return result
+
+    # --- operations ------------------------------------------------------------------------------------
+
+    def operate(
+        self,
+        spec: StackSetSpec,
+        call: str,
+        instances: list[Instance],
+        done: Action,
+        created: frozenset[Instance] = frozenset(),
+        **arguments: Any,
+    ) -> dict[Instance, StackResult]:
+        """One operation on `instances`, watched to its end: each instance `done` (`created` for those of
+        `created`: instances an earlier operation never made a stack for), failed (with CloudFormation's
+        reason), or skipped (cancelled, or not reached)."""
+        action = ACTIONS[call]
+        started = time.monotonic()
+        regions = list(dict.fromkeys(region for _, region in instances))
+        for account, region in instances:
+            self.relay.for_stack(region, spec.name, account)(f"{action}_PENDING")
+        set_progress = self.relay.for_stack(spec.region, spec.name)
+        try:
+            set_progress(f"STARTING_{action}")
+            operation_id = start_operation(
+                self.client,
+                call,
+                StackSetName=spec.name,
+                OperationPreferences=operation_preferences(self.config, regions),
+                **arguments,
+            )
+            outcome = watch_operation(
+                self.client,
+                spec.name,
+                OperationOutcome(operation_id, action),
+                lambda key, status, reason: self.relay.for_stack(key[1], spec.name, key[0])(
+                    f"{action}_{status}", reason or None
+                ),
+                lambda status, reason: set_progress(f"{action}_{status}", reason or None),
+                self.poll_interval,
+                self.stop,
+            )
+        except (ClientError, *ENDPOINT_FAULTS) as error:
+            reason = f"{action} operation refused: {fault_text(error)}"
+            refused = InstanceOutcome(NOT_STARTED, reason)
+            return {key: self._instance_result(spec, key, refused, done, started) for key in instances}
+        if outcome.status != "SUCCEEDED" or outcome.failed:
+            self.relay.notice(outcome.summary(spec.label))
+        results = {}
+        for key in dict.fromkeys([*instances, *outcome.instances]):
+            got = outcome.instances.get(key) or InstanceOutcome(
+                "PENDING", f"not reached: the operation ended {outcome.status}"
+            )
+            results[key] = self._instance_result(spec, key, got, Action.CREATED if key in created else done, started)
+        return results
+
+    def _instance_result(
+        self, spec: StackSetSpec, key: Instance, got: InstanceOutcome, done: Action, started: float
+    ) -> StackResult:
+        account, region = key
+        if got.status == "SUCCEEDED":
+            action, reason = done, ""
+        elif got.status in ("FAILED", NOT_STARTED):
+            action, reason = Action.FAILED, got.reason or "failed with no reason given"
+        elif got.status == "CANCELLED":
+            action = Action.SKIPPED
+            reason = f"cancelled: {got.reason or 'the operation went past its failure tolerance'}"
+        else:
+            action, reason = Action.SKIPPED, got.reason or f"not reached ({got.status})"
+        result = StackResult(
+            region,
+            spec.name,
+            action,
+            status=got.status,
+            reason=reason,
+            started=got.started or started,
+            finished=got.finished or time.monotonic(),
+            account=account,
+        )
+        self.relay.for_stack(region, spec.name, account)(action, reason or None)
+        return result
+
+    def delete_instances(self, spec: StackSetSpec, instances: list[Instance]) -> dict[Instance, StackResult]:
+        """Delete these instances and their stacks; grouped into as few operations as name exactly them."""
+        results: dict[Instance, StackResult] = {}
+        for accounts, regions in target_groups(instances):
+            group = [key for key in instances if key[0] in accounts and key[1] in regions]
+            results.update(
+                self.operate(
+                    spec,
+                    "delete_stack_instances",
+                    group,
+                    Action.DELETED,
+                    Accounts=accounts,
+                    Regions=regions,
+                    RetainStacks=False,
+                )
+            )
+        return results
+
+    # --- a StackSet made what its spec says ----------------------------------------------------------
+
+    def remove(
+        self, spec: StackSetSpec, state: StackSetState, keep: Callable[[Instance], str] = lambda key: ""
+    ) -> dict[Instance, StackResult]:
+        """Delete the instances of accounts and regions the config no longer has; `keep(instance)` names why one
+        must stay for now (a row SKIPPED with that reason), or is "" to delete it."""
+        wanted = set(spec.instances)
+        extra = [key for key in state.instances if key not in wanted]
+        results = {key: self.row(spec, key, Action.SKIPPED, why) for key in extra if (why := keep(key))}
+        results.update(self.delete_instances(spec, [key for key in extra if key not in results]))
+        return results
+
+    def converge(
+        self, spec: StackSetSpec, state: StackSetState, blocked: Callable[[str], str] = lambda account: ""
+    ) -> tuple[StackResult, dict[Instance, StackResult]]:
+        """Create the StackSet or update it when its template, parameters, tags or roles differ (every instance
+        then), retry instances an earlier operation left OUTDATED, create the missing ones. An account for which
+        `blocked(account)` gives a reason is left alone (its rows SKIPPED with it). Unchanged: no operation."""
+        set_result = self.set_row(spec)
+        wanted = spec.instances
+        try:
+            differences = self._ensure_set(spec, state, set_result)
+        except (ClientError, *ENDPOINT_FAULTS) as error:
+            set_result.action, set_result.reason = Action.FAILED, fault_text(error)
+            self.finish_set_row(set_result)
+            why = f"not deployed: {spec.label} could not be created or updated"
+            return set_result, {key: self.row(spec, key, Action.SKIPPED, why) for key in wanted}
+        results: dict[Instance, StackResult] = {}
+        for key in wanted:
+            why = blocked(key[0])
+            if why:
+                results[key] = self.row(spec, key, Action.SKIPPED, why)
+            elif state.condition(key) is InstanceCondition.NEEDS_ATTENTION:
+                summary = state.instances[key]
+                results[key] = self.row(
+                    spec,
+                    key,
+                    Action.FAILED,
+                    f"{describe_instance(summary)}: delete it with RetainStacks in the console, then deploy again",
+                    summary.get("Status", ""),
+                )
+        ready = [key for key in wanted if key not in results]
+        existing = [key for key in ready if key in state.instances]
+        outdated = [key for key in existing if state.condition(key) is InstanceCondition.OUTDATED]
+        to_update = existing if differences else outdated
+        if to_update or (differences and not state.instances):
+            # an instance whose create failed or was cancelled has no stack yet: the update creates it
+            stackless = frozenset(key for key in to_update if not state.instances[key].get("StackId"))
+            updated = self._update(spec, to_update, set(to_update) == set(state.instances), stackless)
+            results.update(updated)
+            refused = next((r for r in updated.values() if r.status == NOT_STARTED), None)
+            if refused is not None:  # the StackSet kept its template
+                set_result.action, set_result.reason = Action.FAILED, refused.reason
+            elif differences and state.exists:
+                set_result.action = Action.UPDATED
+        elif differences:  # every instance there is blocked: the StackSet keeps its template until they are not
+            set_result.action = Action.SKIPPED
+            set_result.reason = f"{', '.join(differences)} not updated: no instance of it can be deployed now"
+        for key in existing:
+            if key not in results:
+                summary = state.instances[key]
+                results[key] = self.row(spec, key, Action.UNCHANGED, status=summary.get("Status", ""))
+        missing = [key for key in ready if key not in state.instances]
+        for accounts, regions in target_groups(missing):
+            group = [key for key in missing if key[0] in accounts and key[1] in regions]
+            results.update(
+                self.operate(spec, "create_stack_instances", group, Action.CREATED, Accounts=accounts, Regions=regions)
+            )
+        self.finish_set_row(set_result)
+        return set_result, {key: results[key] for key in [*wanted, *results] if key in results}
+
+    def _ensure_set(self, spec: StackSetSpec, state: StackSetState, set_result: StackResult) -> list[str]:
+        """Create the StackSet when there is none; else what differs from the spec (see StackSetSpec.differences)."""
+        if state.exists:
+            return spec.differences(state.description or {})
+        self.relay.for_stack(spec.region, spec.name)("CREATING_STACK_SET")
+        self.client.create_stack_set(
+            StackSetName=spec.name,
+            PermissionModel="SELF_MANAGED",
+            ManagedExecution={"Active": True},
+            **self._set_arguments(spec),
+        )
+        set_result.action = Action.CREATED
+        return []
+
+    def _set_arguments(self, spec: StackSetSpec) -> dict[str, Any]:
+        return {
+            "Description": spec.description,
+            "TemplateBody": spec.template_body,
+            "Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in spec.parameters.items()],
+            "Capabilities": list(spec.capabilities),
+            "Tags": [{"Key": key, "Value": value} for key, value in spec.tags.items()],
+            "ExecutionRoleName": spec.execution_role_name,
+            **({"AdministrationRoleARN": spec.administration_role_arn} if spec.administration_role_arn else {}),
+        }
+
+    def _update(
+        self, spec: StackSetSpec, instances: list[Instance], every: bool, stackless: frozenset[Instance]
+    ) -> dict[Instance, StackResult]:
+        """UpdateStackSet with the spec's template and parameters: for every instance (`every`), else for
+        exactly `instances`, one call per group of accounts with the same regions."""
+        arguments = {**self._set_arguments(spec), "ManagedExecution": {"Active": True}, "created": stackless}
+        if every:
+            return self.operate(spec, "update_stack_set", instances, Action.UPDATED, **arguments)
+        results: dict[Instance, StackResult] = {}
+        for accounts, regions in target_groups(instances):
+            group = [key for key in instances if key[0] in accounts and key[1] in regions]
+            results.update(
+                self.operate(
+                    spec, "update_stack_set", group, Action.UPDATED, Accounts=accounts, Regions=regions, **arguments
+                )
+            )
+        return results

@@ -1,0 +1,199 @@
+"""`deploy` with a stacksets: section: the global StackSet (one instance per account in home_region) and the
+regional StackSet (every account x region), from the administrator account, then out/outputs.json.
+
+The order, as for stacks: instances of accounts and regions no longer configured go first (regional before
+global: a binding needs its destination); then the global StackSet, then the regional one, whose instances
+of an account wait for that account's global instance (when it failed, they are skipped). Switching bind ->
+map updates the regional StackSet first (specs.regional_stacks_first decides, as for stacks).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.config import Config
+from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
+from generator.deploy.events import EventRelay, OnEvent
+from generator.deploy.lock import run_lock
+from generator.deploy.outputs import write_account_outputs
+from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted
+from generator.deploy.results import Action, StackResult
+from generator.deploy.specs import deployed_routing, regional_stacks_first
+from generator.deploy.stack_errors import Stopped
+from generator.deploy.stacksets.converge import StackSetRun
+from generator.deploy.stacksets.instance_outputs import read_instance_outputs
+from generator.deploy.stacksets.instance_states import StackSetState, look_up
+from generator.deploy.stacksets.specs import Instance, StackSetSpec, global_stackset_spec, regional_stackset_spec
+from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
+from generator.errors import DeployError, Problem
+from generator.render import render_templates
+
+
+@dataclass
+class StackSetDeployReport:
+    """What a StackSets deploy did: a row per StackSet and per instance (with its account), in the order
+    global StackSet, its instances, regional StackSet, its instances."""
+
+    results: list[StackResult]
+    endpoints: dict[str, str] = field(default_factory=dict)  # account -> its listener's domain:port
+    outputs_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results) and any(result.account for result in self.results)
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint when there is one account (as a single-account deploy shows it), else ""."""
+        return next(iter(self.endpoints.values())) if len(self.endpoints) == 1 else ""
+
+
+def refuse_regions(config: Config, regions: Iterable[str] | None) -> None:
+    """REGIONS narrows the per-stack deploy; a StackSet operation is the whole StackSet's."""
+    if regions is not None:
+        raise DeployError(
+            [
+                Problem(
+                    "--regions",
+                    f"{config.source} deploys through StackSets, which CloudFormation runs in every configured "
+                    "account and region itself (stacksets.region_concurrency sets the order); leave --regions "
+                    "(REGIONS) out; nothing was changed",
+                )
+            ]
+        )
+
+
+def deploy_stacksets(
+    config: Config,
+    regions: Iterable[str] | None = None,
+    *,
+    out_dir: Path,
+    clients: AwsClients | None = None,
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    on_event: OnEvent | None = None,
+) -> StackSetDeployReport:
+    """Converge both StackSets; a failed instance does not stop the others (within the failure tolerance).
+    Progress goes to `on_event`; Ctrl-C raises Interrupted naming what is in flight (CloudFormation carries on)."""
+    refuse_regions(config, regions)
+    templates = render_templates(config)
+    global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
+    relay = EventRelay(on_event)
+    clients = clients or AwsClients()
+    clients.set_on_wait(relay.waiting)
+    admin = clients.cloudformation(config.home_region)
+    with run_lock(out_dir, "deploy") as lock_warnings:
+        with aws_errors(global_spec.label):
+            global_state = look_up(admin, global_spec.name, global_spec.region)
+        with aws_errors(regional_spec.label):
+            regional_state = look_up(admin, regional_spec.name, regional_spec.region)
+        run = StackSetRun(config, admin, relay, poll_interval, stop=threading.Event())
+        run.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
+        run.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
+        try:
+            results = _converge_both(config, run, global_spec, global_state, regional_spec, regional_state)
+        except (KeyboardInterrupt, Stopped):
+            run.stop.set()
+            raise Interrupted(relay.in_flight()) from None
+        report = StackSetDeployReport(results, warnings=list(lock_warnings))
+        _outputs(config, clients, admin, report, out_dir, max_parallel)
+        return report
+
+
+def _converge_both(
+    config: Config,
+    run: StackSetRun,
+    global_spec: StackSetSpec,
+    global_state: StackSetState,
+    regional_spec: StackSetSpec,
+    regional_state: StackSetState,
+) -> list[StackResult]:
+    removed = run.remove(regional_spec, regional_state)
+    # An account whose regional instances are not all gone keeps its destination (its global instance).
+    remaining = {
+        account
+        for (account, region) in regional_state.instances
+        if (account, region) not in removed or removed[(account, region)].action is not Action.DELETED
+    }
+    deployed = deployed_routing(regional_state.description)
+    if regional_stacks_first(config, dict.fromkeys(config.regions, deployed), config.regions):
+        regional_set, regional = run.converge(regional_spec, regional_state)
+        if all(result.ok for result in [regional_set, *regional.values()]):
+            global_set, global_rows = _converge_global(run, global_spec, global_state, remaining)
+        else:
+            why = "not updated: switching to map routing waits until every regional instance has dropped its binding"
+            global_set = run.finish_set_row(
+                StackResult(global_spec.region, global_spec.name, Action.SKIPPED, reason=why, stack_set=True)
+            )
+            global_rows = {key: run.row(global_spec, key, Action.SKIPPED, why) for key in global_spec.instances}
+    else:
+        global_set, global_rows = _converge_global(run, global_spec, global_state, remaining)
+        ready = {account for (account, _), row in global_rows.items() if row.ok and row.action is not Action.DELETED}
+
+        def blocked(account: str) -> str:
+            return "" if account in ready else f"not deployed: account {account}'s global instance is not deployed"
+
+        regional_set, regional = run.converge(regional_spec, regional_state, blocked)
+    regional = {**regional, **removed}
+    return [global_set, *global_rows.values(), regional_set, *regional.values()]
+
+
+def _converge_global(
+    run: StackSetRun, spec: StackSetSpec, state: StackSetState, remaining: set[str]
+) -> tuple[StackResult, dict[Instance, StackResult]]:
+    def keep(instance: Instance) -> str:
+        if instance[0] in remaining:
+            return f"kept: account {instance[0]} still has regional instances, which bind to its destination"
+        return ""
+
+    removed = run.remove(spec, state, keep)
+    set_row, rows = run.converge(spec, state)
+    return set_row, {**rows, **removed}
+
+
+def _outputs(
+    config: Config, clients: AwsClients, admin: object, report: StackSetDeployReport, out_dir: Path, max_parallel: int
+) -> None:
+    """Read each instance's outputs in its account, put them on the rows, and write out/outputs.json."""
+    assert config.stacksets is not None
+    try:
+        states = [
+            look_up(admin, name, config.home_region) for name in (config.global_stack_name, config.regional_stack_name)
+        ]
+    except AWS_FAULTS as error:  # the deploy is done; only its record is missing
+        report.warnings.append(f"StackSets in {config.home_region}: cannot read their instances: {fault_text(error)}")
+        return
+    found, unreadable = read_instance_outputs(clients, config, states, max_parallel)
+    report.warnings += [
+        f"{name} of account {account} in {region}: {why}" for (name, (account, region)), why in unreadable.items()
+    ]
+    for result in report.results:
+        if not result.stack_set and result.account:
+            result.outputs = found.get((result.stack, (result.account, result.region)), {})
+    accounts: dict[str, dict] = {}
+    global_state, regional_state = states
+    for account in config.stacksets.accounts:
+        key = (account, config.home_region)
+        summary = global_state.instances.get(key)
+        outputs = found.get((config.global_stack_name, key))
+        if summary is None or not outputs:
+            continue
+        accounts[account] = {**outputs, "StackId": summary.get("StackId"), "regions": {}}
+        if outputs.get("Endpoint"):
+            report.endpoints[account] = outputs["Endpoint"]
+    actions = {(r.account, r.region): r.action for r in report.results if r.stack == config.regional_stack_name}
+    for account, region in regional_state.instances:
+        if account in accounts and region in config.regions:
+            arn = found.get((config.regional_stack_name, (account, region)), {}).get("FunctionArn")
+            accounts[account]["regions"][region] = {
+                "stack": config.regional_stack_name,
+                "action": str(actions.get((account, region), Action.UNCHANGED)),
+                "FunctionArn": arn,
+            }
+    if accounts:
+        report.outputs_path, warnings = write_account_outputs(config, accounts, out_dir)
+        report.warnings += warnings

@@ -1,0 +1,132 @@
+"""Config + rendered templates -> the two StackSets to deploy (StackSetSpec): names, bodies, parameters,
+target accounts and regions, roles, and the operation preferences CloudFormation runs them with.
+
+The StackSets themselves live in the administrator account (the caller) in home_region. The regional
+StackSet takes no output of the global one: in bind routing each instance binds to its own account's
+destination by its name, Config.destination_name, known before anything is deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.config import Config, RegionConcurrency
+from generator.deploy.specs import CAPABILITIES, DESTINATION_PARAMETER
+from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
+from generator.render import RenderedTemplate
+
+Instance = tuple[str, str]  # (account, region): one stack of a StackSet
+
+
+@dataclass(frozen=True)
+class StackSetSpec:
+    """One StackSet as it should be: its template and parameters, and its instances (accounts x regions)."""
+
+    name: str
+    region: str  # where the StackSet lives: the administrator account's home_region
+    template_body: str
+    accounts: tuple[str, ...]
+    regions: tuple[str, ...]  # the regions of its instances
+    description: str
+    execution_role_name: str
+    administration_role_arn: str | None = None  # None: AWS's default administration role
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    capabilities: tuple[str, ...] = CAPABILITIES
+
+    @property
+    def label(self) -> str:
+        return f"StackSet {self.name} in {self.region}"
+
+    @property
+    def instances(self) -> list[Instance]:
+        """Every (account, region) the config asks for, in config order: region by region."""
+        return [(account, region) for region in self.regions for account in self.accounts]
+
+    def differences(self, deployed: Mapping[str, Any]) -> list[str]:
+        """What differs between this spec and a deployed StackSet (as DescribeStackSet returns it), in words;
+        [] when an UpdateStackSet would change nothing."""
+        found = []
+        if deployed.get("TemplateBody") != self.template_body:
+            found.append("template")
+        if _pairs(deployed.get("Parameters"), "ParameterKey", "ParameterValue") != dict(self.parameters):
+            found.append("parameters")
+        if _pairs(deployed.get("Tags"), "Key", "Value") != dict(self.tags):
+            found.append("tags")
+        if deployed.get("ExecutionRoleName") != self.execution_role_name or (
+            self.administration_role_arn and deployed.get("AdministrationRoleARN") != self.administration_role_arn
+        ):
+            found.append("roles")
+        return found
+
+
+def _pairs(items: Iterable[Mapping[str, str]] | None, key: str, value: str) -> dict[str, str]:
+    return {item[key]: item.get(value, "") for item in items or []}
+
+
+def _template(templates: Iterable[RenderedTemplate], name: str) -> str:
+    return next(template for template in templates if template.name == name).to_json()
+
+
+def _spec(config: Config, name: str, body: str, regions: tuple[str, ...], what: str, parameters: dict) -> StackSetSpec:
+    settings = config.stacksets
+    assert settings is not None, "a StackSet spec needs the config's stacksets section"
+    return StackSetSpec(
+        name=name,
+        region=config.home_region,
+        template_body=body,
+        accounts=settings.accounts,
+        regions=regions,
+        description=f"Packet counter ({what} stack), deployed by packet-counter",
+        execution_role_name=settings.execution_role_name,
+        administration_role_arn=settings.administration_role_arn,
+        parameters=parameters,
+        tags=dict(config.tags),
+    )
+
+
+def global_stackset_spec(config: Config, templates: list[RenderedTemplate]) -> StackSetSpec:
+    """The global stack once per account, in home_region: each account its own listener (its own Proxylity
+    API key, read by the include in that account)."""
+    body = _template(templates, GLOBAL_TEMPLATE_NAME)
+    return _spec(config, config.global_stack_name, body, (config.home_region,), "global", {})
+
+
+def regional_stackset_spec(config: Config, templates: list[RenderedTemplate]) -> StackSetSpec:
+    """The regional stack in every account and region; in bind routing it binds to the destination its own
+    account's global instance made, by name."""
+    body = _template(templates, REGIONAL_TEMPLATE_NAME)
+    parameters = {DESTINATION_PARAMETER: config.destination_name or ""} if config.binds_per_region else {}
+    return _spec(config, config.regional_stack_name, body, config.regions, "regional", parameters)
+
+
+def operation_preferences(config: Config, regions: Iterable[str]) -> dict[str, Any]:
+    """OperationPreferences from the config. SOFT_FAILURE_TOLERANCE, so that max_concurrent_percentage is the
+    concurrency (CloudFormation's default, STRICT, would cap it at the failure tolerance + 1: one account at
+    a time with a tolerance of 0)."""
+    settings = config.stacksets
+    assert settings is not None
+    sequential = settings.region_concurrency is RegionConcurrency.SEQUENTIAL
+    return {
+        "RegionConcurrencyType": "SEQUENTIAL" if sequential else "PARALLEL",
+        "RegionOrder": [region for region in config.regions if region in set(regions)],
+        "MaxConcurrentPercentage": settings.max_concurrent_percentage,
+        "FailureTolerancePercentage": settings.failure_tolerance_percentage,
+        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+    }
+
+
+def target_groups(instances: Iterable[Instance]) -> list[tuple[list[str], list[str]]]:
+    """Instances as (accounts, regions) products, as CreateStackInstances and DeleteStackInstances take them:
+    accounts with the same regions go together, so each call names exactly these instances."""
+    regions_of: dict[str, list[str]] = {}
+    for account, region in instances:
+        regions_of.setdefault(account, [])
+        if region not in regions_of[account]:
+            regions_of[account].append(region)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for account, regions in regions_of.items():
+        groups.setdefault(tuple(regions), []).append(account)
+    return [(accounts, list(regions)) for regions, accounts in groups.items()]

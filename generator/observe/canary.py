@@ -1,0 +1,99 @@
+"""The UDP canary run once from this machine: the same code the canary function runs (handler/canary.py, or
+the Code.ZipFile of a rendered template's CanaryFunction), its result and its EMF records returned as data.
+
+How the canary accounts for replies (handler/canary.py): every probe goes from a socket of its own, so the
+packet counter, which answers once per client per batch, answers each probe alone with "1 <region>". A probe
+is answered by the first well-formed reply on its socket from the address it was sent to, before the deadline;
+a second reply on that socket is a duplicate, a datagram from another address is foreign, and neither counts.
+No reply of another client can arrive on a probe's socket. Loss is the share of the planned probes unanswered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.errors import GeneratorError, Problem
+from generator.paths import CANARY_HANDLER_FILE
+
+# A socket per probe, and a few files besides.
+SPARE_FILES = 64
+LOCAL_REGION = "local"  # the Region dimension of a run from this machine
+
+
+class CanaryError(GeneratorError):
+    """The canary code cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class CanaryRun:
+    """One canary run: what was probed, the canary's own result (Sent, Counted, LossPercent, RoundTripP50/P99,
+    ServedBy, Duplicates, Foreign, Malformed, Overcounted, Error when it could not send), and its EMF records."""
+
+    target: str
+    result: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def loss_percent(self) -> float:
+        return float(self.result["LossPercent"])
+
+    def summary(self) -> str:
+        """One line for people: counts, loss, round trip, who served, and anything odd."""
+        r = self.result
+        text = f"canary: {r['Planned']} probes to {self.target}: {r['Counted']} answered, loss {r['LossPercent']:.2f}%"
+        if "RoundTripP50" in r:
+            text += f", round trip p50 {r['RoundTripP50']:g} ms p99 {r['RoundTripP99']:g} ms"
+        served = ", ".join(f"{region} {count}" for region, count in sorted(r["ServedBy"].items()))
+        text += f"; served by {served or 'no region'}"
+        odd = [f"{r[key]} {key.lower()}" for key in ("Duplicates", "Foreign", "Malformed", "Overcounted") if r[key]]
+        if odd:
+            text += f" ({', '.join(odd)}: not counted)"
+        if "Error" in r:
+            text += f"; {r['Error']}"
+        return text
+
+
+def load_canary(code: str | None = None, source: str = str(CANARY_HANDLER_FILE)) -> types.ModuleType:
+    """The canary module from `code` (default: handler/canary.py), as Lambda loads the inline code."""
+    try:
+        text = CANARY_HANDLER_FILE.read_text(encoding="utf-8") if code is None else code
+        module = types.ModuleType("canary")
+        exec(compile(text, source, "exec"), module.__dict__)
+    except (OSError, SyntaxError) as error:
+        raise CanaryError([Problem(source, f"cannot load the canary code: {error}")]) from None
+    if not callable(getattr(module, "probe", None)) or not callable(getattr(module, "emf", None)):
+        raise CanaryError([Problem(source, "expected the canary code (functions probe and emf)")])
+    return module
+
+
+def run_canary(
+    host: str,
+    port: int,
+    packets: int,
+    wait_seconds: float,
+    namespace: str,
+    region: str = LOCAL_REGION,
+    canary: types.ModuleType | None = None,
+) -> CanaryRun:
+    """Probe host:port once with `packets` probes, waiting at most `wait_seconds` for replies after the last."""
+    canary = canary or load_canary()
+    _allow_files(packets + SPARE_FILES)
+    result = canary.probe(host, port, packets, wait_seconds)
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return CanaryRun(target, result, canary.emf(result, region, namespace))
+
+
+def _allow_files(needed: int) -> None:
+    """Raise this process's open-file limit to `needed` where the hard limit allows (macOS starts at 256); the
+    canary reports the probes it could not open a socket for as lost, with the error."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (needed if hard == resource.RLIM_INFINITY else min(needed, hard), hard)
+        )
