@@ -20,6 +20,10 @@ from generator.deploy.specs import StackSpec
 from generator.deploy.stack_errors import Busy, ChangeSetFailed, Stopped
 from generator.deploy.stack_states import active_change_sets, age_order, describe_change_set_summary
 
+# What CloudFormation answers about our change set once another run's change set for the stack was executed:
+# it deleted ours (ChangeSetNotFound) or ours can no longer run (InvalidChangeSetStatus).
+SUPERSEDED = ("ChangeSetNotFound", "InvalidChangeSetStatus")
+
 # An empty change set fails with one of these reasons; it means "nothing to do".
 NO_CHANGES_REASONS = ("No updates are to be performed", "The submitted information didn't contain changes")
 CHANGE_SET_PREFIX = "packet-counter"
@@ -47,19 +51,61 @@ def create_change_set(
         raise
     _contest(client, spec, created)
     while True:
-        description = _describe_change_set(client, created["Id"])
+        try:
+            description = _describe_change_set(client, created["Id"])
+        except ClientError as error:
+            if error_code(error) in SUPERSEDED:
+                raise _superseded(client, spec, created["StackId"], created["Id"]) from None
+            raise
         status = description["Status"]
         if status == "CREATE_COMPLETE":
             return description
         if status == "FAILED":
             reason = description.get("StatusReason", "")
-            client.delete_change_set(ChangeSetName=created["Id"])
+            withdraw_change_set(client, created["Id"])
             if no_changes(reason):
                 return None
             raise ChangeSetFailed(reason or "change set failed with no reason given", created.get("StackId", ""))
         if stop.wait(poll_interval):
-            client.delete_change_set(ChangeSetName=created["Id"])
+            withdraw_change_set(client, created["Id"])
             raise Stopped()
+
+
+def execute_change_set(client: Any, spec: StackSpec, change_set: dict[str, Any]) -> None:
+    """Execute our ready change set. If another run's change set for the stack ran first, CloudFormation has
+    deleted ours (or it is no longer available): Busy, naming that change set, and nothing was changed by us."""
+    try:
+        client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
+    except ClientError as error:
+        if error_code(error) in SUPERSEDED:
+            raise _superseded(client, spec, change_set["StackId"], change_set["ChangeSetId"]) from None
+        raise
+
+
+def withdraw_change_set(client: Any, change_set_id: str) -> None:
+    """Delete our change set; one already gone (another run's change set was executed) is just as withdrawn."""
+    try:
+        client.delete_change_set(ChangeSetName=change_set_id)
+    except ClientError as error:
+        if error_code(error) != "ChangeSetNotFound":
+            raise
+
+
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _superseded(client: Any, spec: StackSpec, stack_id: str, mine: str) -> Busy:
+    """Ours is gone: when a change set is executed, CloudFormation deletes the stack's other change sets."""
+    summaries: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_change_sets").paginate(StackName=stack_id):
+        summaries.extend(page.get("Summaries", []))
+    ran = [s for s in summaries if s["ChangeSetId"] != mine and s.get("ExecutionStatus", "").startswith("EXECUTE_")]
+    which = describe_change_set_summary(max(ran, key=age_order)) if ran else "another change set"
+    return Busy(
+        f"{spec.label} is being deployed by another run: {which}; "
+        "ours is withdrawn: CloudFormation deleted it when that one was executed"
+    )
 
 
 def no_changes(reason: str) -> bool:
@@ -78,7 +124,7 @@ def _contest(client: Any, spec: StackSpec, created: dict[str, str]) -> None:
     own = next((summary for summary in active if summary["ChangeSetId"] == mine), None)
     rivals = [summary for summary in active if summary["ChangeSetId"] != mine and _goes_first(summary, own)]
     if rivals:
-        client.delete_change_set(ChangeSetName=mine)
+        withdraw_change_set(client, mine)
         raise Busy(
             f"{spec.label} is being deployed by another run: {describe_change_set_summary(rivals[0])}; "
             "ours was made later and is withdrawn"

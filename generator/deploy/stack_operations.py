@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from generator.deploy.changesets import create_change_set, planned_changes
+from generator.deploy.changesets import create_change_set, execute_change_set, planned_changes, withdraw_change_set
 from generator.deploy.clients import AWS_FAULTS, ENDPOINT_FAULTS, fault_text
 from generator.deploy.events import OnStackProgress
 from generator.deploy.results import Action, PlanKind, StackPlan, StackResult
@@ -100,12 +100,12 @@ def _deploy(
         result.stack_id = existing["StackId"] if existing else ""
         return
     if stop.is_set():  # Ctrl-C came while the change set was being made: never execute it
-        client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
+        withdraw_change_set(client, change_set["ChangeSetId"])
         raise Stopped()
     result.stack_id = change_set["StackId"]
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
-    client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
+    execute_change_set(client, spec, change_set)
     final = watcher.wait()
     result.status, result.outputs = final["StackStatus"], stack_outputs(final)
     if result.status in SUCCESS:
@@ -176,7 +176,7 @@ def plan_stack(client: Any, spec: StackSpec, poll_interval: float, stop: threadi
         if change_set is None:
             return plan
         plan.kind, plan.changes = PlanKind(kind.lower()), planned_changes(change_set)
-        client.delete_change_set(ChangeSetName=change_set["ChangeSetId"])
+        withdraw_change_set(client, change_set["ChangeSetId"])
         if kind == "CREATE":
             # A CREATE change set leaves an empty stack under review; plan changes nothing.
             _delete_if_unused(client, change_set["StackId"])

@@ -8,6 +8,7 @@ at once the older goes ahead. The runs synchronise on the local cloud's gates, n
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,9 @@ import pytest
 
 import generator.deploy as engine
 from generator.config import load_config
+from generator.deploy.changesets import execute_change_set
+from generator.deploy.specs import StackSpec
+from generator.deploy.stack_errors import Busy
 from generator.errors import ExitCode
 from generator.local.cloud import LISTENER_TYPE
 from generator.paths import PROJECT_ROOT
@@ -134,12 +138,50 @@ def test_of_two_updates_made_at_once_the_older_change_set_goes_ahead(cloud, caps
     reason = second.report.global_result.reason
     assert second.report.global_result.action == "failed"
     assert f"stack {GLOBAL} in us-west-2 is being deployed by another run: change set packet-counter-deploy-" in reason
-    assert "ours was made later and is withdrawn" in reason
+    # Withdrawn by us on seeing the older change set, or by CloudFormation when that one was executed first:
+    # which of the two depends on how soon the second run looked, the outcome does not.
+    assert "ours was made later and is withdrawn" in reason or "CloudFormation deleted it" in reason
     (listener,) = cloud.proxylity.listeners.values()
     assert listener["Properties"]["Destinations"][0]["Batching"]["Count"] == 20
     the_one_listener(cloud)
     changes = cloudformation("us-west-2").list_change_sets(StackName=GLOBAL)["Summaries"]
     assert {change["ExecutionStatus"] for change in changes} == {"EXECUTE_COMPLETE"}  # the loser withdrew its own
+
+
+def test_a_change_set_cloudformation_withdrew_because_another_ran_first_is_reported_not_executed(cloud, tmp_path):
+    """When a change set is executed, CloudFormation deletes the stack's other change sets. A run whose
+    change set was deleted so is told which change set ran, and changes nothing."""
+    assert deploy_cli(write_config(tmp_path), tmp_path).returncode == 0
+    client = cloudformation("us-west-2")
+    body = client.get_template(StackName=GLOBAL)["TemplateBody"]
+    body = json.dumps(body) if isinstance(body, dict) else body
+    assert '"Count": 10' in body  # the batching count both change sets below change
+    spec = StackSpec(GLOBAL, "us-west-2", body.replace('"Count": 10', '"Count": 30'))
+    ours = client.create_change_set(
+        StackName=GLOBAL,
+        ChangeSetName="ours",
+        ChangeSetType="UPDATE",
+        TemplateBody=spec.template_body,
+        Capabilities=list(spec.capabilities),
+    )
+    theirs = client.create_change_set(
+        StackName=GLOBAL,
+        ChangeSetName="packet-counter-deploy-theirs",
+        ChangeSetType="UPDATE",
+        TemplateBody=body.replace('"Count": 10', '"Count": 20'),
+        Capabilities=list(spec.capabilities),
+    )
+    client.execute_change_set(ChangeSetName=theirs["Id"])
+    assert wait_for(lambda: stack("us-west-2", GLOBAL)["StackStatus"] == "UPDATE_COMPLETE")
+
+    with pytest.raises(Busy) as refused:
+        execute_change_set(client, spec, {"ChangeSetId": ours["Id"], "StackId": ours["StackId"]})
+    assert str(refused.value).startswith(
+        f"stack {GLOBAL} in us-west-2 is being deployed by another run: change set packet-counter-deploy-theirs ("
+    )
+    assert "CloudFormation deleted it when that one was executed" in str(refused.value)
+    (listener,) = cloud.proxylity.listeners.values()
+    assert listener["Properties"]["Destinations"][0]["Batching"]["Count"] == 20
 
 
 def test_two_deploys_at_once_with_the_same_out_dir_one_is_refused_by_the_lock(cloud, tmp_path):

@@ -30,6 +30,10 @@ knows nothing of them:
   background thread (status *_IN_PROGRESS meanwhile), rebuilds Outputs, and rolls back on a failure
   (ROLLBACK_COMPLETE after a failed create, UPDATE_ROLLBACK_COMPLETE after a failed update; a failed
   update does not restore resources it already changed: good enough to rehearse, not a simulator).
+- executing a change set leaves the stack's other change sets, and a missing change set is "Stack with id
+  ... does not exist" -> they are deleted when one is executed, and describing, executing or deleting a
+  missing one is ChangeSetNotFound (executing one no longer AVAILABLE: InvalidChangeSetStatus), as
+  CloudFormation answers.
 - delete_stack is synchronous -> it runs in a background thread too (DELETE_IN_PROGRESS meanwhile).
 - change sets are ready at once and never fail a transform -> `LocalCloud.aws.change_sets` (a Gate) can
   keep them CREATE_IN_PROGRESS until released, as real CloudFormation does for seconds; a change set

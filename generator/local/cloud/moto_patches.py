@@ -300,19 +300,53 @@ def _stack_event(stack, status: str, reason: str | None = None) -> None:
     stack._add_stack_event(status, resource_status_reason=reason)
 
 
-def _execute_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None):
-    change_set = self.change_sets.get(change_set_name) or next(
-        (cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name), None
+class ChangeSetNotFound(CloudFormationError):
+    """CloudFormation's answer for a change set it does not have (moto says "Stack with id ... does not exist")."""
+
+    code = "ChangeSetNotFound"
+
+    def __init__(self, change_set_name: str) -> None:
+        super().__init__(f"ChangeSet [{change_set_name}] does not exist")
+
+
+class InvalidChangeSetStatus(CloudFormationError):
+    code = "InvalidChangeSetStatus"
+
+    def __init__(self, change_set_name: str, status: str) -> None:
+        super().__init__(f"ChangeSet [{change_set_name}] cannot be executed in its current status of [{status}]")
+
+
+def _find_change_set(backend: cfn_models.CloudFormationBackend, change_set_name: str):
+    change_set = backend.change_sets.get(change_set_name) or next(
+        (cs for cs in backend.change_sets.values() if cs.change_set_name == change_set_name), None
     )
     if change_set is None:
-        raise ValidationError(stack_name or change_set_name, message=f"ChangeSet [{change_set_name}] does not exist")
+        raise ChangeSetNotFound(change_set_name)
+    return change_set
+
+
+def _describe_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str):
+    return _find_change_set(self, change_set_name)
+
+
+def _delete_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str) -> None:
+    change_set = _find_change_set(self, change_set_name)
+    for arn, other in list(self.change_sets.items()):
+        if other is change_set:
+            del self.change_sets[arn]
+
+
+def _execute_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None):
+    change_set = _find_change_set(self, change_set_name)
     if change_set.execution_status != "AVAILABLE":
-        raise ValidationError(
-            change_set_name, message=f"ChangeSet [{change_set_name}] cannot be executed in its current status"
-        )
+        raise InvalidChangeSetStatus(change_set_name, change_set.execution_status)
     stack = self.stacks[change_set.stack_id]
     kind = change_set.change_set_type
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    # CloudFormation deletes a stack's other change sets once one is executed: they no longer apply.
+    for arn, other in list(self.change_sets.items()):
+        if other is not change_set and other.stack_id == change_set.stack_id:
+            del self.change_sets[arn]
     _stack_event(stack, f"{kind}_IN_PROGRESS", "User Initiated")
     threading.Thread(target=_run_change_set, args=(change_set, stack, kind), daemon=True).start()
 
@@ -424,6 +458,8 @@ def install_moto_patches() -> None:
     cfn_parsing.ResourceMap.transform_mapping = _transform_mapping
     cfn_parsing.ResourceMap.load_mapping = _load_mapping
     cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
+    cfn_models.CloudFormationBackend.describe_change_set = _describe_change_set
+    cfn_models.CloudFormationBackend.delete_change_set = _delete_change_set
     cfn_models.CloudFormationBackend.delete_stack = _delete_stack
     cfn_models.CloudFormationBackend.create_change_set = _create_change_set
     cfn_models.CloudFormationBackend.describe_stacks = _describe_stacks
