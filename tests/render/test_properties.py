@@ -195,6 +195,13 @@ def broken_configs(draw):
     return data
 
 
+# A key path as messages write it: `destination.batching.count`, `regions[2]`, `tags["a: b"]` (any other key
+# is quoted as JSON, so a colon inside it cannot be taken for the end of the path).
+_SEGMENT = r'(?:\[\d+\]|\["(?:[^"\\]|\\.)*"\])'
+_BARE = r"[A-Za-z0-9_:/=+@-]+"  # generator/config/yaml_source.py's _BARE_KEY
+KEY_PATH = rf"(?:{_BARE}|{_SEGMENT})(?:\.{_BARE}|{_SEGMENT})*"
+
+
 @SETTINGS
 @given(broken_configs())
 def test_every_broken_config_gets_clear_lines_and_out_is_untouched(data):
@@ -209,7 +216,7 @@ def test_every_broken_config_gets_clear_lines_and_out_is_untouched(data):
         assert status == 2
         lines = stderr.getvalue().splitlines()
         assert lines
-        line_format = re.compile(rf"^{re.escape(str(config_path))}(:\d+)?: [^:\s][^:]*(\[\d+\])?: \S.*$")
+        line_format = re.compile(rf"^{re.escape(str(config_path))}(:\d+)?: {KEY_PATH}: \S.*$")
         for line in lines:
             assert line_format.match(line), line
             assert "Traceback" not in line
