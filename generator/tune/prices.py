@@ -3,12 +3,12 @@ the price of one region and architecture. Another table of the same shape can be
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import Problem
+from generator.json_tables import read_json_table
 from generator.tune.grid import TuneError
 
 DEFAULT_PRICE_TABLE = Path(__file__).resolve().parent / "lambda_prices.json"
@@ -54,12 +54,7 @@ class PriceTable:
 def load_price_table(path: Path = DEFAULT_PRICE_TABLE) -> PriceTable:
     """Read a price table; one problem per bad entry."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise TuneError([Problem(source, f"cannot read the price table: {error.strerror or error}")]) from None
-    except json.JSONDecodeError as error:
-        raise TuneError([Problem(source, f"not valid JSON: {error.msg}", line=error.lineno)]) from None
+    data = read_json_table(path, TuneError, "the price table")
     if not isinstance(data, dict) or not isinstance(data.get("prices"), dict):
         raise TuneError([Problem(source, 'expected {"source", "as_of", "prices": {region: {architecture: ...}}}')])
     problems: list[Problem] = []

@@ -9,12 +9,12 @@ skipped. Distances come from a table shipped as data
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import GeneratorError, Problem
+from generator.json_tables import read_json_table
 
 DEFAULT_LATENCY_TABLE = Path(__file__).resolve().parent / "region_latency.json"
 
@@ -42,12 +42,7 @@ class LatencyTable:
 def load_latency_table(path: Path = DEFAULT_LATENCY_TABLE) -> LatencyTable:
     """Read {"rtt_ms": {region: {region: ms}}}; one problem per bad entry."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise RoutingError([Problem(source, f"cannot read latency table: {error.strerror or error}")]) from None
-    except json.JSONDecodeError as error:
-        raise RoutingError([Problem(source, f"not valid JSON: {error.msg}", line=error.lineno)]) from None
+    data = read_json_table(path, RoutingError, "latency table")
     table = data.get("rtt_ms") if isinstance(data, dict) else None
     if not isinstance(table, dict):
         raise RoutingError([Problem(source, 'expected {"rtt_ms": {region: {region: milliseconds}}}')])
