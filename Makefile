@@ -102,11 +102,15 @@ demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop
 	$(GENERATOR) demo $(GATEWAY_FLAGS) $(UDP_FLAGS)
 
 # Batching measured, priced and drawn: RATE CLIENTS P99 SECONDS COUNTS="..." TIMEOUTS="..." APPLY=1 INGRESS= ADD_LATENCY=1.
-# Unset variables pass no flag: the defaults live in `python -m generator tune --help`.
+# Unset variables pass no flag: the defaults live in `python -m generator tune --help`. COUNTS and TIMEOUTS, once
+# given, pass as typed (read from the environment, so COUNTS="" is refused rather than taken as the default grid).
+# A switch is on for 1 (yes, true), off for 0 (no, false) or unset; anything else stops make with one line.
+switch = $(if $(filter 1 yes true,$($(1))),$(2),$(if $(filter-out 0 no false,$($(1))),$(error $(1)=$($(1)): expected 1 or 0)))
+given = $(filter-out undefined default,$(origin $(1)))
 TUNE_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(P99),--p99 $(P99)) \
-	$(if $(SECONDS),--seconds $(SECONDS)) $(if $(strip $(COUNTS)),--counts $(COUNTS)) \
-	$(if $(strip $(TIMEOUTS)),--timeouts $(TIMEOUTS)) $(if $(APPLY),--apply) $(if $(INGRESS),--ingress $(INGRESS)) \
-	$(if $(ADD_LATENCY),--add-latency)
+	$(if $(SECONDS),--seconds $(SECONDS)) $(if $(call given,COUNTS),--counts "$$COUNTS") \
+	$(if $(call given,TIMEOUTS),--timeouts "$$TIMEOUTS") $(call switch,APPLY,--apply) \
+	$(if $(INGRESS),--ingress $(INGRESS)) $(call switch,ADD_LATENCY,--add-latency)
 
 tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png [APPLY=1]
 	$(GENERATOR) tune --config $(CONFIG) --out $(OUT) $(TUNE_FLAGS)

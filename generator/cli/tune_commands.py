@@ -37,6 +37,7 @@ from generator.tune import (
     parse_grid,
     plan_tuning,
     run_tuning,
+    settings_the_config_refuses,
     write_results,
 )
 
@@ -105,10 +106,16 @@ def _tune(args: argparse.Namespace) -> int:
         latency_table=load_latency_table(args.latency_table),
         add_latency=args.add_latency,
         prices=load_price_table(args.prices),
+        refused=settings_the_config_refuses(args.config, grid.settings),
     )
     plan = plan_tuning(config, options)
     code, template = render_function_code(config, args.out)
     _print_plan(plan, len(grid.settings), display_path(template))
+    for setting, why in options.refused.items():
+        print(
+            f"count {setting.count}, timeout {setting.timeout_in_seconds:g} s: measured, never recommended: "
+            f"{display_path(args.config)} would refuse it: {why}"
+        )
     result = run_tuning(config, code, plan, on_event=_print_progress)
     print()
     print(format_table(result))
@@ -246,7 +253,8 @@ def format_table(result: TuneResult) -> str:
         lines.append("  ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS, strict=True)))
     lines.append(
         "invocations: counted by the gateway; model: predicted from rate, count and timeout; batch: packets per "
-        "invocation; handler ms: mean run here; billed ms: mean billed on Lambda (model)"
+        "invocation; handler ms: mean run here; billed ms: mean billed on Lambda (model; settings making batches "
+        "of one size are priced together, from all their runs)"
     )
     return "\n".join(lines)
 
@@ -267,13 +275,28 @@ def _row(item: SettingResult) -> list[str]:
         f"{latency.p50_ms:.1f}" if latency else "-",
         f"{latency.p95_ms:.1f}" if latency else "-",
         f"{latency.p99_ms:.1f}" if latency else "-",
-        f"{100 * measured.loss:.1f}%",
+        _percent(measured.loss),
         f"{handler:.3f}" if handler is not None else "-",
         f"{cost.billed_ms_per_invocation:.1f}" if cost else "-",
         f"{cost.usd_per_million_packets:.4g}" if cost else "-",
         f"{cost.usd_per_month:,.2f}" if cost else "-",
-        "meets" if item.meets_target else ("loss" if not measured.lossless else "over"),
+        _verdict(item),
     ]
+
+
+def _verdict(item: SettingResult) -> str:
+    """meets, or the first shortfall: loss, over (the p99 target), config (the config would refuse it)."""
+    shortfalls = item.shortfalls
+    if not shortfalls:
+        return "meets"
+    return {"loss": "loss", "refused by the config": "config"}.get(shortfalls[0], "over")
+
+
+def _percent(fraction: float) -> str:
+    """0% only when nothing was lost: one packet in a million is 0.0001%, never rounded away."""
+    if fraction == 0:
+        return "0%"
+    return f"{100 * fraction:.2g}%" if fraction < 0.001 else f"{100 * fraction:.1f}%"
 
 
 def _recommendation_lines(result: TuneResult) -> list[str]:

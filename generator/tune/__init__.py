@@ -6,7 +6,13 @@ whole run, reported as events), results (out/tune.json), chart (out/tune.png), c
 """
 
 from generator.tune.chart import check_chart_support, draw_chart
-from generator.tune.config_edit import ConfigEdit, ValueChange, apply_batching, check_applicable
+from generator.tune.config_edit import (
+    ConfigEdit,
+    ValueChange,
+    apply_batching,
+    check_applicable,
+    settings_the_config_refuses,
+)
 from generator.tune.grid import (
     DEFAULT_COUNTS,
     DEFAULT_TIMEOUTS,
@@ -19,7 +25,7 @@ from generator.tune.grid import (
 from generator.tune.measure import Measurement, measure
 from generator.tune.model import CostEstimate, CostModel, predicted_batch_size, predicted_invocations
 from generator.tune.prices import DEFAULT_PRICE_TABLE, Price, PriceTable, load_price_table
-from generator.tune.recommend import SettingResult, recommend
+from generator.tune.recommend import SettingResult, priced_alike, recommend
 from generator.tune.results import CHART_FILE_NAME, RESULTS_FILE_NAME, tune_document, write_results
 from generator.tune.tuning import (
     SettingMeasured,
@@ -66,8 +72,10 @@ __all__ = [
     "plan_tuning",
     "predicted_batch_size",
     "predicted_invocations",
+    "priced_alike",
     "recommend",
     "run_tuning",
+    "settings_the_config_refuses",
     "tune_document",
     "write_results",
 ]

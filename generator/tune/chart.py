@@ -57,6 +57,8 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
         x, y = _position(item)
         if not item.measurement.lossless:
             axes.scatter(x, y, marker="x", s=70, color=LOSS, zorder=3)
+        elif item.refused_by_config is not None:  # measured, but the config would refuse it written in
+            axes.scatter(x, y, marker="D", s=45, color=MISSES, edgecolors="white", linewidths=0.8, zorder=3)
         else:
             color = MEETS if item.meets_target else MISSES
             axes.scatter(x, y, marker="o", s=55, color=color, edgecolors="white", linewidths=0.8, zorder=3)
@@ -122,10 +124,12 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
     )
     axes.grid(True, which="major", linewidth=0.5, alpha=0.5)
     axes.grid(True, which="minor", linewidth=0.3, alpha=0.25)
+    refused = [Line2D([], [], marker="D", linestyle="", color=MISSES, label="the config would refuse it")]
     axes.legend(
         handles=[
             Line2D([], [], marker="o", linestyle="", color=MEETS, label="meets the target"),
             Line2D([], [], marker="o", linestyle="", color=MISSES, label="p99 over the target"),
+            *(refused if any(item.refused_by_config for item in drawn) else []),
             Line2D([], [], marker="x", linestyle="", color=LOSS, label="lost packets"),
             Line2D([], [], marker="*", linestyle="", color=RECOMMENDED, markersize=14, label="recommended"),
         ],

@@ -11,11 +11,15 @@ file in one step (a reader never sees half a file), keeping the file's permissio
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import stat
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import yaml
 
 from generator.config import Batching, Config, load_config
 from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document
@@ -84,6 +88,30 @@ def check_applicable(path: Path, source: str | None = None) -> None:
     _edited_text(document, {"count": "1", "timeout_in_seconds": "1"})
     if not os.access(path.parent, os.W_OK):
         raise ConfigError([Problem(source, f"cannot write beside it: {path.parent} is not writable; nothing to apply")])
+
+
+def settings_the_config_refuses(path: Path, settings: Sequence[Setting]) -> dict[Setting, str]:
+    """{setting: why} for the settings the config at `path` would refuse once written into it (a check
+    across sections, e.g. the canary's p99 alarm against the batching timeout), found before measuring
+    so that none of them is recommended. The config itself must load (the command has loaded it)."""
+    document = load_yaml_document(Path(path), str(path))
+    refused: dict[Setting, str] = {}
+    with tempfile.TemporaryDirectory(prefix="packet-counter-tune-") as folder:
+        trial = Path(folder) / "config.yaml"
+        for setting in settings:
+            data = copy.deepcopy(document.data)
+            destination = data.setdefault("destination", {})
+            batching = destination.setdefault("batching", {})
+            batching.update(count=setting.count, timeout_in_seconds=setting.timeout_in_seconds)
+            trial.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            try:
+                load_config(trial, source="config")
+            except ConfigError as error:
+                refused[setting] = "; ".join(
+                    f"{problem.key_path}: {problem.message}" if problem.key_path else problem.message
+                    for problem in error.problems
+                )
+    return refused
 
 
 def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, list[ValueChange]]:
@@ -167,7 +195,19 @@ def _insertion(document: YamlDocument, leaves: dict[str, str]) -> tuple[int, int
     for level, key in enumerate(nested):
         lines.append(f"{indent}{INDENT * level}{key}:")
     lines += [f"{indent}{INDENT * len(nested)}{key}: {value}" for key, value in leaves.items()]
-    return line_start, line_start, newline.join(lines) + newline
+    added = newline.join(lines) + newline
+    if not parent:
+        # At the top level the lines above the first key are the file's header (a schema modeline, a title):
+        # the new section goes at the end of the file instead.
+        return len(text), len(text), added if not text or text.endswith("\n") else newline + added
+    # Inside a mapping, comment lines right above its first key belong to that key: go above them.
+    start = line_start
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        if not text[previous:start].strip().startswith("#"):
+            break
+        start = previous
+    return start, start, added
 
 
 def _replace_checked(path: Path, original: str, text: str, expected: Config, source: str) -> None:

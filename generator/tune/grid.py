@@ -97,8 +97,24 @@ def parse_grid(counts: Sequence[str], timeouts: Sequence[str]) -> Grid:
     return Grid(tuple(sorted(parsed_counts)), tuple(sorted(parsed_timeouts)))
 
 
+# The smoke client keeps a send time per packet: a million packets per setting is minutes of traffic at
+# the rates a laptop sends, and still a few tens of MB.
+MAX_PACKETS_PER_SETTING = 1_000_000
+
+
 def check_workload(workload: Workload) -> None:
-    """Refuse, in one line, a workload that would send no packet."""
+    """Refuse, in one line, a workload that would send no packet, or more than MAX_PACKETS_PER_SETTING."""
+    total = workload.rate * workload.seconds
+    if not math.isfinite(total) or total > MAX_PACKETS_PER_SETTING:
+        raise TuneError(
+            [
+                Problem(
+                    "tune",
+                    f"RATE x SECONDS is {total:g} packets per setting: at most {MAX_PACKETS_PER_SETTING:,} "
+                    "(lower RATE or SECONDS)",
+                )
+            ]
+        )
     if workload.packets < 1:
         raise TuneError(
             [

@@ -74,8 +74,9 @@ def load_price_table(path: Path = DEFAULT_PRICE_TABLE) -> PriceTable:
                 )
                 continue
             numbers = [entry.get(key) if isinstance(entry, dict) else None for key in _PRICE_KEYS]
-            if not all(_is_price(number) for number in numbers):
-                problems.append(Problem(source, f"expected {' and '.join(_PRICE_KEYS)}, each a number >= 0", where))
+            if not all(_is_price(key, number) for key, number in zip(_PRICE_KEYS, numbers, strict=True)):
+                bounds = " and ".join(f"{key} (above 0, at most {_PRICE_CEILINGS[key]:g})" for key in _PRICE_KEYS)
+                problems.append(Problem(source, f"expected {bounds}, in USD", where))
                 continue
             prices.setdefault(region, {})[architecture] = Price(region, architecture, *map(float, numbers))
     if problems:
@@ -93,5 +94,13 @@ def load_price_table(path: Path = DEFAULT_PRICE_TABLE) -> PriceTable:
 _PRICE_KEYS = ("request_usd_per_million", "gb_second_usd")
 
 
-def _is_price(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+# Far above any Lambda price (0.20 USD per million requests, 0.0000166667 USD per GB-second): a value past
+# these is a typo (or the wrong unit), and a cost model fed with it would print nonsense or overflow.
+_PRICE_CEILINGS = {"request_usd_per_million": 1_000.0, "gb_second_usd": 1.0}
+
+
+def _is_price(key: str, value: object) -> bool:
+    """A price above 0 (a log chart cannot place a free setting) and below its ceiling."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return False
+    return 0 < value <= _PRICE_CEILINGS[key]

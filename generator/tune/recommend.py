@@ -4,11 +4,11 @@ reply latency meets the target with no packet lost."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.tune.grid import Setting
 from generator.tune.measure import Measurement
-from generator.tune.model import CostEstimate
+from generator.tune.model import CostEstimate, CostModel, predicted_batch_size
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class SettingResult:
     predicted_invocations: int
     cost: CostEstimate | None  # None when no invocation ran to give a duration
     p99_target_ms: float
+    refused_by_config: str | None = None  # why the config would refuse this setting written into it
 
     @property
     def setting(self) -> Setting:
@@ -39,6 +40,8 @@ class SettingResult:
             reasons.append("p99 over target")
         if self.cost is None:
             reasons.append("no cost")
+        if self.refused_by_config is not None:
+            reasons.append("refused by the config")
         return tuple(reasons)
 
     @property
@@ -46,20 +49,50 @@ class SettingResult:
         return not self.shortfalls
 
 
+def priced_alike(results: Sequence[SettingResult], model: CostModel) -> list[SettingResult]:
+    """`results` with settings that make batches of the same size at the model's rate priced as one.
+
+    Such settings (count 100 with any timeout at 2,000 packets/s) run the same invocations of the same
+    work; their handler runs differ only by the noise in timing them here. Pooling those runs gives them
+    one billed duration, so their costs are equal and "the cheapest" is not decided by that noise.
+    """
+    pooled: dict[float, list[float]] = {}
+    for result in results:
+        pooled.setdefault(_batch_size(result, model), []).extend(result.measurement.handler_seconds)
+    priced = []
+    for result in results:
+        setting, measured = result.setting, result.measurement
+        cost = model.estimate(
+            setting.count,
+            setting.timeout_in_seconds,
+            pooled[_batch_size(result, model)],
+            measured.packets_sent,
+            measured.invocations,
+        )
+        priced.append(replace(result, cost=cost))
+    return priced
+
+
 def recommend(results: Sequence[SettingResult]) -> SettingResult | None:
     """The cheapest setting meeting the target; None when no setting meets it.
 
-    Settings that make batches of the same size at the measured rate (count 100 with any timeout at
-    2,000 packets/s) make the same invocations of the same work: their estimates differ only by the
-    noise in timing the handler. Among those the shortest timeout wins (it bounds the wait when traffic
-    slows), then the larger count (bigger batches when traffic grows), then the lower p99.
+    Of settings equally cheap (priced_alike gives settings making batches of one size one cost) the
+    shortest timeout wins (it bounds the wait when traffic slows), then the larger count (bigger batches
+    when traffic grows), then the lower p99.
     """
     eligible = [result for result in results if result.meets_target]
     if not eligible:
         return None
-    cheapest = min(eligible, key=lambda result: result.cost.usd_per_million_packets)  # type: ignore[union-attr]
-    alike = [result for result in eligible if result.cost.batch_size == cheapest.cost.batch_size]  # type: ignore[union-attr]
     return min(
-        alike,
-        key=lambda result: (result.setting.timeout_in_seconds, -result.setting.count, result.p99_ms),
+        eligible,
+        key=lambda result: (
+            result.cost.usd_per_million_packets,  # type: ignore[union-attr]
+            result.setting.timeout_in_seconds,
+            -result.setting.count,
+            result.p99_ms,
+        ),
     )
+
+
+def _batch_size(result: SettingResult, model: CostModel) -> float:
+    return predicted_batch_size(model.rate, result.setting.count, result.setting.timeout_in_seconds)

@@ -83,7 +83,7 @@ def _setting(result: SettingResult) -> dict[str, Any]:
             "packets_sent": measured.packets_sent,
             "packets_counted": measured.packets_counted,
             "packets_unaccounted": measured.packets_unaccounted,
-            "loss": round(measured.loss, 6),
+            "loss": measured.loss,
             "replies": measured.replies,
             "malformed_replies": measured.malformed_replies,
             "invocations": measured.invocations,
@@ -103,6 +103,7 @@ def _setting(result: SettingResult) -> dict[str, Any]:
         },
         "meets_target": result.meets_target,
         "shortfalls": list(result.shortfalls),
+        "refused_by_config": result.refused_by_config,
     }
 
 

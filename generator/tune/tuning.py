@@ -4,8 +4,8 @@ against the target, and the recommendation. Progress is reported as events; the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from generator.config import Config
@@ -14,7 +14,7 @@ from generator.tune.grid import Grid, Setting, Workload, check_workload
 from generator.tune.measure import measure
 from generator.tune.model import CostModel, predicted_invocations
 from generator.tune.prices import PriceTable
-from generator.tune.recommend import SettingResult, recommend
+from generator.tune.recommend import SettingResult, priced_alike, recommend
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class TuneOptions:
     latency_table: LatencyTable
     add_latency: bool
     prices: PriceTable
+    # Settings the config would refuse written into it (settings_the_config_refuses): measured, never recommended.
+    refused: Mapping[Setting, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,12 @@ def run_tuning(
                 measurement.invocations,
             ),
             p99_target_ms=options.p99_target_ms,
+            refused_by_config=options.refused.get(setting),
         )
         results.append(result)
         if on_event is not None:
             on_event(SettingMeasured(index, len(settings), result))
+    results = priced_alike(results, plan.model)
     return TuneResult(
         plan=plan,
         config=config,

@@ -81,11 +81,18 @@ def synthetic_result(
         handler_seconds=tuple(runs[index % len(runs)] / 1000 for index in range(invocations)),
         send_rate_pps=rate,
     )
-    price = load_price_table().price("us-west-2", "x86_64")
-    model = CostModel(price=price, memory_mb=128, rate=rate)
+    model = model_at(rate)
     return SettingResult(
         measurement=measurement,
         predicted_invocations=invocations,
         cost=model.estimate(count, timeout, measurement.handler_seconds, packets, invocations),
         p99_target_ms=target_ms,
     )
+
+
+def model_at(rate: float) -> CostModel:
+    """The cost model of the default config (us-west-2, x86_64, 128 MB) at `rate` packets/s."""
+    return CostModel(price=load_price_table().price("us-west-2", "x86_64"), memory_mb=128, rate=rate)
+
+
+MODEL = model_at(2000.0)

@@ -56,9 +56,9 @@ def test_values_the_file_does_not_write_are_added_as_lines_of_their_own(tmp_path
     edit = apply_batching(path, Setting(100, 0.2))
     assert path.read_text() == (
         MINIMAL
-        + "destination:\n    # formatter is how Data is encoded\n"
+        + "destination:\n"
         + "    batching:\n      count: 100\n      timeout_in_seconds: 0.2\n"
-        + "    formatter: hex\n"
+        + "    # formatter is how Data is encoded\n    formatter: hex\n"  # the comment stays with its key
     )
     assert [change.old for change in edit.changes] == [None, None]
     assert load_config(path).destination.formatter == "hex"
@@ -68,8 +68,8 @@ def test_a_config_without_destination_gets_one(tmp_path):
     path = written(tmp_path, MINIMAL)
     apply_batching(path, Setting(10, 0.05))
     assert path.read_text() == (
-        "# my config\ndestination:\n  batching:\n    count: 10\n    timeout_in_seconds: 0.05\n"
-        "regions: [us-west-2]  # one region\n"
+        "# my config\nregions: [us-west-2]  # one region\n"
+        "destination:\n  batching:\n    count: 10\n    timeout_in_seconds: 0.05\n"
     )
 
 
@@ -121,3 +121,12 @@ def test_an_invalid_config_is_refused_as_any_command_refuses_it(tmp_path):
         apply_batching(path, Setting(10, 0.05), source="config.yaml")
     assert str(raised.value) == "config.yaml:5: destination.batching.count: 0 is less than the minimum of 1"
     assert path.read_text() == text
+
+
+def test_a_file_without_a_final_newline_gets_the_new_section_on_a_line_of_its_own(tmp_path):
+    path = written(tmp_path, "# yaml-language-server: $schema=config.schema.json\nregions: [us-west-2]")
+    apply_batching(path, Setting(10, 0.05))
+    assert path.read_text() == (
+        "# yaml-language-server: $schema=config.schema.json\nregions: [us-west-2]\n"
+        "destination:\n  batching:\n    count: 10\n    timeout_in_seconds: 0.05\n"
+    )

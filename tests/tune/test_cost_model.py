@@ -96,6 +96,9 @@ def test_a_damaged_price_table_is_refused_one_line_per_bad_entry(tmp_path):
                 "prices": {
                     "us-west-2": {"x86_64": {"request_usd_per_million": -1, "gb_second_usd": 0.1}},
                     "eu-west-1": {"sparc": {"request_usd_per_million": 0.2, "gb_second_usd": 0.1}},
+                    # free (a log chart cannot place it) and absurd (the cost would overflow)
+                    "eu-west-2": {"arm64": {"request_usd_per_million": 0, "gb_second_usd": 0.0000133334}},
+                    "eu-west-3": {"arm64": {"request_usd_per_million": 0.2, "gb_second_usd": 1e308}},
                 },
             }
         )
@@ -105,4 +108,7 @@ def test_a_damaged_price_table_is_refused_one_line_per_bad_entry(tmp_path):
     assert [problem.key_path for problem in raised.value.problems] == [
         "prices.us-west-2.x86_64",
         "prices.eu-west-1.sparc",
+        "prices.eu-west-2.arm64",
+        "prices.eu-west-3.arm64",
     ]
+    assert "(above 0, at most 1)" in str(raised.value.problems[-1])

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
+from generator.cli.tune_commands import format_table
 from generator.errors import ExitCode
-from generator.paths import DEFAULT_CONFIG
+from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
+from tests.support.tune import synthetic_result
 
 # A small grid at a rate far above count/timeout (see test_measurement): seconds, not minutes.
 SMALL = ("--rate", "400", "--clients", "4", "--seconds", "0.5", "--counts", "1", "10", "--timeouts", "1")
@@ -38,10 +43,38 @@ def test_a_grid_with_a_bad_value_is_refused_in_one_line_before_anything_runs(tmp
     assert not (tmp_path / "out").exists()
 
 
-def test_make_passes_the_grid_as_typed(tmp_path):
-    # COUNTS="1, 10" (commas) reads as two counts, as does "1 10".
-    result = run_cli_in_process("tune", "--counts", "1,", "abc", "--out", tmp_path)
-    assert result.stderr == "tune: COUNTS: 'abc' is not a whole number from 1 to 1000\n"
+MAKE = ["make", "-s", "--no-print-directory", f"BIN={Path(sys.executable).parent}", "TUNE="]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        ("COUNTS=", "tune: COUNTS: no value given"),  # given empty: refused, not the default grid
+        ("COUNTS=1, abc", "tune: COUNTS: 'abc' is not a whole number from 1 to 1000"),
+        ('TIMEOUTS=0.05 "1"', "tune: TIMEOUTS: '\"1\"' is not a number of seconds from 0.01 to 60"),
+        ("APPLY=2", "Makefile:"),
+    ],
+)
+def test_make_passes_the_grid_as_typed(tmp_path, variable, message):
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    typed = [variable, f"CONFIG={config}", f"OUT={tmp_path / 'out'}"]
+    result = subprocess.run([*MAKE, "tune", *typed], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0].startswith(message), result.stderr
+    if variable == "APPLY=2":
+        assert "APPLY=2: expected 1 or 0" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert config.read_bytes() == DEFAULT_CONFIG.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize(("variable", "applies"), [("APPLY=0", False), ("APPLY=no", False), ("APPLY=1", True)])
+def test_make_applies_only_when_asked_with_1(variable, applies):
+    planned = subprocess.run([*MAKE, "-n", "tune", variable], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert planned.returncode == 0, planned.stderr
+    assert ("--apply" in planned.stdout.split()) is applies
 
 
 def test_tune_prints_the_table_writes_json_and_chart_and_applies_the_cheapest(tmp_path):
@@ -94,6 +127,37 @@ def test_when_no_setting_meets_the_target_it_says_so_and_applies_nothing(tmp_pat
     assert config.read_bytes() == before["config.yaml"]
 
 
+def test_a_workload_too_large_to_send_is_one_line_before_measuring(tmp_path):
+    for rate, seconds in (("1e308", "1e308"), ("1000000", "10")):
+        result = run_cli_in_process("tune", "--rate", rate, "--seconds", seconds, "--out", tmp_path / "out")
+        assert result.returncode == ExitCode.USAGE
+        assert result.stderr.count("\n") == 1 and "packets per setting: at most 1,000,000" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_setting_the_config_would_refuse_is_measured_but_never_recommended(tmp_path, write_config):
+    # With the canary's alarms on, a batch its 20 probes do not fill waits for the timeout: count 100 with
+    # a 0.5 s timeout is refused by the config (max_p99_ms 500), count 10 is not.
+    def canary_on(data):
+        data["observability"] = {"canary": {"enabled": True, "packets": 20, "max_p99_ms": 500}, "alarms": True}
+
+    config = write_config(canary_on)
+    before = config.read_bytes()
+    out = tmp_path / "out"
+    grid = ("--rate", "400", "--clients", "4", "--seconds", "0.5", "--counts", "10", "100", "--timeouts", "0.5")
+    result = run_cli("tune", "--config", config, "--out", out, *grid, "--p99", "5000", "--apply")
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "count 100, timeout 0.5 s: measured, never recommended:" in result.stdout
+    assert "observability.canary.max_p99_ms: 500 ms is not above" in result.stdout
+    document = json.loads((out / "tune.json").read_text())
+    refused = {s["count"]: s["refused_by_config"] for s in document["settings"]}
+    assert refused[10] is None and "max_p99_ms" in refused[100]
+    cheaper = min(document["settings"], key=lambda s: s["model"]["usd_per_million_packets"])
+    assert cheaper["count"] == 100  # the cheaper one, but the config would refuse it
+    assert document["recommendation"] == {"count": 10, "timeout_in_seconds": 0.5}
+    assert config.read_bytes() != before and "timeout_in_seconds: 0.5" in config.read_text()
+
+
 def test_a_serving_region_without_a_price_is_one_line_before_measuring(tmp_path, write_config):
     config = write_config(lambda data: data.update(home_region="af-south-1", regions=["af-south-1"]))
     result = run_cli_in_process("tune", "--config", config, "--out", tmp_path / "out")
@@ -135,3 +199,12 @@ def test_apply_to_a_config_it_cannot_edit_is_refused_before_measuring(tmp_path):
     assert result.stderr.count("\n") == 1
     assert "destination.batching.count: the value is not written at its key (an alias?)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_table_never_rounds_a_lost_packet_away():
+    one_in_ten_thousand = synthetic_result(10, 0.2, p99_ms=7, lost=1)
+    one_in_a_million = synthetic_result(10, 0.2, p99_ms=7, lost=1, packets=1_000_000)
+    none = synthetic_result(10, 0.2, p99_ms=7)
+    rows = format_table(SimpleNamespace(results=[one_in_ten_thousand, one_in_a_million, none])).splitlines()[1:4]
+    assert [row.split()[11] for row in rows]  # the timeout cell, "0.2 s", is two words == ["0.01%", "0.0001%", "0%"]
+    assert [row.split()[-1] for row in rows] == ["loss", "loss", "meets"]
