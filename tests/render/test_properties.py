@@ -68,8 +68,8 @@ def _distinct_peer_keys(data: dict) -> bool:
 
 def _observability_coherent(data: dict) -> bool:
     """The semantic checks of the observability section (generator/config/checks.py), which a schema cannot say:
-    a topic needs alarms; the canary needs a udp listener; its p99 alarm must not be breached by its own last
-    batch waiting for the timeout on a quiet service."""
+    a topic needs alarms; the canary needs a udp listener and no stacksets (every instance would get the same
+    endpoint); its p99 alarm must not be breached by its own last batch waiting for the timeout on a quiet service."""
     schema = load_schema()["properties"]
     observability = data.get("observability", {})
     canary = observability.get("canary", {})
@@ -78,6 +78,8 @@ def _observability_coherent(data: dict) -> bool:
         return False
     if not canary.get("enabled", False):
         return True
+    if isinstance(data.get("stacksets"), dict):
+        return False
     protocols = data.get("listener", {}).get("protocols", ["udp"])
     batching = data.get("destination", {}).get("batching", {})
     batching_defaults = schema["destination"]["properties"]["batching"]["properties"]
