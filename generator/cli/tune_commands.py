@@ -180,8 +180,8 @@ def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
     price = plan.model.price
     print(
         f"tuning batching: {settings} settings x {workload.seconds:g} s at {workload.rate:,.0f} packets/s from "
-        f"{workload.clients} clients ({workload.packets:,} packets each), through the local gateway on loopback; "
-        f"function code from {template}"
+        f"{workload.clients} clients ({workload.packets:,} packets per setting), through the local gateway on "
+        f"loopback; function code from {template}"
     )
     if trip.added:
         print(

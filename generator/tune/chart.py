@@ -135,6 +135,7 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
         ],
         loc="upper right",  # expensive and slow: where no setting lies
         fontsize=8.5,
+        framealpha=1.0,  # the target line passes behind it, not through it
     )
     figure.canvas.draw()  # lays the figure out, so that label spacing is measured in final pixels
     # The recommended point carries its own, larger label; the others one each (shared by neighbours).

@@ -126,7 +126,7 @@ def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, l
             missing[key] = value
             continue
         _check_in_place(document, key_path, span)
-        edits.append((span.start, span.end, value))
+        edits.append(_in_place(text, span, value))
         changes.append(ValueChange(_dotted(key_path), document.lines[key_path], text[span.start : span.end], value))
     if missing:
         edits.append(_insertion(document, missing))
@@ -208,6 +208,18 @@ def _insertion(document: YamlDocument, leaves: dict[str, str]) -> tuple[int, int
             break
         start = previous
     return start, start, added
+
+
+def _in_place(text: str, span: TextSpan, value: str) -> tuple[int, int, str]:
+    """Replace the value at `span`; a comment after it on its line keeps its column (the spaces before it
+    grow or shrink by the change in width, at least one stays), so aligned comments stay aligned."""
+    gap_end = span.end
+    while gap_end < len(text) and text[gap_end] == " ":
+        gap_end += 1
+    if gap_end == span.end or not text.startswith("#", gap_end):
+        return span.start, span.end, value
+    width = (gap_end - span.start) - len(value)
+    return span.start, gap_end, value + " " * max(1, width)
 
 
 def _replace_checked(path: Path, original: str, text: str, expected: Config, source: str) -> None:

@@ -26,16 +26,21 @@ def test_the_default_config_changes_in_those_two_values_only(tmp_path):
     path = written(tmp_path, original)
     edit = apply_batching(path, Setting(100, 0.05))
     # Found here by reading the file's text, not by the code under test.
-    count = re.search(r"^    count: (10)\b", original, re.MULTILINE)
-    timeout = re.search(r"^    timeout_in_seconds: (1)\b", original, re.MULTILINE)
+    # The values, and the spaces up to their comments, which keep their column (aligned comments stay aligned).
+    count = re.search(r"^    count: (10)( +)#", original, re.MULTILINE)
+    timeout = re.search(r"^    timeout_in_seconds: (1)( +)#", original, re.MULTILINE)
     expected = (
         original[: count.start(1)]
         + "100"
-        + original[count.end(1) : timeout.start(1)]
+        + " " * (len(count.group(2)) - 1)
+        + original[count.end(2) : timeout.start(1)]
         + "0.05"
-        + original[timeout.end(1) :]
+        + " " * (len(timeout.group(2)) - 3)
+        + original[timeout.end(2) :]
     )
     assert path.read_text(encoding="utf-8") == expected
+    lines_before, lines_after = original.splitlines(), expected.splitlines()
+    assert [line.find("#") for line in lines_before] == [line.find("#") for line in lines_after]
     assert [(c.key_path, c.line, c.old, c.new) for c in edit.changes] == [
         ("destination.batching.count", 52, "10", "100"),
         ("destination.batching.timeout_in_seconds", 53, "1", "0.05"),
@@ -77,7 +82,7 @@ def test_one_value_written_and_one_not(tmp_path):
     path = written(tmp_path, MINIMAL + "destination:\n  batching:\n    count: 10   # packets\n")
     apply_batching(path, Setting(1000, 1.0))
     assert path.read_text() == (
-        MINIMAL + "destination:\n  batching:\n    timeout_in_seconds: 1\n    count: 1000   # packets\n"
+        MINIMAL + "destination:\n  batching:\n    timeout_in_seconds: 1\n    count: 1000 # packets\n"
     )
 
 
@@ -87,7 +92,7 @@ def test_windows_line_endings_stay(tmp_path):
     apply_batching(path, Setting(100, 0.05))
     data = path.read_bytes()
     assert data.count(b"\r\n") == original.count("\n") and data.count(b"\n") == original.count("\n")
-    assert b"    count: 100                  # 1..1000 packets\r\n" in data
+    assert b"    count: 100                 # 1..1000 packets\r\n" in data  # the comment keeps its column
 
 
 def test_a_setting_the_file_holds_already_writes_nothing(tmp_path):

@@ -93,8 +93,8 @@ def test_tune_prints_the_table_writes_json_and_chart_and_applies_the_cheapest(tm
     assert "recommended (the cheapest setting meeting p99 ≤ 60000 ms with no loss): count 10" in result.stdout
     assert f"applied: {config}:52: destination.batching.count: 1 -> 10\n" in result.stdout
     assert f"applied: {config}:53: destination.batching.timeout_in_seconds: 0.2 -> 1\n" in result.stdout
-    # Those two values and not another byte.
-    expected = started.replace("    count: 1 ", "    count: 10 ", 1).replace("seconds: 0.2 ", "seconds: 1 ", 1)
+    # Those two values and not another byte (the spaces before their comments give the width back).
+    expected = started.replace("    count: 1 ", "    count: 10", 1).replace("seconds: 0.2 ", "seconds: 1   ", 1)
     assert config.read_text(encoding="utf-8") == expected
 
     document = json.loads((out / "tune.json").read_text())
