@@ -109,14 +109,11 @@ def write_outputs(
         "region": config.home_region,
         "StackId": global_result.stack_id,
         **{key: outputs.get(key) for key in GLOBAL_OUTPUT_KEYS},
-        "Port": int(outputs["Port"]) if str(outputs.get("Port", "")).isdigit() else outputs.get("Port"),
+        "Port": _port(outputs.get("Port")),
         "regions": {},
     }
     path = outputs_path(out_dir)
-    warnings: list[str] = []
-    previous, problem = read_outputs_record(path)
-    if problem:
-        warnings.append(f"{path}: ignored what an earlier deploy recorded there ({problem}); rewriting it")
+    previous, warnings = _earlier_record(path)
     if document["StackId"] and previous.get("StackId") == document["StackId"]:
         # A partial deploy (REGIONS=...) keeps what an earlier deploy of this global stack recorded.
         document["regions"] = dict(previous["regions"])
@@ -131,6 +128,23 @@ def write_outputs(
             "action": result.action,
             "FunctionArn": function_arn,
         }
+    return _write_record(path, document, warnings)
+
+
+def _earlier_record(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """What an earlier deploy recorded (empty when nothing usable), and a warning when it is ignored."""
+    previous, problem = read_outputs_record(path)
+    warnings = [f"{path}: ignored what an earlier deploy recorded there ({problem}); rewriting it"] if problem else []
+    return previous, warnings
+
+
+def _port(value: Any) -> Any:
+    """The listener's Port output as a number when it is one (CloudFormation outputs are strings)."""
+    return int(value) if str(value or "").isdigit() else value
+
+
+def _write_record(path: Path, document: dict[str, Any], warnings: list[str]) -> tuple[Path | None, list[str]]:
+    """Write outputs.json atomically; when it cannot be written, None and one more warning."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(path, json.dumps(document, indent=2) + "\n")
@@ -181,10 +195,7 @@ def write_account_outputs(
     single-account deploy writes, so `make smoke` finds Domain and Port as before. A region whose instance
     failed this run keeps the function an earlier deploy recorded for the same global instance (StackId)."""
     path = outputs_path(out_dir)
-    warnings: list[str] = []
-    previous, problem = read_outputs_record(path)
-    if problem:
-        warnings.append(f"{path}: ignored what an earlier deploy recorded there ({problem}); rewriting it")
+    previous, warnings = _earlier_record(path)
     earlier_accounts = previous.get("accounts") if isinstance(previous.get("accounts"), dict) else {}
     entries: dict[str, Any] = {}
     for account, found in accounts.items():
@@ -192,8 +203,7 @@ def write_account_outputs(
         same_listener = bool(found.get("StackId")) and earlier.get("StackId") == found.get("StackId")
         earlier_regions = earlier.get("regions") if same_listener and isinstance(earlier.get("regions"), dict) else {}
         entry: dict[str, Any] = {key: found.get(key) for key in ACCOUNT_KEYS}
-        port = str(found.get("Port") or "")
-        entry["Port"] = int(port) if port.isdigit() else found.get("Port")
+        entry["Port"] = _port(found.get("Port"))
         entry["regions"] = {}
         for region, regional in found.get("regions", {}).items():
             arn = regional.get("FunctionArn") or (earlier_regions.get(region) or {}).get("FunctionArn")
@@ -203,13 +213,7 @@ def write_account_outputs(
     if len(entries) == 1:
         document.update(next(iter(entries.values())))
     document["accounts"] = entries
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
-    except OSError as error:
-        warnings.append(f"{path}: cannot write the outputs ({error.strerror or error}); the summary above stands")
-        return None, warnings
-    return path, warnings
+    return _write_record(path, document, warnings)
 
 
 def forget_account_outputs(config: Config, out_dir: Path, deleted: list[StackResult]) -> tuple[list[str], list[str]]:
