@@ -14,8 +14,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -48,7 +50,7 @@ def _config(folder: Path, count: int):
 
 
 @contextmanager
-def _local_cloud_process():
+def local_cloud_process():
     """The local cloud in its own process, as AWS is: its CPU work does not share our GIL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -60,7 +62,7 @@ def _local_cloud_process():
         deadline = time.monotonic() + 30
         while True:
             try:
-                _reset(endpoint)
+                reset_local_cloud(endpoint)
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -72,28 +74,39 @@ def _local_cloud_process():
         process.wait(timeout=10)
 
 
-def _reset(endpoint: str) -> None:
+def reset_local_cloud(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=5):
         pass
 
 
-def _fresh_deploy(endpoint: str, config, out_dir: Path, max_parallel: int) -> float:
-    _reset(endpoint)
+def timed_from_scratch(endpoint: str, run_deploy: Callable[[], Any]) -> float:
+    """Seconds `run_deploy()` takes on an emptied local cloud; a failed deploy stops the benchmark."""
+    reset_local_cloud(endpoint)
     started = time.perf_counter()
-    report = deploy(config, out_dir=out_dir, max_parallel=max_parallel, poll_interval=POLL_INTERVAL)
+    report = run_deploy()
     elapsed = time.perf_counter() - started
     if not report.ok:
         raise RuntimeError(f"benchmark deploy failed: {[r.reason for r in report.results if not r.ok]}")
     return elapsed
 
 
-def main() -> None:
-    # Never real AWS: dummy credentials and the local endpoint, for this process only.
+def use_benchmark_credentials() -> None:
+    """Never real AWS: dummy credentials (and the local endpoint, set by the caller), for this process only."""
     os.environ.update(AWS_ACCESS_KEY_ID="benchmark", AWS_SECRET_ACCESS_KEY="benchmark")
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_ENDPOINT_URL_CLOUDFORMATION", None)
-    with tempfile.TemporaryDirectory() as folder, _local_cloud_process() as endpoint:
+
+
+def _fresh_deploy(endpoint: str, config, out_dir: Path, max_parallel: int) -> float:
+    return timed_from_scratch(
+        endpoint, lambda: deploy(config, out_dir=out_dir, max_parallel=max_parallel, poll_interval=POLL_INTERVAL)
+    )
+
+
+def main() -> None:
+    use_benchmark_credentials()
+    with tempfile.TemporaryDirectory() as folder, local_cloud_process() as endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         rows = []
         # Warm-up, not counted: the first deploy also pays for loading botocore's service data.

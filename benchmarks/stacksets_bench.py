@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
-from benchmarks.deploy_bench import ANSWER_DELAY, POLL_INTERVAL, _local_cloud_process, _reset
+from benchmarks.deploy_bench import (
+    ANSWER_DELAY,
+    POLL_INTERVAL,
+    local_cloud_process,
+    timed_from_scratch,
+    use_benchmark_credentials,
+)
 from generator.config import load_config
 from generator.deploy import DEFAULT_MAX_PARALLEL, deploy
 from generator.deploy.stacksets import deploy_stacksets
@@ -63,24 +68,19 @@ def _config(folder: Path, regions: int, accounts: int | None):
 
 
 def _timed(endpoint: str, config, out_dir: Path) -> float:
-    _reset(endpoint)
-    started = time.perf_counter()
     if config.stacksets:
-        report = deploy_stacksets(config, out_dir=out_dir, poll_interval=POLL_INTERVAL)
-    else:
-        report = deploy(config, out_dir=out_dir, max_parallel=DEFAULT_MAX_PARALLEL, poll_interval=POLL_INTERVAL)
-    elapsed = time.perf_counter() - started
-    if not report.ok:
-        raise RuntimeError(f"benchmark deploy failed: {[r.reason for r in report.results if not r.ok]}")
-    return elapsed
+        return timed_from_scratch(
+            endpoint, lambda: deploy_stacksets(config, out_dir=out_dir, poll_interval=POLL_INTERVAL)
+        )
+    return timed_from_scratch(
+        endpoint,
+        lambda: deploy(config, out_dir=out_dir, max_parallel=DEFAULT_MAX_PARALLEL, poll_interval=POLL_INTERVAL),
+    )
 
 
 def main() -> None:
-    # Never real AWS: dummy credentials and the local endpoint, for this process only.
-    os.environ.update(AWS_ACCESS_KEY_ID="benchmark", AWS_SECRET_ACCESS_KEY="benchmark")
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_ENDPOINT_URL_CLOUDFORMATION", None)
-    with tempfile.TemporaryDirectory() as name, _local_cloud_process() as endpoint:
+    use_benchmark_credentials()
+    with tempfile.TemporaryDirectory() as name, local_cloud_process() as endpoint:
         folder = Path(name)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         # Warm-up, not counted: the first deploys also pay for loading botocore's service data.
