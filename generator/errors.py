@@ -1,6 +1,10 @@
 """The errors a user can cause, with messages written for people, and the exit codes they end in.
 
-Anything else that escapes is a bug in the generator and keeps its traceback.
+Every error meant for the user is a GeneratorError subclass defined here, one per room or input it names
+(the config, the templates, the deploy, the outputs file, the smoke client, the canary, the local gateway,
+its routing and its control socket, the tuner), so `cli/` knows them all from one module. An error of one
+problem is raised as `DeployError.of("--regions", "names no region")`. Anything else that escapes is a bug
+in the generator and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Self
 
 
 class ExitCode(IntEnum):
@@ -88,6 +93,11 @@ class GeneratorError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    @classmethod
+    def of(cls, source: str, message: str, key_path: str = "", line: int | None = None) -> Self:
+        """The error of one problem: `raise ConfigError.of(path, "no such file")`."""
+        return cls([Problem(source, message, key_path, line)])
+
 
 class ConfigError(GeneratorError):
     """The config file cannot be read or does not describe a valid deployment."""
@@ -105,3 +115,41 @@ class AwsError(GeneratorError):
     """AWS, or what stands at AWS_ENDPOINT_URL, could not be reached or refused: not the user's input."""
 
     exit_code = ExitCode.FAILED
+
+
+class AlreadyRunning(DeployError):
+    """Another deploy, plan or destroy holds the lock of this out dir; nothing was changed."""
+
+    exit_code = ExitCode.FAILED
+
+
+class OutputsFileError(GeneratorError):
+    """The outputs file a client was pointed at cannot be read."""
+
+
+class EndpointError(GeneratorError):
+    """No usable host or port to send packets to."""
+
+
+class SmokeError(GeneratorError):
+    """The smoke client cannot send (host does not resolve, no socket)."""
+
+
+class CanaryError(GeneratorError):
+    """The canary code cannot be loaded."""
+
+
+class GatewayError(GeneratorError):
+    """The local gateway cannot start (port in use, bad settings)."""
+
+
+class RoutingError(GeneratorError):
+    """The latency table or the regions named for routing are not usable."""
+
+
+class ControlError(GeneratorError):
+    """The control socket cannot be set up or reached."""
+
+
+class TuneError(GeneratorError):
+    """The tuning cannot run as asked: a bad grid value, an unknown price region, a missing package."""

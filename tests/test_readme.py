@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from generator.config.schema_doc import BEGIN, END, config_reference_markdown
 from generator.paths import PROJECT_ROOT
 from tests.support.cli import run_cli
+from tools.config_reference import BEGIN, END, config_reference_markdown
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
@@ -21,9 +21,7 @@ def test_first_screen_holds_the_two_commands():
 
 def test_config_reference_is_generated_from_the_current_schema():
     block = README.split(BEGIN, 1)[1].split(END, 1)[0]
-    assert block == "\n" + config_reference_markdown(), (
-        "run `python -m generator.config.schema_doc` to update README.md"
-    )
+    assert block == "\n" + config_reference_markdown(), "run `python -m tools.config_reference` to update README.md"
 
 
 def test_every_setting_of_the_default_config_is_in_the_reference():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from generator.cli.argv import at_least_one, positive_number
 from generator.cli.common import add_command, display_path, load_command_config
+from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
 from generator.errors import ExitCode
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
 from generator.paths import DEFAULT_OUT_DIR
@@ -29,15 +30,12 @@ from generator.tune import (
     TunePlan,
     TuneResult,
     Workload,
-    apply_batching,
-    check_applicable,
     check_chart_support,
     draw_chart,
     load_price_table,
     parse_grid,
     plan_tuning,
     run_tuning,
-    settings_the_config_refuses,
     write_results,
 )
 

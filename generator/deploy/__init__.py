@@ -10,11 +10,12 @@ from generator.deploy.deploy_stacks import DeployReport, deploy
 from generator.deploy.destroy_stacks import DestroyPlan, DestroyReport, destroy, destroy_plan
 from generator.deploy.events import Event, Notice, StackProgress, StackQueued, Waiting
 from generator.deploy.inventory import Inventory, StackState, inventory
-from generator.deploy.lock import AlreadyRunning, run_lock
+from generator.deploy.lock import run_lock
 from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted
 from generator.deploy.plan_changes import plan
 from generator.deploy.results import Action, PlanKind, PlannedChange, PropertyChange, StackPlan, StackResult
 from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL
+from generator.errors import AlreadyRunning
 
 __all__ = [
     "DEFAULT_MAX_PARALLEL",

@@ -16,17 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.deploy.stack_states import format_time
-from generator.errors import DeployError, ExitCode, Problem
+from generator.errors import AlreadyRunning, Problem
 
 # Beside outputs.json: held (flock) by the deploy, plan or destroy working with that out dir.
 LOCK_FILE_NAME = ".deploy.lock"
 HOLDER_WAIT = 1.0
-
-
-class AlreadyRunning(DeployError):
-    """Another deploy, plan or destroy holds the lock of this out dir; nothing was changed."""
-
-    exit_code = ExitCode.FAILED
 
 
 @contextlib.contextmanager

@@ -11,19 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from generator.atomic_files import write_atomically
 from generator.config import Config
 from generator.deploy.results import StackResult
 from generator.deploy.specs import GLOBAL_OUTPUT_KEYS
-from generator.errors import GeneratorError, Problem
+from generator.errors import OutputsFileError, Problem
 from generator.paths import DEFAULT_OUT_DIR
-from generator.render.files import write_text_atomically
 
 OUTPUTS_FILE_NAME = "outputs.json"
 DEFAULT_OUTPUTS_FILE = DEFAULT_OUT_DIR / OUTPUTS_FILE_NAME
-
-
-class OutputsFileError(GeneratorError):
-    """The outputs file a client was pointed at cannot be read."""
 
 
 def read_outputs(path: Path) -> dict[str, object]:
@@ -147,7 +143,7 @@ def _write_record(path: Path, document: dict[str, Any], warnings: list[str]) -> 
     """Write outputs.json atomically; when it cannot be written, None and one more warning."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(path, json.dumps(document, indent=2) + "\n")
+        write_atomically(path, json.dumps(document, indent=2) + "\n")
     except OSError as error:
         warnings.append(f"{path}: cannot write the outputs ({error.strerror or error}); the summary above stands")
         return None, warnings
@@ -174,7 +170,7 @@ def forget_outputs(config: Config, out_dir: Path, deleted: list[StackResult]) ->
         if not ours or not gone:
             return [], []
         previous["regions"] = {region: entry for region, entry in previous["regions"].items() if region not in gone}
-        write_text_atomically(path, json.dumps(previous, indent=2) + "\n")
+        write_atomically(path, json.dumps(previous, indent=2) + "\n")
         return [f"updated {path}: {', '.join(sorted(gone))} no longer listed"], []
     except OSError as error:
         return [], [f"{path}: cannot update it ({error.strerror or error}); it may still name deleted stacks"]
@@ -250,7 +246,7 @@ def forget_account_outputs(config: Config, out_dir: Path, deleted: list[StackRes
             previous.pop(key, None)
         if len(accounts) == 1:
             previous.update(next(iter(accounts.values())))
-        write_text_atomically(path, json.dumps(previous, indent=2) + "\n")
+        write_atomically(path, json.dumps(previous, indent=2) + "\n")
         return [f"updated {path}: {', '.join(gone)} no longer listed"], []
     except OSError as error:
         return [], [f"{path}: cannot update it ({error.strerror or error}); it may still name deleted stacks"]

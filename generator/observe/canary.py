@@ -16,16 +16,12 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.errors import GeneratorError, Problem
+from generator.errors import CanaryError, Problem
 from generator.paths import CANARY_HANDLER_FILE
 
 # A socket per probe, and a few files besides.
 SPARE_FILES = 64
 LOCAL_REGION = "local"  # the Region dimension of a run from this machine
-
-
-class CanaryError(GeneratorError):
-    """The canary code cannot be loaded."""
 
 
 @dataclass(frozen=True)

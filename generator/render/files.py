@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import stat
-import tempfile
-import uuid
 from pathlib import Path
 
 import cfn_flip
 
+from generator.atomic_files import FileTransaction, check_replaceable
 from generator.errors import GeneratorError, Problem
 from generator.render.templates import RenderedTemplate
 
@@ -79,8 +74,8 @@ def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_for
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for target in targets:
-            _check_replaceable(target)
-        with _Transaction(out_dir) as transaction:
+            check_replaceable(target)
+        with FileTransaction(out_dir) as transaction:
             for template, target in zip(templates, targets, strict=True):
                 transaction.replace(target, template_text(template, output_format))
             for stale in others:
@@ -91,89 +86,3 @@ def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_for
             [Problem(str(where), f"cannot write templates: {error.strerror or error}; nothing was changed")]
         ) from None
     return targets
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` whole or not at all: a reader never sees half a file."""
-    temporary = _stage(path.parent, text)
-    try:
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def _check_replaceable(target: Path) -> None:
-    """Refuse, before anything is written, a target that a file cannot replace (a directory in the way)."""
-    try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(mode):
-        raise IsADirectoryError(21, "a directory is in the way of the file", str(target))
-
-
-class _Transaction:
-    """File replacements and removals in one folder that all happen, or are all undone.
-
-    Each file replaced or removed is first kept as a hard link (a copy where links are not
-    allowed), so a failure part-way puts every earlier file back as it was.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._undo: list[tuple[Path, str | None]] = []  # (target, its kept previous content, or None: it was new)
-        self._temporaries: list[str] = []
-
-    def __enter__(self) -> _Transaction:
-        return self
-
-    def replace(self, target: Path, text: str) -> None:
-        temporary = _stage(self.folder, text)
-        self._temporaries.append(temporary)
-        self._undo.append((target, self._keep(target)))
-        os.replace(temporary, target)
-
-    def remove(self, target: Path) -> None:
-        self._undo.append((target, self._keep(target)))
-        os.unlink(target)
-
-    def _keep(self, target: Path) -> str | None:
-        if not os.path.lexists(target):
-            return None
-        kept = str(self.folder / f".previous-{uuid.uuid4().hex}.tmp")
-        try:
-            os.link(target, kept, follow_symlinks=False)
-        except OSError:
-            shutil.copy2(target, kept, follow_symlinks=False)
-        self._temporaries.append(kept)
-        return kept
-
-    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
-        try:
-            if error_type is not None:
-                for target, kept in reversed(self._undo):
-                    with contextlib.suppress(OSError):
-                        if kept is None:
-                            os.unlink(target)
-                        else:
-                            os.replace(kept, target)
-        finally:
-            for temporary in self._temporaries:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-
-
-def _stage(out_dir: Path, text: str) -> str:
-    """`text` in a new file beside its target, flushed to disk; its name, for os.replace."""
-    descriptor, temporary = tempfile.mkstemp(dir=out_dir, prefix=".staged-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return temporary

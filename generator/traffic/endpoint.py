@@ -6,13 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.deploy.outputs import DEFAULT_OUTPUTS_FILE, read_outputs
-from generator.errors import GeneratorError, Problem
+from generator.errors import EndpointError, Problem
 
 MAX_PORT = 65535  # UDP ports are 16 bits; 0 is "any free port" when listening, never a destination
-
-
-class EndpointError(GeneratorError):
-    """No usable host or port to send packets to."""
 
 
 def resolve_endpoint(

@@ -15,15 +15,11 @@ import socket
 import time
 from dataclasses import dataclass
 
-from generator.errors import GeneratorError, Problem
+from generator.errors import Problem, SmokeError
 from generator.traffic.report import ClientLedger, SmokeReport, SmokeTally
 
 SOCKET_BUFFER_BYTES = 16 * 1024 * 1024
 BURST = 64  # packets sent between looks at the reply sockets when there is no rate
-
-
-class SmokeError(GeneratorError):
-    """The smoke client cannot send (host does not resolve, no socket)."""
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,17 @@
 
 grid (the settings and the workload), measure (one setting: local gateway + smoke client), prices and
 model (the Lambda price table and the cost model), recommend (the target and the choice), tuning (the
-whole run, reported as events), results (out/tune.json), chart (out/tune.png), config_edit (APPLY=1).
+whole run, reported as events), results (out/tune.json), chart (out/tune.png). APPLY=1's edit of
+config.yaml is generator.config.edit's.
 """
 
+from generator.errors import TuneError
 from generator.tune.chart import check_chart_support, draw_chart
-from generator.tune.config_edit import (
-    ConfigEdit,
-    ValueChange,
-    apply_batching,
-    check_applicable,
-    settings_the_config_refuses,
-)
 from generator.tune.grid import (
     DEFAULT_COUNTS,
     DEFAULT_TIMEOUTS,
     Grid,
     Setting,
-    TuneError,
     Workload,
     parse_grid,
 )
@@ -44,7 +38,6 @@ __all__ = [
     "DEFAULT_PRICE_TABLE",
     "DEFAULT_TIMEOUTS",
     "RESULTS_FILE_NAME",
-    "ConfigEdit",
     "CostEstimate",
     "CostModel",
     "Grid",
@@ -60,10 +53,7 @@ __all__ = [
     "TuneOptions",
     "TunePlan",
     "TuneResult",
-    "ValueChange",
     "Workload",
-    "apply_batching",
-    "check_applicable",
     "check_chart_support",
     "draw_chart",
     "load_price_table",
@@ -75,7 +65,6 @@ __all__ = [
     "priced_alike",
     "recommend",
     "run_tuning",
-    "settings_the_config_refuses",
     "tune_document",
     "write_results",
 ]

@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from generator.errors import GeneratorError, Problem
-from generator.tune.grid import TuneError
+from generator.errors import GeneratorError, Problem, TuneError
 from generator.tune.model import MILLION
 from generator.tune.recommend import SettingResult
 from generator.tune.tuning import TuneResult

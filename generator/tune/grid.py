@@ -13,15 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.config.schema import load_schema
-from generator.errors import GeneratorError, Problem, shown
+from generator.errors import Problem, TuneError, shown
 
 DEFAULT_COUNTS = (1, 10, 100, 1000)
 DEFAULT_TIMEOUTS = (0.05, 0.2, 1.0)
 _SEPARATORS = re.compile(r"[\s,]+")
-
-
-class TuneError(GeneratorError):
-    """The tuning cannot run as asked: a bad grid value, an unknown price region, a missing package."""
 
 
 @dataclass(frozen=True, order=True)

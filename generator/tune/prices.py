@@ -7,9 +7,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import Problem
+from generator.errors import Problem, TuneError
 from generator.json_tables import read_json_table
-from generator.tune.grid import TuneError
 
 DEFAULT_PRICE_TABLE = Path(__file__).resolve().parent / "lambda_prices.json"
 ARCHITECTURES = ("x86_64", "arm64")

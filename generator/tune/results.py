@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from generator.atomic_files import write_atomically
 from generator.errors import GeneratorError, Problem
-from generator.render.files import write_text_atomically
 from generator.tune.model import HOURS_PER_MONTH, VCPU_MEMORY_MB
 from generator.tune.recommend import SettingResult
 from generator.tune.tuning import TuneResult
@@ -116,7 +116,7 @@ def write_results(result: TuneResult, out_dir: Path) -> Path:
     path = Path(out_dir) / RESULTS_FILE_NAME
     try:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        write_text_atomically(path, json.dumps(tune_document(result), indent=2) + "\n")
+        write_atomically(path, json.dumps(tune_document(result), indent=2) + "\n")
     except OSError as error:
         raise GeneratorError([Problem(str(path), f"cannot write: {error.strerror or error}")]) from None
     return path

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from generator.traffic.endpoint import EndpointError, resolve_endpoint
+from generator.errors import EndpointError
+from generator.traffic.endpoint import resolve_endpoint
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.errors import GatewayError
 from generator.local.gateway import gateway as gateway_module
 from generator.local.gateway.control import control_socket_path
-from generator.local.gateway.gateway import GatewayError, LocalGateway
+from generator.local.gateway.gateway import LocalGateway
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
 from tests.support.udp import (
     exchange,

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from generator.config.regions import known_regions
+from generator.errors import RoutingError
 from generator.local.gateway.control import send_control
-from generator.local.gateway.routing import Router, RoutingError, load_latency_table
+from generator.local.gateway.routing import Router, load_latency_table
 from generator.traffic.smoke import SmokeOptions, run_smoke
 from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code, wait_until
 

@@ -8,7 +8,7 @@ import os
 import cfn_flip
 import pytest
 
-import generator.render.files
+import generator.atomic_files
 import generator.render.inline_code
 from generator.config import load_config
 from generator.errors import GeneratorError, RenderError
@@ -123,7 +123,7 @@ def test_a_write_failing_part_way_puts_every_file_back(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device", str(target))
         return real_replace(source, target)
 
-    monkeypatch.setattr(generator.render.files.os, "replace", replace_failing_the_second_time)
+    monkeypatch.setattr(generator.atomic_files.os, "replace", replace_failing_the_second_time)
     with pytest.raises(GeneratorError) as raised:
         write_templates(render_templates(load_config(DEFAULT_CONFIG)), out, "json")
     monkeypatch.undo()

@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from generator.errors import EndpointError, SmokeError
 from generator.local.gateway.gateway import grow_receive_buffer
-from generator.traffic.endpoint import EndpointError, resolve_endpoint
+from generator.traffic.endpoint import resolve_endpoint
 from generator.traffic.report import ClientLedger, SmokeTally, parse_reply
-from generator.traffic.smoke import SmokeError, SmokeOptions, run_smoke
+from generator.traffic.smoke import SmokeOptions, run_smoke
 from tests.support.cli import run_cli
 
 

@@ -27,8 +27,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from generator.errors import GeneratorError, Problem
-from generator.local.gateway.routing import Router, RoutingError
+from generator.errors import ControlError, Problem, RoutingError
+from generator.local.gateway.routing import Router
 
 LOG = logging.getLogger("generator.local.gateway")
 
@@ -40,10 +40,6 @@ CLIENT_SECONDS = 2.0
 ANSWER_SECONDS = 5.0  # how long local-control waits for the answer
 # SO_PEERCRED's struct ucred: pid, uid, gid.
 PEER_CREDENTIALS = struct.Struct("iII")
-
-
-class ControlError(GeneratorError):
-    """The control socket cannot be set up or reached."""
 
 
 # -- the commands -----------------------------------------------------------------------

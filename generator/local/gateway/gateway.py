@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.config import Batching, Config
-from generator.errors import GeneratorError, Problem
-from generator.local.gateway.control import ControlError, ControlServer
+from generator.errors import ControlError, GatewayError, Problem
+from generator.local.gateway.control import ControlServer
 from generator.local.gateway.function_process import FunctionFailure, FunctionProcess
 from generator.local.gateway.routing import Router
 
@@ -50,10 +50,6 @@ RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
 # Linux's SO_RCVBUFFORCE; Python's socket module does not name it.
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
 BURST = 2048  # datagrams read per wake-up before checking the batch timer again
-
-
-class GatewayError(GeneratorError):
-    """The local gateway cannot start (port in use, bad settings)."""
 
 
 @dataclass(frozen=True)

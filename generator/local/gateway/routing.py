@@ -13,14 +13,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import GeneratorError, Problem
+from generator.errors import Problem, RoutingError
 from generator.json_tables import read_json_table
 
 DEFAULT_LATENCY_TABLE = Path(__file__).resolve().parent / "region_latency.json"
-
-
-class RoutingError(GeneratorError):
-    """The latency table or the regions named for routing are not usable."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""APPLY=1: write a batching setting into config.yaml, changing those two values and nothing else.
+"""Writing config.yaml: a batching setting (tune's APPLY=1) written in, changing those two values and nothing else.
 
 A targeted edit rather than a YAML round trip: the YAML source (generator.config.yaml_source) records
 where each value is written, so the two values are replaced in the text where they stand and every
@@ -18,16 +18,30 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import yaml
 
-from generator.config import Batching, Config, load_config
+from generator.config.loader import load_config
+from generator.config.model import Batching, Config
 from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document
 from generator.errors import ConfigError, Problem
-from generator.tune.grid import Setting
 
 BATCHING = ("destination", "batching")
 INDENT = "  "  # for a mapping the edit has to add; existing ones keep their own
+
+
+class BatchingValues(Protocol):
+    """A batching setting to write: tune's Setting is one."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def timeout_in_seconds(self) -> float: ...
+
+
+AnyBatching = TypeVar("AnyBatching", bound=BatchingValues)
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ def format_value(value: int | float) -> str:
     return repr(value)
 
 
-def apply_batching(path: Path, setting: Setting, source: str | None = None) -> ConfigEdit:
+def apply_batching(path: Path, setting: BatchingValues, source: str | None = None) -> ConfigEdit:
     """Write `setting` as destination.batching.count and timeout_in_seconds of the config at `path`.
 
     Raises ConfigError (the file names itself) when the file is not a valid config, or when the
@@ -90,12 +104,12 @@ def check_applicable(path: Path, source: str | None = None) -> None:
         raise ConfigError([Problem(source, f"cannot write beside it: {path.parent} is not writable; nothing to apply")])
 
 
-def settings_the_config_refuses(path: Path, settings: Sequence[Setting]) -> dict[Setting, str]:
+def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> dict[AnyBatching, str]:
     """{setting: why} for the settings the config at `path` would refuse once written into it (a check
     across sections, e.g. the canary's p99 alarm against the batching timeout), found before measuring
     so that none of them is recommended. The config itself must load (the command has loaded it)."""
     document = load_yaml_document(Path(path), str(path))
-    refused: dict[Setting, str] = {}
+    refused: dict[AnyBatching, str] = {}
     with tempfile.TemporaryDirectory(prefix="packet-counter-tune-") as folder:
         trial = Path(folder) / "config.yaml"
         for setting in settings:

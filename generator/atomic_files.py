@@ -1,0 +1,106 @@
+"""Files replaced whole or not at all: a reader never sees half a file, and a failure part-way through a set
+of files leaves every one of them as it was.
+
+The general helper of every command that writes (templates, outputs.json, tune.json and tune.png, config.yaml):
+the new content is staged in a temporary file beside its target, flushed to disk, then swapped in with
+os.replace, which is atomic within one file system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+import uuid
+from pathlib import Path
+
+Content = str | bytes
+
+
+def write_atomically(path: Path, content: Content, mode: int = 0o644) -> None:
+    """Replace `path` with `content` (text is written as UTF-8 with \\n line endings) whole or not at all."""
+    temporary = stage(Path(path).parent, content, mode)
+    try:
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse, before anything is written, a target that a file cannot replace (a directory in the way)."""
+    try:
+        target_mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(target_mode):
+        raise IsADirectoryError(21, "a directory is in the way of the file", str(target))
+
+
+class FileTransaction:
+    """File replacements and removals in one folder that all happen, or are all undone.
+
+    `with FileTransaction(folder) as files: files.replace(a, text); files.replace(b, data)`: an exception
+    inside the block (or from a replacement) puts every earlier file back as it was. Each file replaced or
+    removed is first kept as a hard link (a copy where links are not allowed) until the block ends."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._undo: list[tuple[Path, str | None]] = []  # (target, its kept previous content, or None: it was new)
+        self._temporaries: list[str] = []
+
+    def __enter__(self) -> FileTransaction:
+        return self
+
+    def replace(self, target: Path, content: Content, mode: int = 0o644) -> None:
+        temporary = stage(self.folder, content, mode)
+        self._temporaries.append(temporary)
+        self._undo.append((Path(target), self._keep(Path(target))))
+        os.replace(temporary, target)
+
+    def remove(self, target: Path) -> None:
+        self._undo.append((Path(target), self._keep(Path(target))))
+        os.unlink(target)
+
+    def _keep(self, target: Path) -> str | None:
+        if not os.path.lexists(target):
+            return None
+        kept = str(self.folder / f".previous-{uuid.uuid4().hex}.tmp")
+        try:
+            os.link(target, kept, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(target, kept, follow_symlinks=False)
+        self._temporaries.append(kept)
+        return kept
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if error_type is not None:
+                for target, kept in reversed(self._undo):
+                    with contextlib.suppress(OSError):
+                        if kept is None:
+                            os.unlink(target)
+                        else:
+                            os.replace(kept, target)
+        finally:
+            for temporary in self._temporaries:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+
+
+def stage(folder: Path, content: Content, mode: int = 0o644) -> str:
+    """`content` in a new file in `folder` (beside its target), flushed to disk; its name, for os.replace."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".staged-", suffix=".tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return temporary
