@@ -23,37 +23,15 @@ import yaml
 from benchmarks.deploy_bench import (
     ANSWER_DELAY,
     POLL_INTERVAL,
+    REGIONS,
     local_cloud_process,
-    timed_from_scratch,
+    timed_deploy,
     use_benchmark_credentials,
 )
 from generator.config import load_config
-from generator.deploy import DEFAULT_MAX_PARALLEL, deploy
-from generator.deploy.stacksets import deploy_stacksets
+from generator.deploy import DEFAULT_MAX_PARALLEL
 from generator.paths import DEFAULT_CONFIG
 
-REGIONS = (
-    "us-west-2",
-    "us-east-1",
-    "eu-west-1",
-    "us-east-2",
-    "us-west-1",
-    "eu-central-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-north-1",
-    "eu-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ca-central-1",
-    "sa-east-1",
-    "me-south-1",
-    "af-south-1",
-)
 SPREAD = {1: (1, 1), 5: (5, 1), 20: (5, 4)}  # instances -> (accounts, regions)
 
 
@@ -67,34 +45,23 @@ def _config(folder: Path, regions: int, accounts: int | None):
     return load_config(path)
 
 
-def _timed(endpoint: str, config, out_dir: Path) -> float:
-    if config.stacksets:
-        return timed_from_scratch(
-            endpoint, lambda: deploy_stacksets(config, out_dir=out_dir, poll_interval=POLL_INTERVAL)
-        )
-    return timed_from_scratch(
-        endpoint,
-        lambda: deploy(config, out_dir=out_dir, max_parallel=DEFAULT_MAX_PARALLEL, poll_interval=POLL_INTERVAL),
-    )
-
-
 def main() -> None:
     use_benchmark_credentials()
     with tempfile.TemporaryDirectory() as name, local_cloud_process() as endpoint:
         folder = Path(name)
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         # Warm-up, not counted: the first deploys also pay for loading botocore's service data.
-        _timed(endpoint, _config(folder, 1, None), folder / "out")
-        _timed(endpoint, _config(folder, 1, 1), folder / "out")
+        timed_deploy(endpoint, _config(folder, 1, None), folder / "out")
+        timed_deploy(endpoint, _config(folder, 1, 1), folder / "out")
         rows = []
         for count in (1, 5, 20):
             accounts, regions = SPREAD[count]
             rows.append(
                 (
                     count,
-                    _timed(endpoint, _config(folder, count, None), folder / "out"),
-                    _timed(endpoint, _config(folder, count, 1), folder / "out"),
-                    _timed(endpoint, _config(folder, regions, accounts), folder / "out"),
+                    timed_deploy(endpoint, _config(folder, count, None), folder / "out"),
+                    timed_deploy(endpoint, _config(folder, count, 1), folder / "out"),
+                    timed_deploy(endpoint, _config(folder, regions, accounts), folder / "out"),
                     f"{accounts}x{regions}",
                 )
             )

@@ -1,39 +1,65 @@
-"""deploy/: StackSpecs -> CloudFormation change sets in every region; deploy, plan, status and destroy.
+"""deploy/: templates -> CloudFormation, in either deploy mode, behind one front door (engine.py):
 
-The engine returns data and reports progress as typed events (events.py) to a callback; it never prints.
-One stack's operations are stack_operations.py, what its status means is stack_states.classify, the order
+    engine = engine_for(config, EngineOptions(out_dir=..., on_event=...))
+    engine.plan() / engine.deploy() / engine.inventory() / engine.destroy_plan() / engine.destroy(confirm=...)
+
+Change-set mode (stack_engine: one stack per region through change sets) and StackSets mode
+(stacksets/stackset_engine) return the same report types (reports.py) and report progress as the same typed
+events (events.py) to a callback; the engine never prints. One stack's operations are stack_operations.py,
+what its status means is stack_states.classify, CloudFormation's status words are statuses.py's, the order
 of global and regional stacks is specs.regional_stacks_first, out/outputs.json is outputs.py's.
 """
 
 from generator.deploy.clients import AwsClients, aws_errors
-from generator.deploy.deploy_stacks import DeployReport, deploy
-from generator.deploy.destroy_stacks import DestroyPlan, DestroyReport, destroy, destroy_plan
-from generator.deploy.events import Event, Notice, StackProgress, StackQueued, Waiting
-from generator.deploy.inventory import Inventory, StackState, inventory
-from generator.deploy.lock import run_lock
+from generator.deploy.engine import DeployEngine, engine_for
+from generator.deploy.engine_base import Confirm, EngineOptions
+from generator.deploy.events import Event, Notice, OnEvent, StackProgress, StackQueued, Waiting
 from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted
-from generator.deploy.plan_changes import plan
-from generator.deploy.results import Action, PlanKind, PlannedChange, PropertyChange, StackPlan, StackResult
+from generator.deploy.reports import (
+    ABSENT,
+    Action,
+    Deletion,
+    DeployReport,
+    DestroyPlan,
+    DestroyReport,
+    Inventory,
+    Kept,
+    Plan,
+    PlanKind,
+    PlannedChange,
+    PropertyChange,
+    Replacement,
+    StackPlan,
+    StackResult,
+    StackState,
+)
 from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL
-from generator.errors import AlreadyRunning
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_MAX_PARALLEL",
     "DEFAULT_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
     "Action",
-    "AlreadyRunning",
     "AwsClients",
+    "Confirm",
+    "Deletion",
+    "DeployEngine",
     "DeployReport",
     "DestroyPlan",
     "DestroyReport",
+    "EngineOptions",
     "Event",
     "Interrupted",
     "Inventory",
+    "Kept",
     "Notice",
+    "OnEvent",
+    "Plan",
     "PlanKind",
     "PlannedChange",
     "PropertyChange",
+    "Replacement",
     "StackPlan",
     "StackProgress",
     "StackQueued",
@@ -41,10 +67,5 @@ __all__ = [
     "StackState",
     "Waiting",
     "aws_errors",
-    "deploy",
-    "destroy",
-    "destroy_plan",
-    "inventory",
-    "plan",
-    "run_lock",
+    "engine_for",
 ]

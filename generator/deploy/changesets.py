@@ -15,10 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from generator.deploy.results import PlannedChange, PropertyChange
+from generator.deploy.reports import PlannedChange, PropertyChange
 from generator.deploy.specs import StackSpec
 from generator.deploy.stack_errors import Busy, ChangeSetFailed, Stopped
 from generator.deploy.stack_states import active_change_sets, age_order, describe_change_set_summary
+from generator.deploy.statuses import CHANGE_SET_STARTED, ChangeSetStatus, ExecutionStatus
 
 # What CloudFormation answers about our change set once another run's change set for the stack was executed:
 # it deleted ours (ChangeSetNotFound) or ours can no longer run (InvalidChangeSetStatus).
@@ -58,9 +59,9 @@ def create_change_set(
                 raise _superseded(client, spec, created["StackId"], created["Id"]) from None
             raise
         status = description["Status"]
-        if status == "CREATE_COMPLETE":
+        if status == ChangeSetStatus.CREATE_COMPLETE:
             return description
-        if status == "FAILED":
+        if status == ChangeSetStatus.FAILED:
             reason = description.get("StatusReason", "")
             withdraw_change_set(client, created["Id"])
             if no_changes(reason):
@@ -75,11 +76,25 @@ def execute_change_set(client: Any, spec: StackSpec, change_set: dict[str, Any])
     """Execute our ready change set. If another run's change set for the stack ran first, CloudFormation has
     deleted ours (or it is no longer available): Busy, naming that change set, and nothing was changed by us."""
     try:
-        client.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
+        # The token makes a retry of this call (botocore retries a call whose answer was lost) the same
+        # request: CloudFormation answers it as done instead of refusing a change set already executing.
+        client.execute_change_set(ChangeSetName=change_set["ChangeSetId"], ClientRequestToken=request_token())
     except ClientError as error:
         if error_code(error) in SUPERSEDED:
             raise _superseded(client, spec, change_set["StackId"], change_set["ChangeSetId"]) from None
         raise
+
+
+def execution_started(client: Any, change_set_id: str) -> bool:
+    """Whether CloudFormation has taken the change set for execution (it runs, ran, or was deleted because
+    it ran: CloudFormation keeps an executed change set, so a missing one was replaced by another run's)."""
+    try:
+        description = client.describe_change_set(ChangeSetName=change_set_id)
+    except ClientError as error:
+        if error_code(error) in SUPERSEDED:
+            return True
+        raise
+    return description.get("ExecutionStatus") in CHANGE_SET_STARTED
 
 
 def withdraw_change_set(client: Any, change_set_id: str) -> None:
@@ -108,6 +123,11 @@ def _superseded(client: Any, spec: StackSpec, stack_id: str, mine: str) -> Busy:
     )
 
 
+def request_token() -> str:
+    """A ClientRequestToken (ExecuteChangeSet, DeleteStack): 1 to 128 of [a-zA-Z0-9-], starting alphanumeric."""
+    return f"{CHANGE_SET_PREFIX}-{uuid.uuid4().hex}"
+
+
 def no_changes(reason: str) -> bool:
     return any(marker in reason for marker in NO_CHANGES_REASONS)
 
@@ -134,7 +154,7 @@ def _contest(client: Any, spec: StackSpec, created: dict[str, str]) -> None:
 def _goes_first(other: dict[str, Any], own: dict[str, Any] | None) -> bool:
     """Whether another run's active change set beats ours: it is executing, it is older, or ours is not active
     (then we cannot tell who came first, and stepping back is the safe side)."""
-    executing = other.get("ExecutionStatus") == "EXECUTE_IN_PROGRESS"
+    executing = other.get("ExecutionStatus") == ExecutionStatus.EXECUTE_IN_PROGRESS
     return own is None or executing or age_order(other) < age_order(own)
 
 

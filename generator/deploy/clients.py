@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -177,9 +178,11 @@ def aws_errors(source: str) -> Iterator[None]:
     try:
         yield
     except botocore.exceptions.ProfileNotFound as error:
-        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
-        raise AwsError(
-            [Problem(variable, f"{error}; expected a profile in the AWS config or credentials file")]
+        name = str(error.kwargs.get("profile", ""))
+        raise AwsError.of(
+            f"profile {name}",
+            f"not found in the AWS config or credentials file{_profile_origin(name)}; expected "
+            f"{_known_profiles()} (or leave the profile unset for the default credential chain)",
         ) from None
     except botocore.exceptions.ConfigParseError as error:
         path = error.kwargs.get("path", "the AWS config file")
@@ -196,3 +199,20 @@ def aws_errors(source: str) -> Iterator[None]:
         raise AwsError([Problem(source, fault_text(error))]) from None
     except ENDPOINT_FAULTS as error:  # CredentialRetrievalError, EndpointFault, ...
         raise AwsError([Problem(source, fault_text(error))]) from None
+
+
+def _profile_origin(name: str) -> str:
+    """Where the profile the user named came from, as they gave it: a variable, else --profile (PROFILE=)."""
+    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        if os.environ.get(variable) == name:
+            return f" (named by {variable})"
+    return " (named by --profile, or PROFILE= with make)"
+
+
+def _known_profiles() -> str:
+    """The profiles the AWS files define, in words; reading them must not raise a second error."""
+    try:
+        profiles = sorted(botocore.session.Session().available_profiles)
+    except (BotoCoreError, OSError, ValueError):
+        return "a profile the files define"
+    return f"one of: {', '.join(profiles)}" if profiles else "a profile, but the files define none"

@@ -1,4 +1,4 @@
-"""`deploy`: the global stack in the home region and the regional stacks in parallel.
+"""`deploy` in change-set mode: the global stack in the home region and the regional stacks in parallel.
 
 Data flows one way: config -> rendered templates (always from the whole config, so a partial deploy never
 strips another region's permissions) -> StackSpecs -> change sets -> results -> out/outputs.json. The order
@@ -8,88 +8,56 @@ strips another region's permissions) -> StackSpecs -> change sets -> results -> 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, AwsClients
-from generator.deploy.events import EventRelay, OnEvent
-from generator.deploy.lock import run_lock
+from generator.deploy.events import EventRelay
 from generator.deploy.outputs import write_outputs
-from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted, run_parallel
-from generator.deploy.results import Action, StackResult
+from generator.deploy.parallel import Interrupted, run_parallel
+from generator.deploy.reports import Action, DeployReport, StackResult
 from generator.deploy.specs import (
     StackSpec,
     deployed_routing,
     global_stack_spec,
     regional_stack_spec,
     regional_stacks_first,
-    select_regions,
 )
 from generator.deploy.stack_operations import deploy_stack
 from generator.deploy.stack_states import describe_stack
-from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 from generator.render import RenderedTemplate, render_templates
 
 
-@dataclass
-class DeployReport:
-    global_result: StackResult
-    regional_results: list[StackResult] = field(default_factory=list)
-    outputs_path: Path | None = None
-    warnings: list[str] = field(default_factory=list)  # one line each: what went wrong beside the stacks
-
-    @property
-    def results(self) -> list[StackResult]:
-        return [self.global_result, *self.regional_results]
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results) and len(self.regional_results) > 0
-
-    @property
-    def endpoint(self) -> str:
-        return self.global_result.outputs.get("Endpoint", "")
-
-
-def deploy(
+def deploy_stacks(
     config: Config,
-    regions: Iterable[str] | None = None,
+    selected: tuple[str, ...],
     *,
     out_dir: Path,
-    clients: AwsClients | None = None,
-    max_parallel: int = DEFAULT_MAX_PARALLEL,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    on_event: OnEvent | None = None,
+    clients: AwsClients,
+    relay: EventRelay,
+    max_parallel: int,
+    poll_interval: float,
 ) -> DeployReport:
-    """Deploy the global stack and the selected regions' stacks; a failed region does not stop the others.
-    Progress goes to `on_event`; Ctrl-C raises Interrupted naming the stacks still in progress."""
-    selected = select_regions(config, regions)
+    """Deploy the global stack and the `selected` regions' stacks; a failed region does not stop the others,
+    and a region never reached (the global stack failed) is a skipped row. Ctrl-C raises Interrupted naming
+    the stacks still in progress."""
     templates = render_templates(config)
-    relay = EventRelay(on_event)
-    clients = clients or AwsClients()
-    clients.set_on_wait(relay.waiting)
     clients.prepare([config.home_region, *config.regions])
-    with run_lock(out_dir, "deploy") as lock_warnings:
-        stop = threading.Event()
-        deployed = _deployed_routing(clients, config, max_parallel, stop)
-        regional_first = regional_stacks_first(config, deployed, selected)
-        try:
-            report = _deploy_in_order(
-                config, templates, selected, regional_first, clients, relay, max_parallel, poll_interval, stop
-            )
-        except KeyboardInterrupt:  # while the global stack was in progress (run_parallel handles the rest)
-            stop.set()
-            raise Interrupted(relay.in_flight()) from None
-        report.warnings[:0] = lock_warnings
-        if report.global_result.ok:
-            report.outputs_path, warnings = write_outputs(
-                config, report.global_result, report.regional_results, out_dir
-            )
-            report.warnings += warnings
-        return report
+    stop = threading.Event()
+    deployed = _deployed_routing(clients, config, max_parallel, stop)
+    regional_first = regional_stacks_first(config, deployed, selected)
+    try:
+        global_result, regional_results = _deploy_in_order(
+            config, templates, selected, regional_first, clients, relay, max_parallel, poll_interval, stop
+        )
+    except KeyboardInterrupt:  # while the global stack was in progress (run_parallel handles the rest)
+        stop.set()
+        raise Interrupted(relay.in_flight()) from None
+    endpoint = global_result.outputs.get("Endpoint", "")
+    report = DeployReport([global_result, *regional_results], endpoints={"": endpoint} if endpoint else {})
+    if global_result.ok:
+        report.outputs_path, report.warnings = write_outputs(config, global_result, regional_results, out_dir)
+    return report
 
 
 def _deployed_routing(
@@ -118,7 +86,7 @@ def _deploy_in_order(
     max_parallel: int,
     poll_interval: float,
     stop: threading.Event,
-) -> DeployReport:
+) -> tuple[StackResult, list[StackResult]]:
     global_spec = global_stack_spec(config, templates)
     relay.queued(global_spec.region, global_spec.name)
     for region in selected:
@@ -143,22 +111,21 @@ def _deploy_in_order(
     if not regional_first:
         global_result = deploy_one(global_spec)
         if not global_result.ok:
-            return DeployReport(global_result)
-        return DeployReport(global_result, regional(global_result.outputs))
+            ended = "failed" if global_result.action is Action.FAILED else f"is {global_result.action}"
+            why = f"not reached: it needs the global stack {global_spec.name} in {global_spec.region}, which {ended}"
+            skipped = [relay.decided(region, config.regional_stack_name, Action.SKIPPED, why) for region in selected]
+            return global_result, skipped
+        return global_result, regional(global_result.outputs)
     regional_results = regional({})  # map routing: the regional stacks take nothing from the global one
     failed = [result.region for result in regional_results if not result.ok]
     if failed:
-        global_result = _skipped(
-            global_spec,
+        global_result = relay.decided(
+            global_spec.region,
+            global_spec.name,
+            Action.SKIPPED,
             f"not updated: switching to map routing waits until every region has dropped its binding "
-            f"({', '.join(failed)} failed); run deploy again",
+            f"({', '.join(failed)} not done); run deploy again",
         )
-        relay.for_stack(global_spec.region, global_spec.name)(global_result.action)
     else:
         global_result = deploy_one(global_spec)
-    return DeployReport(global_result, regional_results)
-
-
-def _skipped(spec: StackSpec, reason: str) -> StackResult:
-    now = time.monotonic()
-    return StackResult(spec.region, spec.name, Action.SKIPPED, reason=reason, started=now, finished=now)
+    return global_result, regional_results

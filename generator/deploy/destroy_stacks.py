@@ -1,8 +1,6 @@
-"""`destroy`: what would be deleted (destroy_plan), then deleting it (destroy): regional stacks in parallel,
-the global stack last and only when no regional stack is left; out/outputs.json then forgets what is gone.
-
-The two steps are apart so the command line can ask in between, holding the run lock (lock.run_lock) across
-both.
+"""`destroy` in change-set mode: what would be deleted (StackDestruction), then deleting it: regional stacks in
+parallel, the global stack last and only when no regional stack is left; out/outputs.json then forgets what
+is gone. The engine holds the run lock across both steps and the question between them.
 """
 
 from __future__ import annotations
@@ -14,19 +12,19 @@ from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AwsClients
-from generator.deploy.events import EventRelay, OnEvent
-from generator.deploy.inventory import ABSENT, StackState, inventory
+from generator.deploy.events import EventRelay
+from generator.deploy.inventory import stack_inventory
 from generator.deploy.outputs import forget_outputs
-from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted, run_parallel
-from generator.deploy.results import Action, StackResult
-from generator.deploy.specs import select_regions
+from generator.deploy.parallel import Interrupted, run_parallel
+from generator.deploy.reports import ABSENT, Action, Deletion, DestroyPlan, DestroyReport, Kept, StackResult, StackState
 from generator.deploy.stack_operations import delete_stack
-from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 from generator.errors import DeployError, Problem
 
 
 @dataclass(frozen=True)
-class DestroyPlan:
+class StackDestruction:
+    """What a destroy deletes in change-set mode, and what it keeps."""
+
     regional: list[StackState]
     delete_global: bool
     global_stack: StackState
@@ -38,57 +36,62 @@ class DestroyPlan:
     def empty(self) -> bool:
         return not self.regional and not self.delete_global
 
+    def view(self) -> DestroyPlan:
+        """The plan as the question shows it."""
+        deletions = [Deletion(s.region, s.stack, orphan=s.orphan) for s in self.regional]
+        if self.delete_global:
+            deletions.append(Deletion(self.global_stack.region, self.global_stack.stack))
+        kept: list[Kept] = []
+        if not self.delete_global and self.global_stack.status != ABSENT:
+            if self.kept:
+                regions = ", ".join(s.region for s in self.kept)
+                kept.append(Kept(self.global_stack.stack, f"regional stacks remain in {regions}"))
+            kept += [Kept(self.global_stack.stack, f"could not check {r}: {e}") for r, e in self.unchecked.items()]
+        return DestroyPlan(tuple(deletions), tuple(kept))
 
-def destroy_plan(
-    config: Config, regions: Iterable[str] | None, clients: AwsClients, on_event: OnEvent | None = None
-) -> DestroyPlan:
-    """Without REGIONS everything, orphans included; the global stack only when no regional stack is left."""
-    selected = set(select_regions(config, regions)) if regions is not None else None
-    found = inventory(config, clients, on_event=on_event)
-    deployed = found.deployed_regional
-    targets = [s for s in deployed if selected is None or s.region in selected]
+
+def plan_destruction(
+    config: Config, selected: Iterable[str] | None, clients: AwsClients, max_parallel: int
+) -> StackDestruction:
+    """Without REGIONS (`selected` None) everything, orphans included; the global stack only when no regional
+    stack is left."""
+    wanted = set(selected) if selected is not None else None
+    found = stack_inventory(config, clients, max_parallel)
+    global_stack, regional = found.stacks[0], found.stacks[1:]
+    deployed = [state for state in regional if state.status != ABSENT]
+    targets = [s for s in deployed if wanted is None or s.region in wanted]
     kept = [s for s in deployed if s not in targets]
     # A configured region that did not answer may still hold a regional stack that needs the global one.
     unchecked = {region: error for region, error in found.unreachable.items() if region in config.regions}
-    delete_global = not kept and not unchecked and found.global_stack.status != ABSENT
-    return DestroyPlan(targets, delete_global, found.global_stack, kept, unchecked)
+    delete_global = not kept and not unchecked and global_stack.status != ABSENT
+    return StackDestruction(targets, delete_global, global_stack, kept, unchecked)
 
 
-@dataclass
-class DestroyReport:
-    results: list[StackResult]
-    notes: list[str] = field(default_factory=list)  # what was done to out/outputs.json, one line each
-    warnings: list[str] = field(default_factory=list)  # one line each: what went wrong beside the stacks
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results)
-
-
-def destroy(
-    config: Config,
-    plan: DestroyPlan,
-    *,
-    out_dir: Path,
-    clients: AwsClients | None = None,
-    max_parallel: int = DEFAULT_MAX_PARALLEL,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    on_event: OnEvent | None = None,
-) -> DestroyReport:
-    """Delete what `plan` names (regional stacks in parallel, then the global one) and make out_dir's
-    outputs.json forget it. Progress goes to `on_event`; Ctrl-C raises Interrupted naming what is in flight."""
-    if plan.empty and plan.unchecked:  # "nothing to delete" would hide a stack that may be there
+def refuse_unchecked(config: Config, plan: StackDestruction) -> None:
+    """ "nothing to delete" would hide a stack that may be in a region that could not be checked."""
+    if plan.empty and plan.unchecked:
         raise DeployError(
             [
                 Problem(f"stack {config.regional_stack_name} in {region}", f"could not check: {error}; nothing deleted")
                 for region, error in plan.unchecked.items()
             ]
         )
+
+
+def destroy_stacks(
+    config: Config,
+    plan: StackDestruction,
+    *,
+    out_dir: Path,
+    clients: AwsClients,
+    relay: EventRelay,
+    max_parallel: int,
+    poll_interval: float,
+) -> DestroyReport:
+    """Delete what `plan` names (regional stacks in parallel, then the global one) and make out_dir's
+    outputs.json forget it. Ctrl-C raises Interrupted naming what is in flight."""
     if plan.empty:
         return DestroyReport([])
-    relay = EventRelay(on_event)
-    clients = clients or AwsClients()
-    clients.set_on_wait(relay.waiting)
     results = _delete_stacks(config, plan, clients, relay, max_parallel, poll_interval)
     notes, warnings = forget_outputs(config, out_dir, [result for result in results if result.action is Action.DELETED])
     return DestroyReport(results, notes, warnings)
@@ -96,7 +99,7 @@ def destroy(
 
 def _delete_stacks(
     config: Config,
-    plan: DestroyPlan,
+    plan: StackDestruction,
     clients: AwsClients,
     relay: EventRelay,
     max_parallel: int,
@@ -107,6 +110,8 @@ def _delete_stacks(
     try:
         for state in plan.regional:
             relay.queued(state.region, state.stack)
+        if plan.delete_global:
+            relay.queued(plan.global_stack.region, plan.global_stack.stack)
 
         def delete(state: StackState) -> StackResult:
             return delete_stack(
@@ -121,9 +126,13 @@ def _delete_stacks(
         tasks = {state.region: (lambda s=state: delete(s)) for state in plan.regional}
         found = run_parallel(tasks, max_parallel, stop, relay.in_flight)
         results = [found[state.region] for state in plan.regional]
-        if plan.delete_global and all(result.ok for result in results):
-            relay.queued(plan.global_stack.region, plan.global_stack.stack)
-            results.append(delete(plan.global_stack))
+        if plan.delete_global:
+            left = [result.region for result in results if not result.ok]
+            if left:
+                why = f"not deleted: regional stacks remain in {', '.join(left)}, which bind to its destination"
+                results.append(relay.decided(plan.global_stack.region, plan.global_stack.stack, Action.SKIPPED, why))
+            else:
+                results.append(delete(plan.global_stack))
         # A region we could not check may still hold a stack: a failed row, so the exit status says so.
         results += [
             StackResult(

@@ -1,6 +1,6 @@
 """What the deploy engine reports while it works: typed events, handed to a callback the caller gives.
 
-The engine never prints. A command line draws the events (generator/cli/display.py); a test or a script
+The engine never prints. A command line draws the events (generator/cli/progress.py); a test or a script
 may collect them. EventRelay forwards them and remembers which stacks are in flight, which is what a
 Ctrl-C needs to name.
 """
@@ -8,11 +8,14 @@ Ctrl-C needs to name.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# CloudFormation stack statuses and our own final words both arrive as `state`; these end a stack's run.
-FINAL_STATES = {"created", "updated", "unchanged", "skipped", "deleted", "absent", "failed"}
+from generator.deploy.reports import Action, StackResult
+
+# CloudFormation's statuses and our own final words (an Action) both arrive as `state`: an Action ends a row.
+FINAL_STATES = frozenset(Action)
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class StackQueued:
 @dataclass(frozen=True)
 class StackProgress:
     """A stack's state changed, or a new event of it arrived: CREATING_CHANGE_SET, CREATE_IN_PROGRESS, ...,
-    and at the end one of FINAL_STATES."""
+    and at the end an Action (one of FINAL_STATES)."""
 
     region: str
     stack: str
@@ -89,6 +92,16 @@ class EventRelay:
 
     def waiting(self, text: str) -> None:
         self.emit(Waiting(text))
+
+    def decided(
+        self, region: str, stack: str, action: Action, reason: str = "", account: str = "", status: str = ""
+    ) -> StackResult:
+        """The row of a stack decided without an operation (unchanged, skipped), shown as final at once."""
+        now = time.monotonic()
+        self.for_stack(region, stack, account)(action, reason or None)
+        return StackResult(
+            region, stack, action, status=status, reason=reason, started=now, finished=now, account=account
+        )
 
     def for_stack(self, region: str, stack: str, account: str = "") -> OnStackProgress:
         """The progress callback of one stack's operation (of one StackSet instance, with its account)."""

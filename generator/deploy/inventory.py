@@ -1,4 +1,4 @@
-"""`status`: what is deployed where, orphans from older configs included.
+"""`status` in change-set mode: what is deployed where, orphans from older configs included.
 
 Orphans are regional stacks in regions the config no longer lists; finding them means asking every region
 botocore knows. Regions that refuse (opt-in regions not enabled, no permission) are reported and skipped,
@@ -8,42 +8,13 @@ never fatal.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 from generator.config import Config
 from generator.config.regions import known_regions
 from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
-from generator.deploy.events import EventRelay, OnEvent
-from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, run_parallel
+from generator.deploy.parallel import run_parallel
+from generator.deploy.reports import ABSENT, Inventory, StackState
 from generator.deploy.stack_states import describe_stack, format_time, stack_outputs
-
-ABSENT = "absent"  # the status shown for a stack that does not exist
-
-
-@dataclass(frozen=True)
-class StackState:
-    region: str
-    stack: str
-    status: str  # ABSENT when there is no stack
-    last_update: str = ""
-    function_arn: str = ""
-    orphan: bool = False
-    stack_id: str = ""
-
-
-@dataclass
-class Inventory:
-    global_stack: StackState
-    regional: list[StackState] = field(default_factory=list)  # config regions, then orphans
-    unreachable: dict[str, str] = field(default_factory=dict)  # region -> error, configured regions included
-
-    @property
-    def orphans(self) -> list[StackState]:
-        return [state for state in self.regional if state.orphan]
-
-    @property
-    def deployed_regional(self) -> list[StackState]:
-        return [state for state in self.regional if state.status != ABSENT]
 
 
 def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) -> StackState:
@@ -58,23 +29,20 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
         stack["StackStatus"],
         last_update=format_time(updated) if updated else "",
         function_arn=stack_outputs(stack).get("FunctionArn", ""),
+        endpoint=stack_outputs(stack).get("Endpoint", ""),
         orphan=orphan,
         stack_id=stack["StackId"],
     )
 
 
-def inventory(
-    config: Config, clients: AwsClients | None = None, scan_orphans: bool = True, on_event: OnEvent | None = None
-) -> Inventory:
+def stack_inventory(config: Config, clients: AwsClients, max_parallel: int, scan_orphans: bool = True) -> Inventory:
     """The global stack, each configured region's stack, and (scan_orphans) stacks in every other region."""
-    clients = clients or AwsClients()
-    clients.set_on_wait(EventRelay(on_event).waiting)
     others = [region for region in known_regions() if region not in config.regions] if scan_orphans else []
     clients.prepare([config.home_region, *config.regions])
     clients.prepare(others, scan=True)
     name = config.regional_stack_name
     with aws_errors(f"stack {config.global_stack_name} in {config.home_region}"):
-        result = Inventory(_state(clients, config.home_region, config.global_stack_name))
+        result = Inventory([_state(clients, config.home_region, config.global_stack_name)])
     stop = threading.Event()
 
     def look(region: str, orphan: bool) -> StackState | str:
@@ -85,11 +53,11 @@ def inventory(
 
     tasks = {region: (lambda r=region: look(r, False)) for region in config.regions}
     tasks.update({region: (lambda r=region: look(r, True)) for region in others})
-    found = run_parallel(tasks, DEFAULT_MAX_PARALLEL, stop, lambda: [])
+    found = run_parallel(tasks, max_parallel, stop, lambda: [])
     for region in [*config.regions, *others]:
         state = found[region]
         if isinstance(state, str):
             result.unreachable[region] = state
         elif not state.orphan or state.status != ABSENT:
-            result.regional.append(state)
+            result.stacks.append(state)
     return result

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.deploy.stack_states import format_time
-from generator.errors import AlreadyRunning, Problem
+from generator.errors import AlreadyRunning, DeployError, Problem
 
 # Beside outputs.json: held (flock) by the deploy, plan or destroy working with that out dir.
 LOCK_FILE_NAME = ".deploy.lock"
@@ -24,19 +24,23 @@ HOLDER_WAIT = 1.0
 
 
 @contextlib.contextmanager
-def run_lock(out_dir: Path, command: str) -> Iterator[list[str]]:
+def run_lock(out_dir: Path, command: str) -> Iterator[None]:
     """Hold out_dir's lock for `command`, or raise AlreadyRunning naming the run that holds it.
 
     fcntl.flock: the kernel releases it when the holder's process dies, so a crash never leaves a stale
-    lock. Yields warnings: when the out dir cannot hold a lock file the run goes on without this guard
-    (the stacks' own checks still refuse a second concurrent deploy)."""
+    lock. An out dir that cannot hold the lock file (a file in its place, no permission) is refused before
+    anything is done: a run without the lock could overlap another one."""
     path = Path(out_dir) / LOCK_FILE_NAME
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
         descriptor = _open_lock_file(path)
     except OSError as error:
-        yield [f"{path}: cannot take the lock ({error.strerror or error}); not guarding against a second run here"]
-        return
+        where = error.filename or out_dir
+        raise DeployError.of(
+            str(where),
+            f"cannot hold the lock that keeps two runs of this out folder apart ({_why(error)}); give --out "
+            "(OUT=) a folder you can write; nothing was changed",
+        ) from None
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -47,12 +51,18 @@ def run_lock(out_dir: Path, command: str) -> Iterator[list[str]]:
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, (json.dumps(holder) + "\n").encode(), 0)
         try:
-            yield []
+            yield
         finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(descriptor, 0)  # no stale "who" for the next reader
     finally:
         os.close(descriptor)  # releases the lock
+
+
+def _why(error: OSError) -> str:
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return "a file stands where the folder should be"
+    return error.strerror or str(error)
 
 
 def _open_lock_file(path: Path) -> int:

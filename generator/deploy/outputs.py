@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.atomic_files import write_atomically
 from generator.config import Config
-from generator.deploy.results import StackResult
+from generator.deploy.reports import StackResult
 from generator.deploy.specs import GLOBAL_OUTPUT_KEYS
 from generator.errors import OutputsFileError, Problem
 from generator.paths import DEFAULT_OUT_DIR

@@ -9,9 +9,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# CloudFormation throttles per region and each region gets one stack, so many regions may be in flight at
-# once; the bound is for the machine running this and for very large region lists. Every command uses it.
-DEFAULT_MAX_PARALLEL = 16
+# Each region is its own CloudFormation endpoint, throttled on its own, and gets one stack: every region may be
+# in flight at once. The default is above the aws partition's region count (34 in botocore 1.44), so no
+# deploy is cut into waves; --max-parallel lowers it for a small machine. Every command uses it.
+DEFAULT_MAX_PARALLEL = 40
 
 
 class Interrupted(Exception):

@@ -17,3 +17,8 @@ class ChangeSetFailed(Exception):
     def __init__(self, reason: str, stack_id: str = "") -> None:
         super().__init__(reason)
         self.stack_id = stack_id  # a CREATE change set's stack, left in REVIEW_IN_PROGRESS
+
+
+class ContactLost(Exception):
+    """CloudFormation accepted an operation (a change set executed, a stack deletion) and this run lost contact
+    before it ended: it carries on. The message names the operation and how to see how it ends."""

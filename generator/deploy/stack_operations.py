@@ -11,12 +11,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from generator.deploy.changesets import create_change_set, execute_change_set, planned_changes, withdraw_change_set
+from generator.deploy.changesets import (
+    create_change_set,
+    execute_change_set,
+    execution_started,
+    planned_changes,
+    request_token,
+    withdraw_change_set,
+)
 from generator.deploy.clients import AWS_FAULTS, ENDPOINT_FAULTS, fault_text
 from generator.deploy.events import OnStackProgress
-from generator.deploy.results import Action, PlanKind, StackPlan, StackResult
+from generator.deploy.reports import Action, PlanKind, StackPlan, StackResult
 from generator.deploy.specs import StackSpec
-from generator.deploy.stack_errors import Busy, ChangeSetFailed, Stopped
+from generator.deploy.stack_errors import Busy, ChangeSetFailed, ContactLost, Stopped
 from generator.deploy.stack_states import (
     StackCondition,
     active_change_sets,
@@ -24,10 +31,12 @@ from generator.deploy.stack_states import (
     describe_stack,
     stack_outputs,
 )
+from generator.deploy.statuses import SUCCEEDED, StackStatus, in_progress
 from generator.deploy.watcher import StackWatcher
 
-SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 OnNote = Callable[[str], None]  # a message the user keeps
+# What to do when this run lost sight of an operation CloudFormation accepted.
+FOLLOW_UP = "CloudFormation carries on without us; `make status` shows how it ends"
 
 
 def deploy_stack(
@@ -49,6 +58,8 @@ def deploy_stack(
             Action.FAILED,
             f"{error}; nothing was changed here, run again when it has finished",
         )
+    except ContactLost as error:  # CloudFormation took the operation: it is not "failed", nor "refused"
+        result.action, result.reason = Action.IN_PROGRESS, str(error)
     except ClientError as error:
         result.action, result.reason = Action.FAILED, client_error_text(error, spec.region)
     except ENDPOINT_FAULTS as error:  # no credentials, endpoint unreachable: this region's failure, said plainly
@@ -87,7 +98,7 @@ def _deploy(
             on_note(f"{spec.label} is in {status} (an earlier create failed); deleting it to create it again")
             result.note = f"{status} stack deleted first"
         deleted = _delete_and_wait(client, existing, on_progress, poll_interval, stop)
-        if deleted["StackStatus"] != "DELETE_COMPLETE":
+        if deleted["StackStatus"] != StackStatus.DELETE_COMPLETE:
             result.status = deleted["StackStatus"]
             result.reason = f"could not delete the {status} stack first: {deleted.get('Reason', 'no reason given')}"
             return
@@ -105,13 +116,52 @@ def _deploy(
     result.stack_id = change_set["StackId"]
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
-    execute_change_set(client, spec, change_set)
-    final = watcher.wait()
+    what = f"change set {change_set.get('ChangeSetName', change_set['ChangeSetId'])} of {spec.label}"
+    try:
+        execute_change_set(client, spec, change_set)
+    except ENDPOINT_FAULTS as error:  # no answer: it may have been taken all the same
+        started = _started_anyway(client, change_set)
+        if started is False:
+            withdraw_change_set(client, change_set["ChangeSetId"])
+            raise
+        how = "was executed" if started else "was sent for execution and may be running"
+        raise ContactLost(f"{what} {how}, then {fault_text(error)}; {FOLLOW_UP}") from None
+    final = _wait_or_look_again(watcher, client, change_set["StackId"], f"executing {what}")
     result.status, result.outputs = final["StackStatus"], stack_outputs(final)
-    if result.status in SUCCESS:
+    if result.status in SUCCEEDED:
         result.action = Action.CREATED if kind == "CREATE" else Action.UPDATED
     else:
         result.action, result.reason = Action.FAILED, watcher.failure_reason()
+
+
+def _started_anyway(client: Any, change_set: dict[str, Any]) -> bool | None:
+    """After ExecuteChangeSet got no answer: whether CloudFormation took it; None when that cannot be told now
+    (claiming "refused" for an operation that may be running is the wrong side to err on)."""
+    try:
+        return execution_started(client, change_set["ChangeSetId"])
+    except AWS_FAULTS:
+        return None
+
+
+def _wait_or_look_again(watcher: StackWatcher, client: Any, stack_id: str, doing: str) -> dict[str, Any]:
+    """The stack once its accepted operation is over. When contact is lost while watching, one more look: a
+    stack that went on to finish is reported as it ended; one still changing (or out of sight) raises
+    ContactLost, naming the operation."""
+    try:
+        return watcher.wait()
+    except AWS_FAULTS as error:
+        lost = fault_text(error)
+    try:
+        stack = describe_stack(client, stack_id)
+    except AWS_FAULTS:
+        stack = None
+    else:
+        if stack is None:
+            return {"StackStatus": StackStatus.DELETE_COMPLETE, "StackId": stack_id}
+        if not in_progress(stack["StackStatus"]):
+            return stack
+    status = f" (last seen {stack['StackStatus']})" if stack else ""
+    raise ContactLost(f"lost contact while {doing}{status}: {lost}; {FOLLOW_UP}")
 
 
 def _delete_and_wait(
@@ -119,9 +169,12 @@ def _delete_and_wait(
 ) -> dict[str, Any]:
     watcher = StackWatcher(client, stack["StackId"], on_progress, poll_interval, stop)
     watcher.skip_existing_events()
-    client.delete_stack(StackName=stack["StackId"])
-    final = watcher.wait()
-    if final["StackStatus"] != "DELETE_COMPLETE":
+    try:
+        client.delete_stack(StackName=stack["StackId"], ClientRequestToken=request_token())
+    except ENDPOINT_FAULTS as error:  # no answer: DeleteStack may have been taken all the same
+        raise ContactLost(f"asked to delete {stack['StackName']}, then {fault_text(error)}; {FOLLOW_UP}") from None
+    final = _wait_or_look_again(watcher, client, stack["StackId"], f"deleting {stack['StackName']}")
+    if final["StackStatus"] != StackStatus.DELETE_COMPLETE:
         final = {**final, "Reason": watcher.failure_reason()}
     return final
 
@@ -142,12 +195,14 @@ def delete_stack(
             result.stack_id = situation.stack["StackId"]
             final = _delete_and_wait(client, situation.stack, on_progress, poll_interval, stop)
             result.status = final["StackStatus"]
-            if result.status == "DELETE_COMPLETE":
+            if result.status == StackStatus.DELETE_COMPLETE:
                 result.action = Action.DELETED
             else:
                 result.reason = final.get("Reason", result.status)
     except Busy as error:
         result.reason = f"{error}; not deleted, run again when it has finished"
+    except ContactLost as error:
+        result.action, result.reason = Action.IN_PROGRESS, str(error)
     except ClientError as error:
         result.reason = client_error_text(error, region)
     except ENDPOINT_FAULTS as error:

@@ -12,15 +12,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-# A stack made by a CREATE change set waits in this status until one of its change sets is executed.
-UNDER_REVIEW = "REVIEW_IN_PROGRESS"
-# An earlier create failed and rolled back: the stack holds nothing and can only be deleted.
-FAILED_CREATE = "ROLLBACK_COMPLETE"
-# Statuses from which CloudFormation can go on only after a person has looked (in the console).
-NEEDS_ATTENTION = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
-# A change set in one of these is another run's work in progress: being made, ready to execute, or executing.
-CHANGE_SET_BEING_MADE = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
-CHANGE_SET_LIVE_EXECUTION = {"AVAILABLE", "EXECUTE_IN_PROGRESS"}
+from generator.deploy.statuses import (
+    CHANGE_SET_BEING_MADE,
+    CHANGE_SET_LIVE_EXECUTION,
+    NEEDS_ATTENTION,
+    ChangeSetStatus,
+    StackStatus,
+    in_progress,
+)
 
 
 class StackCondition(StrEnum):
@@ -50,17 +49,18 @@ def classify(client: Any, stack: dict[str, Any] | None, label: str) -> StackSitu
     if stack is None:
         return StackSituation(None, StackCondition.ABSENT)
     status = stack["StackStatus"]
-    if status == UNDER_REVIEW:
+    # A stack made by a CREATE change set waits in REVIEW_IN_PROGRESS until one of its change sets is executed.
+    if status == StackStatus.REVIEW_IN_PROGRESS:
         others = active_change_sets(client, stack["StackId"])
         if others:
             why = f"{label} is being created by another run: {describe_change_set_summary(others[0])}"
             return StackSituation(stack, StackCondition.BUSY, why)
         return StackSituation(stack, StackCondition.LEFTOVER)
-    if status.endswith("_IN_PROGRESS"):
+    if in_progress(status):
         since = stack.get("DeletionTime") or stack.get("LastUpdatedTime") or stack.get("CreationTime")
         why = f"{label} is busy: {status} since {format_time(since)} (another deploy or destroy?)"
         return StackSituation(stack, StackCondition.BUSY, why)
-    if status == FAILED_CREATE:
+    if status == StackStatus.ROLLBACK_COMPLETE:  # an earlier create failed: it holds nothing, can only go
         return StackSituation(stack, StackCondition.FAILED_CREATE)
     if status in NEEDS_ATTENTION:
         return StackSituation(
@@ -78,7 +78,7 @@ def describe_stack(client: Any, name_or_id: str) -> dict[str, Any] | None:
             return None
         raise
     stack = stacks[0] if stacks else None
-    return None if stack is None or stack["StackStatus"] == "DELETE_COMPLETE" else stack
+    return None if stack is None or stack["StackStatus"] == StackStatus.DELETE_COMPLETE else stack
 
 
 def stack_outputs(stack: dict[str, Any] | None) -> dict[str, str]:
@@ -103,7 +103,10 @@ def active_change_sets(client: Any, stack_id: str) -> list[dict[str, Any]]:
         summary
         for summary in summaries
         if summary.get("Status") in CHANGE_SET_BEING_MADE
-        or (summary.get("Status") == "CREATE_COMPLETE" and summary.get("ExecutionStatus") in CHANGE_SET_LIVE_EXECUTION)
+        or (
+            summary.get("Status") == ChangeSetStatus.CREATE_COMPLETE
+            and summary.get("ExecutionStatus") in CHANGE_SET_LIVE_EXECUTION
+        )
     ]
     return sorted(active, key=age_order)
 
@@ -115,5 +118,6 @@ def age_order(summary: dict[str, Any]) -> tuple[str, str]:
 
 
 def describe_change_set_summary(summary: dict[str, Any]) -> str:
-    status = summary.get("ExecutionStatus") if summary.get("Status") == "CREATE_COMPLETE" else summary.get("Status")
+    made = summary.get("Status") == ChangeSetStatus.CREATE_COMPLETE
+    status = summary.get("ExecutionStatus") if made else summary.get("Status")
     return f"change set {summary['ChangeSetName']} ({status}, made {format_time(summary.get('CreationTime'))})"

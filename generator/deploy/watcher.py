@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from generator.deploy.events import OnStackProgress
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stack_states import describe_stack, does_not_exist
+from generator.deploy.statuses import StackStatus, failed, in_progress
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 # Seconds between polls of a stack in progress, by default, for a deploy or destroy and for a plan.
@@ -59,15 +60,15 @@ class StackWatcher:
             stack_events = [event for event in new if event.get("ResourceType") == STACK_TYPE]
             if stack_events:
                 status = stack_events[-1]["ResourceStatus"]
-            event_says_final = bool(stack_events) and not status.endswith("_IN_PROGRESS")
+            event_says_final = bool(stack_events) and not in_progress(status)
             latest = describe_event(new[-1]) if new else None
             if event_says_final or poll % DESCRIBE_EVERY == 1:
                 stack = describe_stack(self.client, self.stack_id)
                 if stack is None:
-                    self.on_progress("DELETE_COMPLETE", latest)
-                    return {"StackStatus": "DELETE_COMPLETE", "StackId": self.stack_id}
+                    self.on_progress(StackStatus.DELETE_COMPLETE, latest)
+                    return {"StackStatus": StackStatus.DELETE_COMPLETE, "StackId": self.stack_id}
                 described = stack["StackStatus"]
-                if not described.endswith("_IN_PROGRESS"):
+                if not in_progress(described):
                     # Right after Execute/Delete, describe_stacks may still show the previous final
                     # status: the operation is over once the stack's own final event has appeared
                     # (but never wait forever for an event CloudFormation may have dropped).
@@ -104,7 +105,7 @@ class StackWatcher:
         """The first resource that failed and why; else the stack's own reason."""
         for event in self.events:
             resource_type = event.get("ResourceType", "?")
-            if event["ResourceStatus"].endswith("_FAILED") and resource_type != STACK_TYPE:
+            if failed(event["ResourceStatus"]) and resource_type != STACK_TYPE:
                 reason = event.get("ResourceStatusReason") or "no reason given"
                 return f"{event['LogicalResourceId']} ({resource_type}) {event['ResourceStatus']}: {reason}"
         for event in reversed(self.events):

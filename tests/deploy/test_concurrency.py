@@ -16,12 +16,11 @@ import threading
 
 import pytest
 
-import generator.deploy as engine
 from generator.config import load_config
 from generator.deploy.changesets import execute_change_set
 from generator.deploy.specs import StackSpec
 from generator.deploy.stack_errors import Busy
-from generator.errors import ExitCode
+from generator.errors import AlreadyRunning, ExitCode
 from generator.local.cloud import LISTENER_TYPE
 from generator.paths import PROJECT_ROOT
 from tests.support.cli import run_cli_in_process
@@ -33,6 +32,7 @@ from tests.support.deploy import (
     REGIONS,
     cloudformation,
     deploy_cli,
+    engine_deploy,
     local_cloud_fixtures,
     outputs,
     parameters,
@@ -56,7 +56,7 @@ class DeployRun(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.report = engine.deploy(self.config, out_dir=self.out_dir, poll_interval=0.05)
+            self.report = engine_deploy(self.config, self.out_dir)
         except Exception as error:
             self.error = error
 
@@ -103,14 +103,15 @@ def test_two_fresh_deploys_at_once_with_different_out_dirs_leave_one_listener(cl
     assert first.error is None and second.error is None
     (winner,) = [run for run in (first, second) if run.succeeded]
     (loser,) = [run for run in (first, second) if not run.succeeded]
-    assert loser.report.global_result.action == "failed" and loser.report.regional_results == []
-    reason = loser.report.global_result.reason
+    loser_global, *loser_regional = loser.report.results
+    assert loser_global.action == "failed" and {result.action for result in loser_regional} == {"skipped"}
+    reason = loser_global.reason
     assert (
         f"stack {GLOBAL} in us-west-2 is being " in reason
         and "by another run: change set packet-counter-deploy-" in reason
     )
     assert "nothing was changed here, run again when it has finished" in reason
-    assert the_one_listener(cloud) == winner.report.global_result.outputs["DestinationId"]
+    assert the_one_listener(cloud) == winner.report.results[0].outputs["DestinationId"]
     assert (
         sum(call.resource_type == LISTENER_TYPE and call.request_type == "Create" for call in cloud.proxylity.calls)
         == 1
@@ -134,9 +135,9 @@ def test_of_two_updates_made_at_once_the_older_change_set_goes_ahead(cloud, caps
     finish(first, second)
 
     assert first.succeeded, first.report.results if first.report else first.error
-    assert first.report.global_result.action == "updated"
-    reason = second.report.global_result.reason
-    assert second.report.global_result.action == "failed"
+    assert first.report.results[0].action == "updated"
+    reason = second.report.results[0].reason
+    assert second.report.results[0].action == "failed"
     assert f"stack {GLOBAL} in us-west-2 is being deployed by another run: change set packet-counter-deploy-" in reason
     # Withdrawn by us on seeing the older change set, or by CloudFormation when that one was executed first:
     # which of the two depends on how soon the second run looked, the outcome does not.
@@ -200,11 +201,11 @@ def test_two_deploys_at_once_with_the_same_out_dir_one_is_refused_by_the_lock(cl
 
     (winner,) = [run for run in (first, second) if run.succeeded]
     (loser,) = [run for run in (first, second) if run.error is not None]
-    assert isinstance(loser.error, engine.AlreadyRunning) and loser.error.exit_code == ExitCode.FAILED
+    assert isinstance(loser.error, AlreadyRunning) and loser.error.exit_code == ExitCode.FAILED
     (problem,) = loser.error.problems
     assert problem.source == str(tmp_path / "out" / ".deploy.lock")
     assert f"another deploy is running with this out dir (pid {os.getpid()}, started " in problem.message
-    assert winner.report.global_result.action == "created"
+    assert winner.report.results[0].action == "created"
     the_one_listener(cloud)
 
 
@@ -246,9 +247,10 @@ def test_a_stack_in_progress_is_busy_and_refused_naming_its_status_and_since_whe
     finish(first)
 
     assert status == 1 and destroyed == 1
-    assert summary_rows(out) == {("us-west-2", GLOBAL): "failed"}
-    (line,) = err.splitlines()
+    assert summary_rows(out) == {("us-west-2", GLOBAL): "failed", **{(r, REGIONAL): "skipped" for r in REGIONS}}
+    line, *skipped = err.splitlines()
     assert line.startswith(f"FAILED us-west-2 {GLOBAL}: stack {GLOBAL} in us-west-2 is busy: CREATE_IN_PROGRESS since ")
+    assert len(skipped) == len(REGIONS) and all(line.startswith("SKIPPED ") for line in skipped)
     (line,) = destroy_err.splitlines()
     assert line.startswith(f"FAILED us-west-2 {GLOBAL}: stack {GLOBAL} in us-west-2 is busy: CREATE_IN_PROGRESS since ")
     assert first.succeeded

@@ -6,7 +6,6 @@ Proxylity's control plane; it runs in this process on an ephemeral loopback port
 
 from __future__ import annotations
 
-import _thread
 import json
 import threading
 
@@ -15,7 +14,6 @@ import pytest
 from botocore.exceptions import CredentialRetrievalError
 
 from generator.config import load_config
-from generator.deploy import deploy
 from generator.errors import ExitCode
 from generator.local.cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE
 from tests.support.cli import run_cli_in_process
@@ -26,17 +24,17 @@ from tests.support.deploy import (
     REGIONAL,
     REGIONS,
     deploy_cli,
+    engine_deploy,
     local_cloud_fixtures,
     outputs,
     parameters,
     region_workers_done,
-    run_cli_watched,
+    run_cli_pressing_ctrl_c,
     shows_state,
     stack,
     summary_rows,
     terminal_stdin,
     wait_for,
-    watching,
 )
 
 # The local cloud's refused region answers InvalidClientTokenId, as AWS does; moto warns it is not modelled.
@@ -168,9 +166,7 @@ def test_regional_deploys_overlap_in_time(cloud, tmp_path):
     cloud.proxylity.gate.close(is_binding)  # every regional stack waits at its binding until released
     config = load_config(write_config(tmp_path))
     finished = {}
-    run = threading.Thread(
-        target=lambda: finished.update(report=deploy(config, out_dir=tmp_path / "out", poll_interval=0.05))
-    )
+    run = threading.Thread(target=lambda: finished.update(report=engine_deploy(config, tmp_path / "out")))
     run.start()
     try:
         # All three bindings are held at once: the regional stacks are in flight together.
@@ -181,14 +177,14 @@ def test_regional_deploys_overlap_in_time(cloud, tmp_path):
 
     report = finished["report"]
     assert report.ok
-    regional = report.regional_results
-    assert len(regional) == 3
+    global_result, *regional = report.results
+    assert global_result.stack == GLOBAL and len(regional) == 3
     # Every regional stack started before any of them finished: they were in flight together.
     assert max(result.started for result in regional) < min(result.finished for result in regional)
     bindings = [call for call in cloud.proxylity.calls if is_binding(call)]
     assert max(call.started for call in bindings) < min(call.finished for call in bindings)
     # ... and all of them after the global stack (they need its DestinationId).
-    assert report.global_result.finished <= min(result.started for result in regional)
+    assert global_result.finished <= min(result.started for result in regional)
 
 
 def test_plan_shows_the_changes_and_changes_nothing(cloud, capsys, config_path, tmp_path):
@@ -290,16 +286,14 @@ def test_map_routing_lists_every_function_in_the_global_stack(cloud, capsys, tmp
 def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, config_path, tmp_path, monkeypatch):
     cloud.proxylity.gate.close(is_binding)  # the regional stacks stay in progress until released
 
-    def press_ctrl_c_once_every_region_shows_in_progress(out) -> None:
-        if cloud.proxylity.gate.wait_held(3) and out.wait_until(
+    def every_region_shows_in_progress(out) -> bool:
+        return cloud.proxylity.gate.wait_held(3) and out.wait_until(
             lambda text: all(shows_state(text, region, REGIONAL, "CREATE_IN_PROGRESS") for region in REGIONS)
-        ):
-            _thread.interrupt_main()
+        )
 
     argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
     try:
-        with watching(press_ctrl_c_once_every_region_shows_in_progress) as out:
-            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+        status, _, err = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=every_region_shows_in_progress)
     finally:
         cloud.proxylity.gate.release()
 
@@ -321,20 +315,24 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
 
     assert status == 1
     assert "Traceback" not in out + err
-    assert err.splitlines() == ["FAILED us-west-2 packet-counter-global: Unable to locate credentials"]
+    # the global stack's failure, and every region it kept from being reached, each on a line of its own
+    assert err.splitlines() == [
+        "FAILED us-west-2 packet-counter-global: Unable to locate credentials",
+        *(
+            f"SKIPPED {region} {REGIONAL}: not reached: it needs the global stack {GLOBAL} in us-west-2, which failed"
+            for region in REGIONS
+        ),
+    ]
 
 
 def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, config_path, tmp_path, monkeypatch):
     cloud.aws.change_sets.close(lambda stack_name: stack_name == REGIONAL)  # made, never ready until released
 
-    def press_ctrl_c_once_regional_change_sets_are_being_made(out) -> None:
-        if cloud.aws.change_sets.wait_held(3):
-            _thread.interrupt_main()
-
     argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
     try:
-        with watching(press_ctrl_c_once_regional_change_sets_are_being_made) as out:
-            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+        status, _, err = run_cli_pressing_ctrl_c(
+            monkeypatch, *argv, when=lambda out: cloud.aws.change_sets.wait_held(3)
+        )
         assert status == 130
         assert "interrupted: stopped waiting" in err.getvalue()
     finally:

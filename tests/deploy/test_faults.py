@@ -21,6 +21,7 @@ from tests.support.deploy import (
     FAST,
     GLOBAL,
     REGIONAL,
+    REGIONS,
     SilentServer,
     deploy_cli,
     fixed_answer,
@@ -74,8 +75,18 @@ def test_an_endpoint_that_is_not_cloudformation_is_one_line_naming_it(command, a
 
     assert status == 1, err
     assert "Traceback" not in out + err
-    (line,) = err.splitlines()
+    (line,) = failures_besides_unreached_regions(command, err)
     assert f"CloudFormation DescribeStacks in us-west-2 at {url} answered HTTP" in line
+
+
+def failures_besides_unreached_regions(command: str, err: str) -> list[str]:
+    """The error lines, less the regions a deploy never reached because its global stack failed (one
+    SKIPPED line each, as the user sees them)."""
+    lines = err.splitlines()
+    failures = [line for line in lines if not line.startswith("SKIPPED ")]
+    if command == "deploy":
+        assert len(lines) - len(failures) == len(REGIONS)
+    return failures
 
 
 @pytest.mark.parametrize(
@@ -86,7 +97,11 @@ def test_an_endpoint_that_is_not_cloudformation_is_one_line_naming_it(command, a
             "notaurl",
             "AWS_ENDPOINT_URL: 'notaurl' is not a URL; expected e.g. http://127.0.0.1:4566",
         ),
-        ("AWS_PROFILE", "no-such-profile", "AWS_PROFILE: The config profile (no-such-profile) could not be found"),
+        (
+            "AWS_PROFILE",
+            "no-such-profile",
+            "profile no-such-profile: not found in the AWS config or credentials file (named by AWS_PROFILE)",
+        ),
         ("AWS_CONFIG_FILE", "garbage", ": cannot parse this AWS config file; expected INI sections such as [default]"),
     ],
     ids=["endpoint-not-a-url", "unknown-profile", "garbage-config-file"],
@@ -107,6 +122,23 @@ def test_a_broken_aws_setting_is_one_line_naming_it(command, variable, value, ex
     assert expected in line
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_profile_named_on_the_command_line_is_named_as_given(command, capsys, tmp_path, monkeypatch):
+    point_aws_at_endpoint("http://127.0.0.1:9", monkeypatch, tmp_path)  # never reached
+    (tmp_path / "aws-config").write_text("[profile dev]\nregion = us-west-2\n", encoding="utf-8")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+
+    status, _, err = run_cli_in_process(
+        *COMMANDS[command](str(write_config(tmp_path)), str(tmp_path / "out")), "--profile", "nosuch"
+    )
+
+    assert status == 1, err
+    assert err.splitlines() == [
+        "profile nosuch: not found in the AWS config or credentials file (named by --profile, or PROFILE= with "
+        "make); expected one of: dev (or leave the profile unset for the default credential chain)"
+    ]
+
+
 def test_a_bad_profile_while_the_config_is_read_is_one_line(tmp_path):
     # A fresh process: checking the config's region names is the first thing that reads the AWS profile.
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
@@ -122,8 +154,8 @@ def test_a_bad_profile_while_the_config_is_read_is_one_line(tmp_path):
 
     assert completed.returncode == 1, completed.stderr
     assert completed.stderr.splitlines() == [
-        "AWS_PROFILE: The config profile (no-such-profile) could not be found; "
-        "expected a profile in the AWS config or credentials file"
+        "profile no-such-profile: not found in the AWS config or credentials file (named by AWS_PROFILE); "
+        "expected a profile, but the files define none (or leave the profile unset for the default credential chain)"
     ]
 
 
@@ -137,7 +169,7 @@ def test_an_endpoint_that_never_answers_is_given_up_on_in_one_line(command, caps
     assert status == 1, err
     assert "Traceback" not in out + err
     notices = [line for line in err.splitlines() if line.startswith("waiting for ")]
-    (line,) = [line for line in err.splitlines() if not line.startswith("waiting for ")]
+    (line,) = [line for line in failures_besides_unreached_regions(command, err) if not line.startswith("waiting for ")]
     assert f"CloudFormation DescribeStacks in us-west-2 at {silent.url}" in line
     assert "got no answer after 2 attempts in " in line or ": no answer after 2 attempts in " in line
     # While it waited, it said what for.

@@ -86,14 +86,22 @@ def test_an_outputs_file_that_cannot_be_written_is_a_warning_after_the_summary(c
     )
 
 
-def test_an_out_dir_that_cannot_exist_does_not_fail_the_deploy(cloud, capsys, config_path, tmp_path):
+@pytest.mark.parametrize("command", ["deploy", "plan", "destroy"])
+def test_an_out_dir_that_cannot_hold_the_run_lock_is_refused_before_anything_runs(
+    cloud, capsys, config_path, tmp_path, command
+):
     (tmp_path / "out").write_text("a file where the out dir should be", encoding="utf-8")
 
-    status, out, err = deploy_cli(config_path, tmp_path)
+    extra = ("--yes",) if command == "destroy" else ()
+    status, _, err = run_cli_in_process(command, "--config", str(config_path), "--out", str(tmp_path / "out"), *extra)
 
-    assert status == 0
-    assert set(summary_rows(out).values()) == {"created"}
-    assert all(line.startswith("warning: ") for line in err.splitlines()) and err
+    assert status == 2, err
+    assert err.splitlines() == [
+        f"{tmp_path / 'out'}: cannot hold the lock that keeps two runs of this out folder apart (a file stands "
+        "where the folder should be); give --out (OUT=) a folder you can write; nothing was changed"
+    ]
+    assert stack("us-west-2", GLOBAL) is None  # nothing ran without the lock
+    assert (tmp_path / "out").read_text(encoding="utf-8") == "a file where the out dir should be"
 
 
 def test_destroy_removes_the_outputs_of_what_it_deleted(cloud, capsys, config_path, tmp_path):

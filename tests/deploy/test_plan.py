@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from generator.cli.display import format_plan
-from generator.deploy import PlanKind, PlannedChange, PropertyChange, StackPlan
+from generator.cli.tables import format_plan
+from generator.deploy import Plan, PlanKind, PlannedChange, PropertyChange, StackPlan
 from generator.errors import ExitCode
 from generator.local.cloud import LISTENER_TYPE
 from tests.support.cli import run_cli_in_process
@@ -65,8 +65,9 @@ def test_json_for_scripts_has_the_same_facts(cloud, tmp_path):
     listener_change = by_stack[(GLOBAL, "us-west-2")]["changes"][0]
     assert listener_change["logical_id"] == "UdpListener" and listener_change["iam"] is False
     (destinations,) = listener_change["properties"]
-    assert json.loads(destinations["before"])[0]["Batching"]["Count"] == 10
-    assert json.loads(destinations["after"])[0]["Batching"]["Count"] == 20
+    # values as JSON values, not JSON text inside strings
+    assert destinations["before"][0]["Batching"]["Count"] == 10
+    assert destinations["after"][0]["Batching"]["Count"] == 20
     assert by_stack[(REGIONAL, "eu-west-1")]["kind"] == "unchanged"
 
 
@@ -80,7 +81,7 @@ def test_a_replacement_and_a_create_only_property_are_flagged():
         replacement="True",
         properties=(PropertyChange("FunctionName", "Modify", '"packet-counter"', '"pc"', recreation="Always"),),
     )
-    text = format_plan([StackPlan("eu-west-1", REGIONAL, PlanKind.UPDATE, [renamed])])
+    text = format_plan(Plan([StackPlan("eu-west-1", REGIONAL, PlanKind.UPDATE, [renamed])]))
     assert "  Modify  PacketCounterFunction (AWS::Lambda::Function)  REPLACEMENT" in text
     assert '          FunctionName: "packet-counter" -> "pc"  (replaces the resource: Always)' in text
     assert text.endswith("(1 resource changes, 0 touching IAM, 1 replacing a resource)")

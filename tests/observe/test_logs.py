@@ -3,7 +3,6 @@ its region and source, narrowed by REGIONS and FILTER, and followed until Ctrl-C
 
 from __future__ import annotations
 
-import _thread
 import os
 import time
 
@@ -12,7 +11,7 @@ import pytest
 
 from generator.observe.logs import LogClients, LogSource, parse_since, read_logs
 from tests.support.cli import run_cli, run_cli_in_process
-from tests.support.deploy import local_cloud_fixtures, run_cli_watched, watching
+from tests.support.deploy import local_cloud_fixtures, run_cli_pressing_ctrl_c
 
 local_cloud, cloud = local_cloud_fixtures()
 COUNTER, CANARY = "/aws/lambda/packet-counter", "/aws/lambda/packet-counter-canary"
@@ -102,16 +101,15 @@ def test_since_leaves_out_what_came_before(two_regions_logged, config_path):
 
 
 def test_follow_shows_new_lines_of_any_region_once_until_ctrl_c(two_regions_logged, config_path, monkeypatch):
-    def log_more_then_press_ctrl_c(out) -> None:
-        if out.wait_until(lambda text: "END RequestId: b" in text):
-            put("us-east-1", COUNTER, (5000, "START RequestId: c"))
-            put("eu-west-1", COUNTER, (6000, "END RequestId: c-eu"))
-            if out.wait_until(lambda text: "END RequestId: c-eu" in text and "START RequestId: c" in text):
-                _thread.interrupt_main()
+    def new_lines_logged_and_shown(out) -> bool:
+        if not out.wait_until(lambda text: "END RequestId: b" in text):
+            return False
+        put("us-east-1", COUNTER, (5000, "START RequestId: c"))
+        put("eu-west-1", COUNTER, (6000, "END RequestId: c-eu"))
+        return out.wait_until(lambda text: "END RequestId: c-eu" in text and "START RequestId: c" in text)
 
     argv = ("logs", "--config", str(config_path), "--since", since_t0(), "--follow", "--poll", "0.05")
-    with watching(log_more_then_press_ctrl_c) as out:
-        status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+    status, out, err = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=new_lines_logged_and_shown)
 
     assert status == 130
     lines = out.getvalue().splitlines()

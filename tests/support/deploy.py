@@ -6,6 +6,7 @@ A test module takes the fixtures with `local_cloud, cloud = local_cloud_fixtures
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import io
 import os
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -170,6 +172,21 @@ def watching(action: Callable[[WatchedStream], None]) -> Iterator[WatchedStream]
         helper.join(timeout=Gate.MAX_HOLD)
 
 
+def run_cli_pressing_ctrl_c(
+    monkeypatch: Any, *argv: str, when: Callable[[WatchedStream], bool]
+) -> tuple[int, WatchedStream, WatchedStream]:
+    """`python -m generator ARGV` in this process, and Ctrl-C pressed once `when(stdout)` holds (it waits on
+    events: a gate holding, a line shown). When `when` gives up (False), no Ctrl-C comes: the command ends as
+    it would, and the test's check of exit status 130 says so."""
+
+    def press(out: WatchedStream) -> None:
+        if when(out):
+            _thread.interrupt_main()
+
+    with watching(press) as out:
+        return run_cli_watched(monkeypatch, *argv, stdout=out)
+
+
 def shows_state(text: str, region: str, stack_name: str, state: str) -> bool:
     """Whether a progress line of `text` shows `stack_name` in `region` in `state`."""
     return re.search(rf"^{re.escape(region)}\s+{re.escape(stack_name)}\s+{re.escape(state)}\s", text, re.M) is not None
@@ -277,6 +294,17 @@ def proxy_to(endpoint_url: str, fault: Callable[[_QuietHandler], bool], answer: 
     return handle
 
 
+def form_field(request: _QuietHandler, name: str) -> str:
+    """A field of a CloudFormation (query protocol) request's form body: "Action", "StackSetName", ..."""
+    fields = urllib.parse.parse_qs(request.read_body().decode("utf-8"))
+    return fields.get(name, [""])[0]
+
+
+def forward(endpoint_url: str) -> Callable[[_QuietHandler], None]:
+    """A handler for http_server (or a part of one): the request goes to `endpoint_url`, its answer comes back."""
+    return proxy_to(endpoint_url, lambda request: False, lambda request: None)
+
+
 class SilentServer:
     """A TCP server on 127.0.0.1 that accepts connections and never answers; counts the connections."""
 
@@ -300,3 +328,10 @@ class SilentServer:
         self._socket.close()
         for connection in self.connections:
             connection.close()
+
+
+def engine_deploy(config: Any, out_dir: Path, **options: Any) -> Any:
+    """A deploy through the engine's front door, as the CLI makes it (polling fast): its DeployReport."""
+    from generator.deploy import EngineOptions, engine_for
+
+    return engine_for(config, EngineOptions(out_dir=out_dir, poll_interval=0.05, **options)).deploy()

@@ -16,20 +16,24 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from generator.config import Config
-from generator.deploy.clients import ENDPOINT_FAULTS, fault_text
+from generator.deploy.clients import AWS_FAULTS, ENDPOINT_FAULTS, fault_text
 from generator.deploy.events import EventRelay
-from generator.deploy.results import Action, StackResult
+from generator.deploy.reports import Action, StackResult
 from generator.deploy.stacksets.instance_states import InstanceCondition, StackSetState, describe_instance
 from generator.deploy.stacksets.operations import (
     InstanceOutcome,
     OperationOutcome,
+    new_operation_id,
+    operation_taken,
     start_operation,
     watch_operation,
 )
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, operation_preferences, target_groups
+from generator.deploy.statuses import OperationResultStatus, OperationStatus
 
 ACTIONS = {"create_stack_instances": "CREATE", "update_stack_set": "UPDATE", "delete_stack_instances": "DELETE"}
 NOT_STARTED = "NOT_STARTED"  # the status of an instance whose operation CloudFormation refused to start
+OUT_OF_SIGHT = "OUT_OF_SIGHT"  # ... of one CloudFormation took, whose end this run did not see
 
 
 class StackSetRun:
@@ -56,12 +60,8 @@ class StackSetRun:
         self, spec: StackSetSpec, instance: Instance, action: Action, reason: str = "", status: str = ""
     ) -> StackResult:
         """A row decided without an operation (unchanged, skipped), shown as final at once."""
-        now = time.monotonic()
         account, region = instance
-        self.relay.for_stack(region, spec.name, account)(action, reason or None)
-        return StackResult(
-            region, spec.name, action, status=status, reason=reason, started=now, finished=now, account=account
-        )
+        return self.relay.decided(region, spec.name, action, reason, account=account, status=status)
 
     def set_row(self, spec: StackSetSpec) -> StackResult:
         return StackResult(spec.region, spec.name, Action.UNCHANGED, started=time.monotonic(), stack_set=True)
@@ -91,15 +91,24 @@ class StackSetRun:
         for account, region in instances:
             self.relay.for_stack(region, spec.name, account)(f"{action}_PENDING")
         set_progress = self.relay.for_stack(spec.region, spec.name)
+        operation_id = new_operation_id()
+        arguments = {
+            "StackSetName": spec.name,
+            "OperationPreferences": operation_preferences(self.config, regions),
+            **arguments,
+        }
+        set_progress(f"STARTING_{action}")
         try:
-            set_progress(f"STARTING_{action}")
-            operation_id = start_operation(
-                self.client,
-                call,
-                StackSetName=spec.name,
-                OperationPreferences=operation_preferences(self.config, regions),
-                **arguments,
-            )
+            start_operation(self.client, call, operation_id, **arguments)
+        except (ClientError, *ENDPOINT_FAULTS) as error:
+            # Only a call CloudFormation answered with an error, or one it has no trace of, was refused.
+            taken = False if isinstance(error, ClientError) else operation_taken(self.client, spec.name, operation_id)
+            if taken is False:
+                refused = InstanceOutcome(NOT_STARTED, f"{action} operation refused: {fault_text(error)}")
+                return {key: self._instance_result(spec, key, refused, done, started) for key in instances}
+            how = "was started" if taken else "was asked for and may have started"
+            return self._out_of_sight(spec, instances, action, operation_id, error, done, started, how)
+        try:
             outcome = watch_operation(
                 self.client,
                 spec.name,
@@ -111,16 +120,14 @@ class StackSetRun:
                 self.poll_interval,
                 self.stop,
             )
-        except (ClientError, *ENDPOINT_FAULTS) as error:
-            reason = f"{action} operation refused: {fault_text(error)}"
-            refused = InstanceOutcome(NOT_STARTED, reason)
-            return {key: self._instance_result(spec, key, refused, done, started) for key in instances}
-        if outcome.status != "SUCCEEDED" or outcome.failed:
+        except AWS_FAULTS as error:
+            return self._out_of_sight(spec, instances, action, operation_id, error, done, started)
+        if outcome.status != OperationStatus.SUCCEEDED or outcome.failed:
             self.relay.notice(outcome.summary(spec.label))
         results = {}
         for key in dict.fromkeys([*instances, *outcome.instances]):
             got = outcome.instances.get(key) or InstanceOutcome(
-                "PENDING", f"not reached: the operation ended {outcome.status}"
+                OperationResultStatus.PENDING, f"not reached: the operation ended {outcome.status}"
             )
             results[key] = self._instance_result(spec, key, got, Action.CREATED if key in created else done, started)
         return results
@@ -129,11 +136,13 @@ class StackSetRun:
         self, spec: StackSetSpec, key: Instance, got: InstanceOutcome, done: Action, started: float
     ) -> StackResult:
         account, region = key
-        if got.status == "SUCCEEDED":
+        if got.status == OperationResultStatus.SUCCEEDED:
             action, reason = done, ""
-        elif got.status in ("FAILED", NOT_STARTED):
+        elif got.status in (OperationResultStatus.FAILED, NOT_STARTED):
             action, reason = Action.FAILED, got.reason or "failed with no reason given"
-        elif got.status == "CANCELLED":
+        elif got.status == OUT_OF_SIGHT:
+            action, reason = Action.IN_PROGRESS, got.reason
+        elif got.status == OperationResultStatus.CANCELLED:
             action = Action.SKIPPED
             reason = f"cancelled: {got.reason or 'the operation went past its failure tolerance'}"
         else:
@@ -150,6 +159,27 @@ class StackSetRun:
         )
         self.relay.for_stack(region, spec.name, account)(action, reason or None)
         return result
+
+    def _out_of_sight(
+        self,
+        spec: StackSetSpec,
+        instances: list[Instance],
+        action: str,
+        operation_id: str,
+        error: BaseException,
+        done: Action,
+        started: float,
+        how: str = "was started",
+    ) -> dict[Instance, StackResult]:
+        """Rows of an operation CloudFormation took (or may have) and this run lost sight of: in progress, never
+        "refused"."""
+        reason = (
+            f"{action} operation {operation_id} of {spec.label} {how}, then {fault_text(error)}; "
+            "CloudFormation carries on without us; `make status` shows how it ends"
+        )
+        lost = InstanceOutcome(OUT_OF_SIGHT, reason)
+        self.relay.for_stack(spec.region, spec.name)(Action.IN_PROGRESS, reason)
+        return {key: self._instance_result(spec, key, lost, done, started) for key in instances}
 
     def delete_instances(self, spec: StackSetSpec, instances: list[Instance]) -> dict[Instance, StackResult]:
         """Delete these instances and their stacks; grouped into as few operations as name exactly them."""
@@ -221,8 +251,11 @@ class StackSetRun:
             updated = self._update(spec, to_update, set(to_update) == set(state.instances), stackless)
             results.update(updated)
             refused = next((r for r in updated.values() if r.status == NOT_STARTED), None)
+            unseen = next((r for r in updated.values() if r.status == OUT_OF_SIGHT), None)
             if refused is not None:  # the StackSet kept its template
                 set_result.action, set_result.reason = Action.FAILED, refused.reason
+            elif unseen is not None:  # CloudFormation took the update; this run did not see it end
+                set_result.action, set_result.reason = Action.IN_PROGRESS, unseen.reason
             elif differences and state.exists:
                 set_result.action = Action.UPDATED
         elif differences:  # every instance there is blocked: the StackSet keeps its template until they are not

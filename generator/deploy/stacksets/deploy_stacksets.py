@@ -11,97 +11,64 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
-from generator.deploy.events import EventRelay, OnEvent
-from generator.deploy.lock import run_lock
+from generator.deploy.events import EventRelay
 from generator.deploy.outputs import write_account_outputs
-from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted
-from generator.deploy.results import Action, StackResult
+from generator.deploy.parallel import Interrupted
+from generator.deploy.reports import Action, DeployReport, StackResult
 from generator.deploy.specs import deployed_routing, regional_stacks_first
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.converge import StackSetRun
 from generator.deploy.stacksets.instance_outputs import read_instance_outputs
 from generator.deploy.stacksets.instance_states import StackSetState, look_up
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, global_stackset_spec, regional_stackset_spec
-from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
-from generator.errors import DeployError, Problem
+from generator.errors import DeployError
 from generator.render import render_templates
-
-
-@dataclass
-class StackSetDeployReport:
-    """What a StackSets deploy did: a row per StackSet and per instance (with its account), in the order
-    global StackSet, its instances, regional StackSet, its instances."""
-
-    results: list[StackResult]
-    endpoints: dict[str, str] = field(default_factory=dict)  # account -> its listener's domain:port
-    outputs_path: Path | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results) and any(result.account for result in self.results)
-
-    @property
-    def endpoint(self) -> str:
-        """The endpoint when there is one account (as a single-account deploy shows it), else ""."""
-        return next(iter(self.endpoints.values())) if len(self.endpoints) == 1 else ""
 
 
 def refuse_regions(config: Config, regions: Iterable[str] | None) -> None:
     """REGIONS narrows the per-stack deploy; a StackSet operation is the whole StackSet's."""
     if regions is not None:
-        raise DeployError(
-            [
-                Problem(
-                    "--regions",
-                    f"{config.source} deploys through StackSets, which CloudFormation runs in every configured "
-                    "account and region itself (stacksets.region_concurrency sets the order); leave --regions "
-                    "(REGIONS) out; nothing was changed",
-                )
-            ]
+        raise DeployError.of(
+            "--regions",
+            f"{config.source} deploys through StackSets, which CloudFormation runs in every configured "
+            "account and region itself (stacksets.region_concurrency sets the order); leave --regions "
+            "(REGIONS) out; nothing was changed",
         )
 
 
 def deploy_stacksets(
     config: Config,
-    regions: Iterable[str] | None = None,
     *,
     out_dir: Path,
-    clients: AwsClients | None = None,
-    max_parallel: int = DEFAULT_MAX_PARALLEL,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    on_event: OnEvent | None = None,
-) -> StackSetDeployReport:
+    clients: AwsClients,
+    relay: EventRelay,
+    max_parallel: int,
+    poll_interval: float,
+) -> DeployReport:
     """Converge both StackSets; a failed instance does not stop the others (within the failure tolerance).
-    Progress goes to `on_event`; Ctrl-C raises Interrupted naming what is in flight (CloudFormation carries on)."""
-    refuse_regions(config, regions)
+    Ctrl-C raises Interrupted naming what is in flight (CloudFormation carries on)."""
     templates = render_templates(config)
     global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
-    relay = EventRelay(on_event)
-    clients = clients or AwsClients()
-    clients.set_on_wait(relay.waiting)
     admin = clients.cloudformation(config.home_region)
-    with run_lock(out_dir, "deploy") as lock_warnings:
-        with aws_errors(global_spec.label):
-            global_state = look_up(admin, global_spec.name, global_spec.region)
-        with aws_errors(regional_spec.label):
-            regional_state = look_up(admin, regional_spec.name, regional_spec.region)
-        run = StackSetRun(config, admin, relay, poll_interval, stop=threading.Event())
-        run.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
-        run.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
-        try:
-            results = _converge_both(config, run, global_spec, global_state, regional_spec, regional_state)
-        except (KeyboardInterrupt, Stopped):
-            run.stop.set()
-            raise Interrupted(relay.in_flight()) from None
-        report = StackSetDeployReport(results, warnings=list(lock_warnings))
-        _outputs(config, clients, admin, report, out_dir, max_parallel)
-        return report
+    with aws_errors(global_spec.label):
+        global_state = look_up(admin, global_spec.name, global_spec.region)
+    with aws_errors(regional_spec.label):
+        regional_state = look_up(admin, regional_spec.name, regional_spec.region)
+    run = StackSetRun(config, admin, relay, poll_interval, stop=threading.Event())
+    run.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
+    run.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
+    try:
+        results = _converge_both(config, run, global_spec, global_state, regional_spec, regional_state)
+    except (KeyboardInterrupt, Stopped):
+        run.stop.set()
+        raise Interrupted(relay.in_flight()) from None
+    report = DeployReport(results)
+    _outputs(config, clients, admin, report, out_dir, max_parallel)
+    return report
 
 
 def _converge_both(
@@ -156,7 +123,7 @@ def _converge_global(
 
 
 def _outputs(
-    config: Config, clients: AwsClients, admin: object, report: StackSetDeployReport, out_dir: Path, max_parallel: int
+    config: Config, clients: AwsClients, admin: object, report: DeployReport, out_dir: Path, max_parallel: int
 ) -> None:
     """Read each instance's outputs in its account, put them on the rows, and write out/outputs.json."""
     assert config.stacksets is not None

@@ -18,22 +18,21 @@ from botocore.exceptions import ClientError
 
 from generator.config import Config
 from generator.deploy.clients import ENDPOINT_FAULTS, AwsClients, aws_errors, fault_text
-from generator.deploy.destroy_stacks import DestroyReport
-from generator.deploy.events import EventRelay, OnEvent
+from generator.deploy.events import EventRelay
 from generator.deploy.outputs import forget_account_outputs
 from generator.deploy.parallel import Interrupted
-from generator.deploy.results import Action, StackResult
-from generator.deploy.specs import select_regions
+from generator.deploy.reports import Action, Deletion, DestroyPlan, DestroyReport, Kept, StackResult
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.converge import StackSetRun
 from generator.deploy.stacksets.instance_states import look_up
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, global_stackset_spec, regional_stackset_spec
-from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 from generator.render import render_templates
 
 
 @dataclass(frozen=True)
-class StackSetDestroyPlan:
+class StackSetDestruction:
+    """What a destroy deletes with StackSets, and what it keeps."""
+
     region: str  # where the StackSets live
     regional_set: str
     global_set: str
@@ -48,13 +47,28 @@ class StackSetDestroyPlan:
     def empty(self) -> bool:
         return not (self.regional or self.global_instances or self.delete_regional_set or self.delete_global_set)
 
+    def view(self) -> DestroyPlan:
+        """The plan as the question shows it."""
+        orphans = set(self.orphans)
+        deletions = [Deletion(r, self.regional_set, a, orphan=(a, r) in orphans) for a, r in self.regional]
+        if self.delete_regional_set:
+            deletions.append(Deletion(self.region, self.regional_set, stack_set=True))
+        deletions += [Deletion(region, self.global_set, account) for account, region in self.global_instances]
+        if self.delete_global_set:
+            deletions.append(Deletion(self.region, self.global_set, stack_set=True))
+        kept = ()
+        if self.kept:
+            where = ", ".join(f"{account} {region}" for account, region in self.kept)
+            kept = (Kept("both StackSets", f"regional instances remain in {where}"),)
+        return DestroyPlan(tuple(deletions), kept)
 
-def stackset_destroy_plan(
-    config: Config, regions: Iterable[str] | None, clients: AwsClients, on_event: OnEvent | None = None
-) -> StackSetDestroyPlan:
-    """Without REGIONS everything, both StackSets included; with REGIONS the regional instances there."""
-    selected = set(select_regions(config, regions)) if regions is not None else None
-    clients.set_on_wait(EventRelay(on_event).waiting)
+
+def plan_stackset_destruction(
+    config: Config, selected: Iterable[str] | None, clients: AwsClients
+) -> StackSetDestruction:
+    """Without REGIONS (`selected` None) everything, both StackSets included; with REGIONS the regional
+    instances there."""
+    wanted = set(selected) if selected is not None else None
     admin = clients.cloudformation(config.home_region)
     with aws_errors(f"StackSet {config.regional_stack_name} in {config.home_region}"):
         regional = look_up(admin, config.regional_stack_name, config.home_region)
@@ -62,9 +76,9 @@ def stackset_destroy_plan(
         global_state = look_up(admin, config.global_stack_name, config.home_region)
     assert config.stacksets is not None
     configured = {(account, region) for account in config.stacksets.accounts for region in config.regions}
-    targets = [key for key in regional.instances if selected is None or key[1] in selected]
-    everything = selected is None
-    return StackSetDestroyPlan(
+    targets = [key for key in regional.instances if wanted is None or key[1] in wanted]
+    everything = wanted is None
+    return StackSetDestruction(
         region=config.home_region,
         regional_set=config.regional_stack_name,
         global_set=config.global_stack_name,
@@ -79,37 +93,53 @@ def stackset_destroy_plan(
 
 def destroy_stacksets(
     config: Config,
-    plan: StackSetDestroyPlan,
+    plan: StackSetDestruction,
     *,
     out_dir: Path,
-    clients: AwsClients | None = None,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    on_event: OnEvent | None = None,
+    clients: AwsClients,
+    relay: EventRelay,
+    poll_interval: float,
 ) -> DestroyReport:
-    """Delete what `plan` names, regional before global, instances before their StackSet."""
+    """Delete what `plan` names, regional before global, instances before their StackSet; each step only when
+    the one before it left nothing behind (else its rows are skipped, with the reason)."""
     if plan.empty:
         return DestroyReport([])
     templates = render_templates(config)
     global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
-    relay = EventRelay(on_event)
-    clients = clients or AwsClients()
-    clients.set_on_wait(relay.waiting)
     run = StackSetRun(config, clients.cloudformation(config.home_region), relay, poll_interval, threading.Event())
     run.queue(regional_spec, plan.regional)
     run.queue(global_spec, plan.global_instances)
     try:
         results = list(run.delete_instances(regional_spec, plan.regional).values())
-        if plan.delete_regional_set and all(result.ok for result in results):
-            results.append(_delete_set(run, regional_spec))
-        if plan.global_instances and all(result.ok for result in results):
-            results += run.delete_instances(global_spec, plan.global_instances).values()
-        if plan.delete_global_set and all(result.ok for result in results):
-            results.append(_delete_set(run, global_spec))
+        why = "not deleted: regional instances remain"
+        if plan.delete_regional_set:
+            results.append(
+                _delete_set(run, regional_spec) if _all_ok(results) else _skipped_set(run, regional_spec, why)
+            )
+        if plan.global_instances:
+            if _all_ok(results):
+                results += run.delete_instances(global_spec, plan.global_instances).values()
+            else:
+                results += [run.row(global_spec, key, Action.SKIPPED, why) for key in plan.global_instances]
+        if plan.delete_global_set:
+            why = "not deleted: instances remain"
+            results.append(_delete_set(run, global_spec) if _all_ok(results) else _skipped_set(run, global_spec, why))
     except (KeyboardInterrupt, Stopped):
         run.stop.set()
         raise Interrupted(relay.in_flight()) from None
     notes, warnings = forget_account_outputs(config, out_dir, [r for r in results if r.action is Action.DELETED])
     return DestroyReport(results, notes, warnings)
+
+
+def _all_ok(results: list[StackResult]) -> bool:
+    return all(result.ok for result in results)
+
+
+def _skipped_set(run: StackSetRun, spec: StackSetSpec, reason: str) -> StackResult:
+    result = StackResult(
+        spec.region, spec.name, Action.SKIPPED, reason=reason, started=time.monotonic(), stack_set=True
+    )
+    return run.finish_set_row(result)
 
 
 def _delete_set(run: StackSetRun, spec: StackSetSpec) -> StackResult:

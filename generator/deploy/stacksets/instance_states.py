@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from generator.deploy.stacksets.specs import Instance
+from generator.deploy.statuses import InstanceDetailedStatus, InstanceStatus
 
 
 class InstanceCondition(StrEnum):
@@ -25,11 +26,11 @@ class InstanceCondition(StrEnum):
 
 def classify_instance(summary: dict[str, Any]) -> InstanceCondition:
     detailed = (summary.get("StackInstanceStatus") or {}).get("DetailedStatus", "")
-    if summary.get("Status") == "INOPERABLE" or detailed == "INOPERABLE":
+    if summary.get("Status") == InstanceStatus.INOPERABLE or detailed == InstanceDetailedStatus.INOPERABLE:
         return InstanceCondition.NEEDS_ATTENTION
-    if detailed in ("PENDING", "RUNNING"):
+    if detailed in (InstanceDetailedStatus.PENDING, InstanceDetailedStatus.RUNNING):
         return InstanceCondition.BUSY
-    if summary.get("Status") == "CURRENT":
+    if summary.get("Status") == InstanceStatus.CURRENT:
         return InstanceCondition.CURRENT
     return InstanceCondition.OUTDATED
 

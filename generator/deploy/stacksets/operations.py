@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from generator.deploy.clients import AWS_FAULTS
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.specs import Instance
-
-FINAL_OPERATION = ("SUCCEEDED", "FAILED", "STOPPED")
-FINAL_INSTANCE = ("SUCCEEDED", "FAILED", "CANCELLED")
+from generator.deploy.statuses import FINAL_OPERATION, FINAL_RESULT, OperationResultStatus, OperationStatus
 
 OnInstance = Callable[[Instance, str, str], None]  # (instance, its status in this operation, reason)
 OnOperation = Callable[[str, str], None]  # (operation status, reason)
@@ -27,7 +28,7 @@ OnOperation = Callable[[str, str], None]  # (operation status, reason)
 
 @dataclass
 class InstanceOutcome:
-    status: str = "PENDING"
+    status: str = OperationResultStatus.PENDING
     reason: str = ""
     started: float = 0.0  # time.monotonic() when it was first seen RUNNING
     finished: float = 0.0
@@ -37,30 +38,47 @@ class InstanceOutcome:
 class OperationOutcome:
     operation_id: str
     action: str  # CREATE, UPDATE, DELETE
-    status: str = "QUEUED"
+    status: str = OperationStatus.QUEUED
     reason: str = ""
     instances: dict[Instance, InstanceOutcome] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Instance]:
-        return [key for key, outcome in self.instances.items() if outcome.status == "FAILED"]
+        return [key for key, outcome in self.instances.items() if outcome.status == OperationResultStatus.FAILED]
 
     def summary(self, stack_set: str) -> str:
         """One line for the user: how the operation ended, and within or past the failure tolerance."""
         failed, total = len(self.failed), len(self.instances)
         text = f"{stack_set}: {self.action} operation {self.status}"
-        if self.status == "FAILED":
+        if self.status == OperationStatus.FAILED:
             return text + (f": {self.reason}" if self.reason else "") + f" ({failed} of {total} instances failed)"
         if failed:
             return text + f" within the failure tolerance ({failed} of {total} instances failed)"
         return text
 
 
-def start_operation(client: Any, call: str, **arguments: Any) -> str:
-    """Call CreateStackInstances, UpdateStackSet or DeleteStackInstances with an OperationId of ours."""
-    operation_id = str(uuid.uuid4())
+def new_operation_id() -> str:
+    return str(uuid.uuid4())
+
+
+def start_operation(client: Any, call: str, operation_id: str, **arguments: Any) -> None:
+    """Call CreateStackInstances, UpdateStackSet or DeleteStackInstances with an OperationId of ours, so a
+    call that got no answer can be looked up (operation_taken) and a retried call cannot start it twice."""
     getattr(client, call)(OperationId=operation_id, **arguments)
-    return operation_id
+
+
+def operation_taken(client: Any, stack_set: str, operation_id: str) -> bool | None:
+    """After a start that got no answer: whether CloudFormation has the operation; None when that cannot be
+    told now (claiming "refused" for an operation that may be running is the wrong side to err on)."""
+    try:
+        client.describe_stack_set_operation(StackSetName=stack_set, OperationId=operation_id)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "OperationNotFoundException":
+            return False
+        return None
+    except AWS_FAULTS:
+        return None
+    return True
 
 
 def watch_operation(
@@ -97,12 +115,13 @@ def _read_results(client: Any, stack_set: str, outcome: OperationOutcome, on_ins
             key = (summary["Account"], summary["Region"])
             new = key not in outcome.instances
             known = outcome.instances.setdefault(key, InstanceOutcome())
-            status, reason = summary.get("Status", "PENDING"), summary.get("StatusReason") or ""
+            status = summary.get("Status", OperationResultStatus.PENDING)
+            reason = summary.get("StatusReason") or ""
             if (status, reason) == (known.status, known.reason) and not new:
                 continue
-            if status != "PENDING" and not known.started:
+            if status != OperationResultStatus.PENDING and not known.started:
                 known.started = now
-            if status in FINAL_INSTANCE and not known.finished:
+            if status in FINAL_RESULT and not known.finished:
                 known.finished = now
             known.status, known.reason = status, reason
             on_instance(key, status, reason)

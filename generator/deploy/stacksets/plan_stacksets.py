@@ -9,16 +9,11 @@ with the one rendered now.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, AwsClients, fault_text
-from generator.deploy.events import EventRelay, OnEvent
-from generator.deploy.lock import run_lock
-from generator.deploy.results import PlanKind, PlannedChange, PropertyChange, StackPlan
-from generator.deploy.stacksets.deploy_stacksets import refuse_regions
+from generator.deploy.reports import Plan, PlanKind, PlannedChange, PropertyChange, Replacement, StackPlan
 from generator.deploy.stacksets.instance_states import (
     InstanceCondition,
     StackSetState,
@@ -29,32 +24,19 @@ from generator.deploy.stacksets.specs import StackSetSpec, global_stackset_spec,
 from generator.render import render_templates
 
 
-def plan_stacksets(
-    config: Config,
-    regions: Iterable[str] | None = None,
-    *,
-    out_dir: Path,
-    clients: AwsClients | None = None,
-    on_event: OnEvent | None = None,
-) -> list[StackPlan]:
+def plan_stacksets(config: Config, *, clients: AwsClients) -> Plan:
     """The global StackSet and its instances, then the regional StackSet and its instances."""
-    refuse_regions(config, regions)
     templates = render_templates(config)
-    clients = clients or AwsClients()
-    clients.set_on_wait(EventRelay(on_event).waiting)
     admin = clients.cloudformation(config.home_region)
     plans: list[StackPlan] = []
-    with run_lock(out_dir, "plan"):
-        for spec in (global_stackset_spec(config, templates), regional_stackset_spec(config, templates)):
-            try:
-                state = look_up(admin, spec.name, spec.region)
-            except AWS_FAULTS as error:
-                plans.append(
-                    StackPlan(spec.region, spec.name, PlanKind.FAILED, reason=fault_text(error), stack_set=True)
-                )
-                continue
-            plans += plan_stack_set(spec, state)
-    return plans
+    for spec in (global_stackset_spec(config, templates), regional_stackset_spec(config, templates)):
+        try:
+            state = look_up(admin, spec.name, spec.region)
+        except AWS_FAULTS as error:
+            plans.append(StackPlan(spec.region, spec.name, PlanKind.FAILED, reason=fault_text(error), stack_set=True))
+            continue
+        plans += plan_stack_set(spec, state)
+    return Plan(plans)
 
 
 def plan_stack_set(spec: StackSetSpec, state: StackSetState) -> list[StackPlan]:
@@ -125,11 +107,8 @@ def template_changes(old_body: str | None, new_body: str) -> list[PlannedChange]
             changes.append(PlannedChange("Remove", logical_id, resource_type))
         else:
             replaced = before.get("Type") != after.get("Type")
-            changes.append(
-                PlannedChange(
-                    "Modify", logical_id, resource_type, "True" if replaced else "", _properties(before, after)
-                )
-            )
+            replacement = Replacement.TRUE if replaced else Replacement.UNKNOWN
+            changes.append(PlannedChange("Modify", logical_id, resource_type, replacement, _properties(before, after)))
     return changes
 
 

@@ -34,6 +34,8 @@ knows nothing of them:
   ... does not exist" -> they are deleted when one is executed, and describing, executing or deleting a
   missing one is ChangeSetNotFound (executing one no longer AVAILABLE: InvalidChangeSetStatus), as
   CloudFormation answers.
+- ExecuteChangeSet ignores ClientRequestToken -> a retry carrying the token of the request that executed the
+  change set is answered as done, as CloudFormation does (botocore retries a call whose answer was lost).
 - delete_stack is synchronous -> it runs in a background thread too (DELETE_IN_PROGRESS meanwhile).
 - change sets are ready at once and never fail a transform -> `LocalCloud.aws.change_sets` (a Gate) can
   keep them CREATE_IN_PROGRESS until released, as real CloudFormation does for seconds; a change set

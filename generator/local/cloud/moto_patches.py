@@ -13,7 +13,7 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 
 from generator.local.cloud.stand_in import (
     _INCLUDE_BUCKET,
@@ -235,6 +235,16 @@ def _create_change_set(
     return change_set_id, stack_id
 
 
+def _execute_change_set_response(self: cfn_responses.CloudFormationResponse) -> ActionResult:
+    """moto's handler, passing on ClientRequestToken (moto drops it)."""
+    self.cloudformation_backend.execute_change_set(
+        change_set_name=self._get_param("ChangeSetName"),
+        stack_name=self._get_param("StackName"),
+        client_request_token=self._get_param("ClientRequestToken"),
+    )
+    return EmptyResult()
+
+
 def _list_change_sets(self: cfn_responses.CloudFormationResponse) -> ActionResult:
     stack = self._get_param("StackName")
     change_sets = list(self.cloudformation_backend.list_change_sets())
@@ -336,10 +346,21 @@ def _delete_change_set(self: cfn_models.CloudFormationBackend, change_set_name: 
             del self.change_sets[arn]
 
 
-def _execute_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None):
+def _execute_change_set(
+    self: cfn_models.CloudFormationBackend,
+    change_set_name: str,
+    stack_name: str | None = None,
+    client_request_token: str | None = None,
+):
     change_set = _find_change_set(self, change_set_name)
+    # ExecuteChangeSet's ClientRequestToken: "Specify this token if you plan to retry requests so that
+    # CloudFormation knows that you're not attempting to execute a change set to update a stack with the same
+    # name" (API reference, ExecuteChangeSet): a retry with the executing request's token is answered as done.
+    if client_request_token and getattr(change_set, "client_request_token", None) == client_request_token:
+        return
     if change_set.execution_status != "AVAILABLE":
         raise InvalidChangeSetStatus(change_set_name, change_set.execution_status)
+    change_set.client_request_token = client_request_token
     stack = self.stacks[change_set.stack_id]
     kind = change_set.change_set_type
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
@@ -465,6 +486,7 @@ def install_moto_patches() -> None:
     cfn_models.CloudFormationBackend.describe_stacks = _describe_stacks
     cfn_parsing.ResourceMap.update = _update
     cfn_responses.CloudFormationResponse.list_change_sets = _list_change_sets
+    cfn_responses.CloudFormationResponse.execute_change_set = _execute_change_set_response
     cfn_models.Stack.parse_template = staticmethod(_parse_template)
     cfn_models.ChangeSet._parse_template = _parse_change_set_template
     cfn_models.ChangeSet.diff = _diff_with_details

@@ -11,7 +11,7 @@ import sys
 
 from rich.console import Console
 
-from generator.cli.display import ProgressDisplay
+from generator.cli.progress import ProgressDisplay
 from generator.deploy import Notice, StackProgress, StackQueued
 from generator.local.cloud import DUMMY_CREDENTIALS
 from generator.paths import PROJECT_ROOT

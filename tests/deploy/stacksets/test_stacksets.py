@@ -5,17 +5,22 @@ read back (other accounts through sts:AssumeRole)."""
 
 from __future__ import annotations
 
-import _thread
 import json
 import re
 import threading
 
 from generator.config import load_config
-from generator.deploy.stacksets import deploy_stacksets
 from generator.errors import ExitCode
 from generator.local.cloud import InstanceWork
 from tests.support.cli import run_cli_in_process
-from tests.support.deploy import FAST, deploy_cli, local_cloud_fixtures, run_cli_watched, wait_for, watching
+from tests.support.deploy import (
+    FAST,
+    deploy_cli,
+    engine_deploy,
+    local_cloud_fixtures,
+    run_cli_pressing_ctrl_c,
+    wait_for,
+)
 from tests.support.stacksets import (
     ACCOUNTS,
     GLOBAL_SET,
@@ -245,9 +250,7 @@ def test_instances_of_one_region_run_at_once_within_max_concurrent_percentage(ss
     )
     ss_cloud.stacksets.instances.close(lambda work: work.stack_set == REGIONAL_SET)
     done = {}
-    run = threading.Thread(
-        target=lambda: done.update(report=deploy_stacksets(config, out_dir=tmp_path / "out", poll_interval=0.05))
-    )
+    run = threading.Thread(target=lambda: done.update(report=engine_deploy(config, tmp_path / "out")))
     run.start()
     try:
         # 4 accounts at 50%: 2 at a time in each region, the 3 regions at once (parallel)
@@ -266,15 +269,13 @@ def test_instances_of_one_region_run_at_once_within_max_concurrent_percentage(ss
 
 def test_a_second_run_while_an_operation_is_held_is_queued_behind_it(ss_cloud, tmp_path):
     config = load_config(stackset_config(tmp_path))
-    assert deploy_stacksets(config, out_dir=tmp_path / "out", poll_interval=0.05).ok
+    assert engine_deploy(config, tmp_path / "out").ok
     ss_cloud.stacksets.instances.close(lambda work: work == InstanceWork(GLOBAL_SET, A, HOME, "UPDATE"))
     changed = load_config(
         stackset_config(tmp_path, name="c.yaml", edit=lambda c: c["destination"]["batching"].update(count=20))
     )
     done = {}
-    run = threading.Thread(
-        target=lambda: done.update(report=deploy_stacksets(changed, out_dir=tmp_path / "one", poll_interval=0.05))
-    )
+    run = threading.Thread(target=lambda: done.update(report=engine_deploy(changed, tmp_path / "one")))
     run.start()
     try:
         assert ss_cloud.stacksets.instances.wait_held(1)
@@ -312,15 +313,18 @@ def test_status_lists_every_instance_and_the_orphans_of_a_removed_account(ss_clo
 
     assert status == status_json == 0
     assert f"orphan: {GLOBAL_SET} instance in {B} {HOME} is not in {fewer}'s stacksets.accounts" in out
-    found = json.loads(document)
-    rows = {(i["account"], i["region"], i["stack_set"]): i for i in found["instances"]}
+    found = json.loads(document)  # the same shape as without stacksets: a row per stack, each instance's account
+    rows = {(i["account"], i["region"], i["stack"]): i for i in found["stacks"] if not i.get("stack_set")}
     assert len(rows) == 8
     for region in REGIONS:
         assert rows[(A, region, REGIONAL_SET)]["function_arn"].endswith(f":{region}:{A}:function:packet-counter")
         assert rows[(B, region, REGIONAL_SET)]["orphan"] is True
         assert rows[(A, region, REGIONAL_SET)]["status"] == "CURRENT"
         assert rows[(A, region, REGIONAL_SET)]["drift_status"] == "NOT_CHECKED"
-    assert {s["status"] for s in found["stack_sets"]} == {"ACTIVE"}
+    assert rows[(A, HOME, GLOBAL_SET)]["endpoint"]
+    stack_sets = [s for s in found["stacks"] if s.get("stack_set")]
+    assert {s["stack"] for s in stack_sets} == {GLOBAL_SET, REGIONAL_SET}
+    assert {s["status"] for s in stack_sets} == {"ACTIVE"}
 
 
 def test_destroy_asks_then_deletes_instances_and_stacksets_regional_first_and_leaves_none(ss_cloud, capsys, tmp_path):
@@ -392,16 +396,14 @@ def test_ctrl_c_stops_waiting_and_names_the_instances_still_in_progress(ss_cloud
     def running(text: str, account: str, region: str) -> bool:
         return re.search(rf"^{account}\s+{region}\s+{REGIONAL_SET}\s+CREATE_RUNNING\s", text, re.M) is not None
 
-    def press_ctrl_c_once_every_instance_shows_running(out) -> None:
-        if ss_cloud.stacksets.instances.wait_held(6) and out.wait_until(
+    def every_instance_shows_running(out) -> bool:
+        return ss_cloud.stacksets.instances.wait_held(6) and out.wait_until(
             lambda text: all(running(text, a, r) for a in ACCOUNTS for r in REGIONS)
-        ):
-            _thread.interrupt_main()
+        )
 
     argv = ("deploy", "--config", str(config), "--out", str(tmp_path / "out"), *FAST)
     try:
-        with watching(press_ctrl_c_once_every_instance_shows_running) as out:
-            status, _, err = run_cli_watched(monkeypatch, *argv, stdout=out)
+        status, _, err = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=every_instance_shows_running)
     finally:
         ss_cloud.stacksets.instances.release()
 

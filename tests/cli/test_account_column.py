@@ -8,7 +8,8 @@ import re
 
 from rich.console import Console
 
-from generator.cli.display import ProgressDisplay, failure_lines, summary_table
+from generator.cli.progress import ProgressDisplay
+from generator.cli.tables import failure_lines, summary_table
 from generator.deploy import Action, StackProgress, StackQueued, StackResult
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[78]")
@@ -53,7 +54,7 @@ def test_the_summary_shows_each_accounts_own_endpoint_and_failures_name_the_acco
     ]
     endpoints = {"111111111111": "one.proxylity.com:2001", "222222222222": "two.proxylity.com:2002"}
 
-    table = summary_table(results, "", endpoints).splitlines()
+    table = summary_table(results, endpoints).splitlines()
 
     assert table[0].split() == ["account", "region", "stack", "action", "duration", "endpoint"]
     assert table[2].split() == ["StackSet", "us-west-2", "packet-counter-global", "created", "0.0s", "-"]

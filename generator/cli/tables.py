@@ -1,0 +1,262 @@
+"""The deploy engine's results as text tables for people: the deploy and destroy summary, the failures, the
+status, what a destroy would delete, and the plan. The same on a terminal and in a pipe, and easy to read back.
+
+Columns follow the data, never the deploy mode: an account column appears when a row has an account (a
+StackSet instance), a StackSet's own row says StackSet there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from generator.deploy import (
+    Action,
+    Deletion,
+    DestroyPlan,
+    Inventory,
+    Plan,
+    PlannedChange,
+    Replacement,
+    StackPlan,
+    StackResult,
+    StackState,
+)
+from generator.errors import one_line, shown
+
+
+def account_cell(account: str) -> str:
+    """The account column of a StackSets run: the instance's account, or "StackSet" for the StackSet's own row."""
+    return account or "StackSet"
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain, aligned columns: the same on a terminal and in a pipe, and easy to read back by a script."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip()
+        for line in [headers, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
+    return "\n".join(lines)
+
+
+def summary_table(results: Sequence[StackResult], endpoints: Mapping[str, str] | None = None) -> str:
+    """[account,] region, stack, action, duration, endpoint (each account's own listener on its rows; the
+    reasons of failures are failure_lines())."""
+    accounts = any(result.account for result in results)
+
+    def shown_endpoint(result: StackResult) -> str:
+        found = (endpoints or {}).get(result.account, "")
+        done = result.ok and result.action != Action.DELETED and not result.stack_set
+        return found if done and found else "-"
+
+    rows = [
+        (
+            *((account_cell(result.account),) if accounts else ()),
+            result.region,
+            result.stack,
+            result.action + (f" ({result.note})" if result.note else ""),
+            f"{result.duration:.1f}s",
+            shown_endpoint(result),
+        )
+        for result in results
+    ]
+    headers = ("region", "stack", "action", "duration", "endpoint")
+    return format_table((("account",) if accounts else ()) + headers, rows)
+
+
+def failure_lines(results: Sequence[StackResult]) -> list[str]:
+    """One line per stack short of what was asked: FAILED, SKIPPED or IN PROGRESS, where, and the reason (a
+    StackSet instance's account first; a StackSet's own row says StackSet)."""
+    return [f"{r.action.upper()} {_where(r)}: {one_line(r.reason)}" for r in results if not r.ok]
+
+
+def _where(result: StackResult) -> str:
+    if result.stack_set:
+        return f"StackSet {result.stack} in {result.region}"
+    return f"{result.account} {result.region} {result.stack}" if result.account else f"{result.region} {result.stack}"
+
+
+# --- status --------------------------------------------------------------------------------------------
+
+UNREACHABLE_LISTED = 3  # places that could not be checked, named one per line; more are summed up in one
+
+
+def format_status(source: str, found: Inventory) -> str:
+    """One row per stack, StackSet instance and StackSet; the columns that some row fills; then a line per
+    orphan and what could not be checked."""
+    columns: list[tuple[str, Any]] = [
+        ("region", lambda s: s.region),
+        ("stack", lambda s: s.stack),
+        ("status", lambda s: s.status),
+        ("last operation", lambda s: s.last_operation),
+        ("drift", lambda s: s.drift_status),
+        ("last update", lambda s: s.last_update),
+        ("endpoint / function ARN", lambda s: s.endpoint or s.function_arn),
+        ("note", _status_note),
+    ]
+    if any(state.account or state.stack_set for state in found.stacks):
+        columns.insert(0, ("account", lambda s: account_cell(s.account)))
+    shown_columns = [(name, cell) for name, cell in columns if name in _ALWAYS or any(cell(s) for s in found.stacks)]
+    rows = [[cell(state) or ("" if name == "note" else "-") for name, cell in shown_columns] for state in found.stacks]
+    lines = [format_table([name for name, _ in shown_columns], rows)]
+    for state in found.stacks:
+        if state.reason and state.last_operation not in ("", "SUCCEEDED"):
+            lines.append(f"{state.stack} in {state.account} {state.region}: {one_line(state.reason)}")
+    configured_accounts = {state.account for state in found.stacks if not state.orphan}
+    for orphan in found.orphans:
+        what = (
+            f"{orphan.stack} instance in {orphan.account} {orphan.region}"
+            if orphan.account
+            else (f"{orphan.stack} in {orphan.region}")
+        )
+        where = "stacksets.accounts" if orphan.account and orphan.account not in configured_accounts else "regions"
+        lines.append(f"orphan: {what} is not in {source}'s {where} (`make destroy` without REGIONS removes it)")
+    lines += unreachable_lines(found.unreachable)
+    return "\n".join(lines)
+
+
+_ALWAYS = ("account", "region", "stack", "status", "note")
+
+
+def _status_note(state: StackState) -> str:
+    if state.orphan:
+        return "orphan"
+    if state.stack_set and state.differences:
+        return "differs from the config: " + ", ".join(state.differences)
+    return ""
+
+
+def unreachable_lines(unreachable: Mapping[str, str]) -> list[str]:
+    """What could not be checked: each place with AWS's answer, or (opt-in regions, mostly) one summing line."""
+    if len(unreachable) <= UNREACHABLE_LISTED:
+        return [f"could not check {where}: {one_line(why)}" for where, why in unreachable.items()]
+    first = one_line(next(iter(unreachable.values())))
+    return [
+        f"could not check {len(unreachable)} places (opt-in regions not enabled? no permission?): "
+        f"{', '.join(sorted(unreachable))}; first error: {first}"
+    ]
+
+
+# --- destroy ---------------------------------------------------------------------------------------------
+
+
+def format_destroy_plan(plan: DestroyPlan) -> str:
+    """What a destroy deletes, a line each in the order it goes, and what it keeps."""
+    lines = []
+    for index, deletion in enumerate(plan.deletions):
+        where = f"{deletion.account} {deletion.region}" if deletion.account else deletion.region
+        what = f"StackSet {deletion.stack}" if deletion.stack_set else deletion.stack
+        lines.append(f"  {what} in {where}{_deletion_note(deletion, last=0 < index == len(plan.deletions) - 1)}")
+    lines += [f"  (keeping {kept.what}: {kept.why})" for kept in plan.kept]
+    return "\n".join(lines)
+
+
+def _deletion_note(deletion: Deletion, last: bool) -> str:
+    if deletion.orphan:
+        return " (orphan)"
+    if last:
+        return " (last)"
+    return " (after its instances)" if deletion.stack_set else ""
+
+
+# --- plan --------------------------------------------------------------------------------------------
+
+VALUE_SHOWN = 100  # characters of a property's old and new value shown in a plan
+
+
+def format_plan(plan: Plan) -> str:
+    """Per stack: what would happen; per resource: the action, replacement and IAM flags; per property:
+    old -> new. Ends with a one-line count."""
+    lines = []
+    for stack_plan in plan.stacks:
+        header = f"{stack_plan.stack} ({_plan_where(stack_plan)}): {stack_plan.kind}"
+        lines.append(header + (f" - {one_line(stack_plan.reason)}" if stack_plan.reason else ""))
+        for change in stack_plan.changes:
+            flags = ("  IAM" if change.touches_iam else "") + _replacement_flag(change)
+            lines.append(f"  {change.action:<7} {change.logical_id} ({change.resource_type}){flags}")
+            for prop in change.properties:
+                note = f"  (replaces the resource: {prop.recreation})" if prop.replaces else ""
+                for path, before, after in property_differences(prop.name, prop.before, prop.after):
+                    lines.append(f"          {path}: {before} -> {after}{note}")
+    lines.append(plan_summary(plan))
+    return "\n".join(lines)
+
+
+def _replacement_flag(change: PlannedChange) -> str:
+    if not change.replaces:
+        return ""
+    return "  REPLACEMENT" if change.replacement == Replacement.TRUE else f"  replacement {change.replacement}"
+
+
+def _plan_where(stack_plan: StackPlan) -> str:
+    if stack_plan.stack_set:
+        return f"StackSet in {stack_plan.region}"
+    return f"{stack_plan.account} {stack_plan.region}" if stack_plan.account else stack_plan.region
+
+
+MAX_DIFFERENCES_SHOWN = 12  # per property; the rest is counted
+
+
+def property_differences(name: str, before: str | None, after: str | None) -> list[tuple[str, str, str]]:
+    """(where, old, new) for each value that differs inside a property, e.g.
+    ("Destinations[0].Batching.Count", "10", "50"); the whole values when they are not JSON."""
+    try:
+        old, new = _json_or_missing(before), _json_or_missing(after)
+    except ValueError:
+        return [(name, _value(before), _value(after))]
+    found: list[tuple[str, str, str]] = []
+    _walk(name, old, new, found)
+    if len(found) > MAX_DIFFERENCES_SHOWN:
+        more = len(found) - MAX_DIFFERENCES_SHOWN
+        found = [*found[:MAX_DIFFERENCES_SHOWN], (name, f"... and {more} more difference(s)", "")]
+    return found
+
+
+_MISSING = object()
+
+
+def _json_or_missing(text: str | None) -> Any:
+    return _MISSING if text is None else json.loads(text)
+
+
+def _walk(path: str, old: Any, new: Any, found: list[tuple[str, str, str]]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            _walk(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING), found)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (item_old, item_new) in enumerate(zip(old, new, strict=True)):
+            _walk(f"{path}[{index}]", item_old, item_new, found)
+    elif isinstance(old, list) and isinstance(new, list):  # items came or went: name those, not the whole list
+        found.extend(
+            (f"{path}[{index}]", _shown_json(item), "(none)") for index, item in enumerate(old) if item not in new
+        )
+        found.extend(
+            (f"{path}[{index}]", "(none)", _shown_json(item)) for index, item in enumerate(new) if item not in old
+        )
+    elif old != new:
+        found.append((path, _shown_json(old), _shown_json(new)))
+
+
+def _shown_json(value: Any) -> str:
+    return "(none)" if value is _MISSING else _value(json.dumps(value, sort_keys=True))
+
+
+def _value(text: str | None) -> str:
+    return "(none)" if text is None else shown(one_line(text), limit=VALUE_SHOWN, quote=False)
+
+
+def plan_summary(plan: Plan) -> str:
+    changing = [p for p in plan.stacks if p.kind.changes_something]
+    changes = [change for p in plan.stacks for change in p.changes]
+    iam = sum(change.touches_iam for change in changes)
+    replaced = sum(change.replaces for change in changes)
+    failed = len(plan.failed)
+    if not changing and not failed:
+        return "plan: no changes"
+    return (
+        f"plan: {len(changing)} of {len(plan.stacks)} stacks would change ({len(changes)} resource changes, "
+        f"{iam} touching IAM, {replaced} replacing a resource)" + (f"; {failed} could not be planned" if failed else "")
+    )

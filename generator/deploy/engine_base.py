@@ -1,0 +1,76 @@
+"""What both deploy engines share: the options every command hands them, and the steps of a destroy (what
+would go, the question, the deletions, all under the run lock). Each mode's engine fills in its own parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.config import Config
+from generator.deploy.clients import AwsClients
+from generator.deploy.events import EventRelay, OnEvent
+from generator.deploy.lock import run_lock
+from generator.deploy.parallel import DEFAULT_MAX_PARALLEL
+from generator.deploy.reports import DestroyPlan, DestroyReport
+from generator.deploy.specs import select_regions
+
+Confirm = Callable[[DestroyPlan], bool]  # asked with what would be deleted; True goes ahead
+
+
+def confirm_nothing(plan: DestroyPlan) -> bool:
+    """The default answer to destroy's question: no (a caller that wants deletions says so)."""
+    return False
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How an engine works, the same for every command."""
+
+    out_dir: Path  # where out/outputs.json and the run lock are
+    clients: AwsClients | None = None  # None: the AWS conventions (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL)
+    max_parallel: int = DEFAULT_MAX_PARALLEL  # stacks (regions) in flight at once
+    poll_interval: float | None = None  # seconds between progress polls; None: each operation's default
+    on_event: OnEvent | None = None  # hears progress (events.py); None: nobody
+
+
+class EngineBase:
+    """The parts of an engine that do not depend on the deploy mode."""
+
+    def __init__(self, config: Config, options: EngineOptions) -> None:
+        self.config = config
+        self.options = options
+        self.relay = EventRelay(options.on_event)
+        self.clients = options.clients or AwsClients()
+        self.clients.set_on_wait(self.relay.waiting)
+
+    def poll(self, default: float) -> float:
+        return self.options.poll_interval if self.options.poll_interval is not None else default
+
+    def destroy_plan(self, regions: Iterable[str] | None = None) -> DestroyPlan:
+        return self._destruction(self._narrowed(regions)).view()
+
+    def destroy(self, regions: Iterable[str] | None = None, confirm: Confirm = confirm_nothing) -> DestroyReport:
+        selected = self._narrowed(regions)
+        # The lock is held from the look at what exists, through the question, to the last deletion.
+        with run_lock(self.options.out_dir, "destroy"):
+            plan = self._destruction(selected)
+            if plan.empty:
+                return DestroyReport([])
+            if not confirm(plan.view()):
+                return DestroyReport([], cancelled=True)
+            return self._delete(plan)
+
+    def _narrowed(self, regions: Iterable[str] | None) -> tuple[str, ...] | None:
+        return select_regions(self.config, regions) if regions is not None else None
+
+    # --- each mode's own -----------------------------------------------------------------------------------
+
+    def _destruction(self, selected: tuple[str, ...] | None) -> Any:
+        """What a destroy of `selected` (None: everything) deletes: an object with `empty` and `view()`."""
+        raise NotImplementedError
+
+    def _delete(self, plan: Any) -> DestroyReport:
+        """Delete what `plan` (from _destruction) names."""
+        raise NotImplementedError

@@ -1,0 +1,63 @@
+"""The engine of change-set mode (no `stacksets:` section): one stack per region in the caller's account, each
+through CloudFormation change sets; the global stack in home_region, the regional ones in parallel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from generator.deploy.deploy_stacks import deploy_stacks
+from generator.deploy.destroy_stacks import StackDestruction, destroy_stacks, plan_destruction, refuse_unchecked
+from generator.deploy.engine_base import EngineBase
+from generator.deploy.inventory import stack_inventory
+from generator.deploy.lock import run_lock
+from generator.deploy.plan_changes import plan_stacks
+from generator.deploy.reports import DeployReport, DestroyReport, Inventory, Plan
+from generator.deploy.specs import select_regions
+from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, PLAN_POLL_INTERVAL
+
+
+class StackEngine(EngineBase):
+    """deploy, plan, inventory and destroy of one stack per region through change sets."""
+
+    def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
+        selected = select_regions(self.config, regions)
+        with run_lock(self.options.out_dir, "deploy"):
+            return deploy_stacks(
+                self.config,
+                selected,
+                out_dir=self.options.out_dir,
+                clients=self.clients,
+                relay=self.relay,
+                max_parallel=self.options.max_parallel,
+                poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
+            )
+
+    def plan(self, regions: Iterable[str] | None = None) -> Plan:
+        selected = select_regions(self.config, regions)
+        with run_lock(self.options.out_dir, "plan"):
+            return plan_stacks(
+                self.config,
+                selected,
+                clients=self.clients,
+                max_parallel=self.options.max_parallel,
+                poll_interval=self.poll(PLAN_POLL_INTERVAL),
+            )
+
+    def inventory(self) -> Inventory:
+        return stack_inventory(self.config, self.clients, self.options.max_parallel)
+
+    def _destruction(self, selected: tuple[str, ...] | None) -> StackDestruction:
+        plan = plan_destruction(self.config, selected, self.clients, self.options.max_parallel)
+        refuse_unchecked(self.config, plan)
+        return plan
+
+    def _delete(self, plan: StackDestruction) -> DestroyReport:
+        return destroy_stacks(
+            self.config,
+            plan,
+            out_dir=self.options.out_dir,
+            clients=self.clients,
+            relay=self.relay,
+            max_parallel=self.options.max_parallel,
+            poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
+        )

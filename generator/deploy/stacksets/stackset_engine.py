@@ -1,0 +1,56 @@
+"""The engine of StackSets mode (a `stacksets:` section): two StackSets in the administrator account (the
+caller) in home_region, their instances in every configured account and region, run by CloudFormation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from generator.deploy.engine_base import EngineBase
+from generator.deploy.lock import run_lock
+from generator.deploy.reports import DeployReport, DestroyReport, Inventory, Plan
+from generator.deploy.stacksets.deploy_stacksets import deploy_stacksets, refuse_regions
+from generator.deploy.stacksets.destroy_stacksets import (
+    StackSetDestruction,
+    destroy_stacksets,
+    plan_stackset_destruction,
+)
+from generator.deploy.stacksets.inventory_stacksets import stackset_inventory
+from generator.deploy.stacksets.plan_stacksets import plan_stacksets
+from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
+
+
+class StackSetEngine(EngineBase):
+    """deploy, plan, inventory and destroy through CloudFormation StackSets."""
+
+    def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
+        refuse_regions(self.config, regions)
+        with run_lock(self.options.out_dir, "deploy"):
+            return deploy_stacksets(
+                self.config,
+                out_dir=self.options.out_dir,
+                clients=self.clients,
+                relay=self.relay,
+                max_parallel=self.options.max_parallel,
+                poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
+            )
+
+    def plan(self, regions: Iterable[str] | None = None) -> Plan:
+        refuse_regions(self.config, regions)
+        with run_lock(self.options.out_dir, "plan"):
+            return plan_stacksets(self.config, clients=self.clients)
+
+    def inventory(self) -> Inventory:
+        return stackset_inventory(self.config, self.clients, self.options.max_parallel)
+
+    def _destruction(self, selected: tuple[str, ...] | None) -> StackSetDestruction:
+        return plan_stackset_destruction(self.config, selected, self.clients)
+
+    def _delete(self, plan: StackSetDestruction) -> DestroyReport:
+        return destroy_stacksets(
+            self.config,
+            plan,
+            out_dir=self.options.out_dir,
+            clients=self.clients,
+            relay=self.relay,
+            poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
+        )
