@@ -8,10 +8,10 @@ strips another region's permissions) -> StackSpecs -> change sets -> results -> 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, AwsClients
+from generator.deploy.engine_base import Run
 from generator.deploy.events import EventRelay
 from generator.deploy.outputs import write_outputs
 from generator.deploy.parallel import Interrupted, run_parallel
@@ -28,19 +28,11 @@ from generator.deploy.stack_states import describe_stack
 from generator.render import RenderedTemplate, render_templates
 
 
-def deploy_stacks(
-    config: Config,
-    selected: tuple[str, ...],
-    *,
-    out_dir: Path,
-    clients: AwsClients,
-    relay: EventRelay,
-    max_parallel: int,
-    poll_interval: float,
-) -> DeployReport:
+def deploy_stacks(run: Run, selected: tuple[str, ...]) -> DeployReport:
     """Deploy the global stack and the `selected` regions' stacks; a failed region does not stop the others,
     and a region never reached (the global stack failed) is a skipped row. Ctrl-C raises Interrupted naming
     the stacks still in progress."""
+    config, clients, relay, max_parallel = run.config, run.clients, run.relay, run.max_parallel
     templates = render_templates(config)
     clients.prepare([config.home_region, *config.regions])
     stop = threading.Event()
@@ -48,7 +40,7 @@ def deploy_stacks(
     regional_first = regional_stacks_first(config, deployed, selected)
     try:
         global_result, regional_results = _deploy_in_order(
-            config, templates, selected, regional_first, clients, relay, max_parallel, poll_interval, stop
+            config, templates, selected, regional_first, clients, relay, max_parallel, run.poll_interval, stop
         )
     except KeyboardInterrupt:  # while the global stack was in progress (run_parallel handles the rest)
         stop.set()
@@ -56,7 +48,7 @@ def deploy_stacks(
     endpoint = global_result.outputs.get("Endpoint", "")
     report = DeployReport([global_result, *regional_results], endpoints={"": endpoint} if endpoint else {})
     if global_result.ok:
-        report.outputs_path, report.warnings = write_outputs(config, global_result, regional_results, out_dir)
+        report.outputs_path, report.warnings = write_outputs(config, global_result, regional_results, run.out_dir)
     return report
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AwsClients
+from generator.deploy.engine_base import Run
 from generator.deploy.events import EventRelay
 from generator.deploy.inventory import stack_inventory
 from generator.deploy.outputs import forget_outputs
@@ -78,22 +78,14 @@ def refuse_unchecked(config: Config, plan: StackDestruction) -> None:
         )
 
 
-def destroy_stacks(
-    config: Config,
-    plan: StackDestruction,
-    *,
-    out_dir: Path,
-    clients: AwsClients,
-    relay: EventRelay,
-    max_parallel: int,
-    poll_interval: float,
-) -> DestroyReport:
-    """Delete what `plan` names (regional stacks in parallel, then the global one) and make out_dir's
+def destroy_stacks(run: Run, plan: StackDestruction) -> DestroyReport:
+    """Delete what `plan` names (regional stacks in parallel, then the global one) and make the out folder's
     outputs.json forget it. Ctrl-C raises Interrupted naming what is in flight."""
     if plan.empty:
         return DestroyReport([])
-    results = _delete_stacks(config, plan, clients, relay, max_parallel, poll_interval)
-    notes, warnings = forget_outputs(config, out_dir, [result for result in results if result.action is Action.DELETED])
+    results = _delete_stacks(run.config, plan, run.clients, run.relay, run.max_parallel, run.poll_interval)
+    deleted = [result for result in results if result.action is Action.DELETED]
+    notes, warnings = forget_outputs(run.config, run.out_dir, deleted)
     return DestroyReport(results, notes, warnings)
 
 

@@ -35,6 +35,18 @@ class EngineOptions:
     on_event: OnEvent | None = None  # hears progress (events.py); None: nobody
 
 
+@dataclass(frozen=True)
+class Run:
+    """What one engine call hands its deploy mode's functions."""
+
+    config: Config
+    clients: AwsClients
+    relay: EventRelay
+    out_dir: Path
+    max_parallel: int
+    poll_interval: float
+
+
 class EngineBase:
     """The parts of an engine that do not depend on the deploy mode."""
 
@@ -45,8 +57,18 @@ class EngineBase:
         self.clients = options.clients or AwsClients()
         self.clients.set_on_wait(self.relay.waiting)
 
-    def poll(self, default: float) -> float:
-        return self.options.poll_interval if self.options.poll_interval is not None else default
+    def run(self, default_poll_interval: float) -> Run:
+        """This engine's config, clients and options for one call (polling at the command's default unless the
+        options say otherwise)."""
+        poll = self.options.poll_interval
+        return Run(
+            self.config,
+            self.clients,
+            self.relay,
+            self.options.out_dir,
+            self.options.max_parallel,
+            default_poll_interval if poll is None else poll,
+        )
 
     def destroy_plan(self, regions: Iterable[str] | None = None) -> DestroyPlan:
         return self._destruction(self._narrowed(regions)).view()

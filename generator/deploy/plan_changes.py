@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from generator.config import Config
-from generator.deploy.clients import AwsClients, aws_errors
+from generator.deploy.clients import aws_errors
+from generator.deploy.engine_base import Run
 from generator.deploy.parallel import run_parallel
 from generator.deploy.reports import Plan
 from generator.deploy.specs import (
@@ -23,10 +23,9 @@ from generator.render import render_templates
 PENDING_DESTINATION = "pending-global-stack-output"
 
 
-def plan_stacks(
-    config: Config, selected: tuple[str, ...], *, clients: AwsClients, max_parallel: int, poll_interval: float
-) -> Plan:
+def plan_stacks(run: Run, selected: tuple[str, ...]) -> Plan:
     """Per stack, what a deploy would add, modify (properties, replacement and IAM flagged) or remove."""
+    config, clients, poll_interval = run.config, run.clients, run.poll_interval
     templates = render_templates(config)
     clients.prepare([config.home_region, *selected])
     global_spec = global_stack_spec(config, templates)
@@ -43,5 +42,5 @@ def plan_stacks(
         region: (lambda spec=spec: plan_stack(clients.cloudformation(spec.region), spec, poll_interval, stop))
         for region, spec in specs.items()
     }
-    results = run_parallel(tasks, max_parallel, stop, lambda: [])
+    results = run_parallel(tasks, run.max_parallel, stop, lambda: [])
     return Plan([global_plan, *(results[region] for region in selected)])

@@ -22,26 +22,12 @@ class StackEngine(EngineBase):
     def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
         selected = select_regions(self.config, regions)
         with run_lock(self.options.out_dir, "deploy"):
-            return deploy_stacks(
-                self.config,
-                selected,
-                out_dir=self.options.out_dir,
-                clients=self.clients,
-                relay=self.relay,
-                max_parallel=self.options.max_parallel,
-                poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
-            )
+            return deploy_stacks(self.run(DEFAULT_POLL_INTERVAL), selected)
 
     def plan(self, regions: Iterable[str] | None = None) -> Plan:
         selected = select_regions(self.config, regions)
         with run_lock(self.options.out_dir, "plan"):
-            return plan_stacks(
-                self.config,
-                selected,
-                clients=self.clients,
-                max_parallel=self.options.max_parallel,
-                poll_interval=self.poll(PLAN_POLL_INTERVAL),
-            )
+            return plan_stacks(self.run(PLAN_POLL_INTERVAL), selected)
 
     def inventory(self) -> Inventory:
         return stack_inventory(self.config, self.clients, self.options.max_parallel)
@@ -52,12 +38,4 @@ class StackEngine(EngineBase):
         return plan
 
     def _delete(self, plan: StackDestruction) -> DestroyReport:
-        return destroy_stacks(
-            self.config,
-            plan,
-            out_dir=self.options.out_dir,
-            clients=self.clients,
-            relay=self.relay,
-            max_parallel=self.options.max_parallel,
-            poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
-        )
+        return destroy_stacks(self.run(DEFAULT_POLL_INTERVAL), plan)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
-from generator.deploy.events import EventRelay
+from generator.deploy.engine_base import Run
 from generator.deploy.outputs import write_account_outputs
 from generator.deploy.parallel import Interrupted
 from generator.deploy.reports import Action, DeployReport, StackResult
@@ -40,17 +40,10 @@ def refuse_regions(config: Config, regions: Iterable[str] | None) -> None:
         )
 
 
-def deploy_stacksets(
-    config: Config,
-    *,
-    out_dir: Path,
-    clients: AwsClients,
-    relay: EventRelay,
-    max_parallel: int,
-    poll_interval: float,
-) -> DeployReport:
+def deploy_stacksets(run: Run) -> DeployReport:
     """Converge both StackSets; a failed instance does not stop the others (within the failure tolerance).
     Ctrl-C raises Interrupted naming what is in flight (CloudFormation carries on)."""
+    config, clients, relay = run.config, run.clients, run.relay
     templates = render_templates(config)
     global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
     admin = clients.cloudformation(config.home_region)
@@ -58,16 +51,16 @@ def deploy_stacksets(
         global_state = look_up(admin, global_spec.name, global_spec.region)
     with aws_errors(regional_spec.label):
         regional_state = look_up(admin, regional_spec.name, regional_spec.region)
-    run = StackSetRun(config, admin, relay, poll_interval, stop=threading.Event())
-    run.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
-    run.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
+    operations = StackSetRun(config, admin, relay, run.poll_interval, stop=threading.Event())
+    operations.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
+    operations.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
     try:
-        results = _converge_both(config, run, global_spec, global_state, regional_spec, regional_state)
+        results = _converge_both(config, operations, global_spec, global_state, regional_spec, regional_state)
     except (KeyboardInterrupt, Stopped):
-        run.stop.set()
+        operations.stop.set()
         raise Interrupted(relay.in_flight()) from None
     report = DeployReport(results)
-    _outputs(config, clients, admin, report, out_dir, max_parallel)
+    _outputs(config, clients, admin, report, run.out_dir, run.max_parallel)
     return report
 
 

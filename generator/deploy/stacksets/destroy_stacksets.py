@@ -12,13 +12,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from botocore.exceptions import ClientError
 
 from generator.config import Config
 from generator.deploy.clients import ENDPOINT_FAULTS, AwsClients, aws_errors, fault_text
-from generator.deploy.events import EventRelay
+from generator.deploy.engine_base import Run
 from generator.deploy.outputs import forget_account_outputs
 from generator.deploy.parallel import Interrupted
 from generator.deploy.reports import Action, Deletion, DestroyPlan, DestroyReport, Kept, StackResult
@@ -91,22 +90,16 @@ def plan_stackset_destruction(
     )
 
 
-def destroy_stacksets(
-    config: Config,
-    plan: StackSetDestruction,
-    *,
-    out_dir: Path,
-    clients: AwsClients,
-    relay: EventRelay,
-    poll_interval: float,
-) -> DestroyReport:
+def destroy_stacksets(engine_run: Run, plan: StackSetDestruction) -> DestroyReport:
     """Delete what `plan` names, regional before global, instances before their StackSet; each step only when
     the one before it left nothing behind (else its rows are skipped, with the reason)."""
     if plan.empty:
         return DestroyReport([])
+    config, relay = engine_run.config, engine_run.relay
     templates = render_templates(config)
     global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
-    run = StackSetRun(config, clients.cloudformation(config.home_region), relay, poll_interval, threading.Event())
+    admin = engine_run.clients.cloudformation(config.home_region)
+    run = StackSetRun(config, admin, relay, engine_run.poll_interval, threading.Event())
     run.queue(regional_spec, plan.regional)
     run.queue(global_spec, plan.global_instances)
     try:
@@ -127,7 +120,8 @@ def destroy_stacksets(
     except (KeyboardInterrupt, Stopped):
         run.stop.set()
         raise Interrupted(relay.in_flight()) from None
-    notes, warnings = forget_account_outputs(config, out_dir, [r for r in results if r.action is Action.DELETED])
+    deleted = [result for result in results if result.action is Action.DELETED]
+    notes, warnings = forget_account_outputs(config, engine_run.out_dir, deleted)
     return DestroyReport(results, notes, warnings)
 
 

@@ -25,14 +25,7 @@ class StackSetEngine(EngineBase):
     def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
         refuse_regions(self.config, regions)
         with run_lock(self.options.out_dir, "deploy"):
-            return deploy_stacksets(
-                self.config,
-                out_dir=self.options.out_dir,
-                clients=self.clients,
-                relay=self.relay,
-                max_parallel=self.options.max_parallel,
-                poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
-            )
+            return deploy_stacksets(self.run(DEFAULT_POLL_INTERVAL))
 
     def plan(self, regions: Iterable[str] | None = None) -> Plan:
         refuse_regions(self.config, regions)
@@ -46,11 +39,4 @@ class StackSetEngine(EngineBase):
         return plan_stackset_destruction(self.config, selected, self.clients)
 
     def _delete(self, plan: StackSetDestruction) -> DestroyReport:
-        return destroy_stacksets(
-            self.config,
-            plan,
-            out_dir=self.options.out_dir,
-            clients=self.clients,
-            relay=self.relay,
-            poll_interval=self.poll(DEFAULT_POLL_INTERVAL),
-        )
+        return destroy_stacksets(self.run(DEFAULT_POLL_INTERVAL), plan)
