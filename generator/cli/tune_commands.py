@@ -11,7 +11,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.cli.argv import at_least_one, positive_number
+from generator.cli.argv import (
+    MAX_RATE,
+    MAX_WAIT_SECONDS,
+    milliseconds,
+    packets_per_second,
+    sockets,
+    wait_seconds,
+)
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
 from generator.errors import ExitCode
@@ -48,13 +55,29 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
         command_tune,
         "measure batching settings through the local gateway: latency, replies, invocations and Lambda cost",
     )
-    tune.add_argument("--rate", type=positive_number, default=2000.0, help="packets/s (default: %(default)g)")
-    tune.add_argument("--clients", type=at_least_one, default=50, help="client sockets (default: %(default)s)")
     tune.add_argument(
-        "--seconds", type=positive_number, default=5.0, help="seconds of traffic per setting (default: %(default)g)"
+        "--rate",
+        type=packets_per_second,
+        default=2000.0,
+        help=f"packets/s, at most {MAX_RATE:,.0f} (default: %(default)g)",
     )
     tune.add_argument(
-        "--p99", type=positive_number, default=250.0, help="p99 reply latency target in ms (default: %(default)g)"
+        "--clients",
+        type=sockets,
+        default="50",  # text: argparse checks it against this machine's open-file limit as it does a value given
+        help="client sockets, below the open-file limit (default: %(default)s)",
+    )
+    tune.add_argument(
+        "--seconds",
+        type=wait_seconds,
+        default=5.0,
+        help=f"seconds of traffic per setting, at most {MAX_WAIT_SECONDS:g} (default: %(default)g)",
+    )
+    tune.add_argument(
+        "--p99",
+        type=milliseconds,
+        default=250.0,
+        help=f"p99 reply latency target in ms, at most {1000 * MAX_WAIT_SECONDS:,.0f} (default: %(default)g)",
     )
     tune.add_argument(
         "--counts",
