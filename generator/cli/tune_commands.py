@@ -21,15 +21,15 @@ from generator.cli.argv import (
 )
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
-from generator.errors import ExitCode
+from generator.errors import ExitCode, GeneratorError
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
 from generator.paths import DEFAULT_OUT_DIR
-from generator.render import render_function_code
+from generator.render import rendered_function_code
 from generator.tune import (
-    CHART_FILE_NAME,
     DEFAULT_COUNTS,
     DEFAULT_PRICE_TABLE,
     DEFAULT_TIMEOUTS,
+    Setting,
     SettingMeasured,
     SettingResult,
     TuneEvent,
@@ -38,7 +38,7 @@ from generator.tune import (
     TuneResult,
     Workload,
     check_chart_support,
-    draw_chart,
+    check_results_writable,
     load_price_table,
     parse_grid,
     plan_tuning,
@@ -117,6 +117,7 @@ def _tune(args: argparse.Namespace) -> int:
     grid = parse_grid(args.counts, args.timeouts)
     config = load_command_config(args)
     check_chart_support()
+    check_results_writable(args.out)
     if args.apply:
         check_applicable(args.config, source=display_path(args.config))
     options = TuneOptions(
@@ -130,8 +131,9 @@ def _tune(args: argparse.Namespace) -> int:
         refused=settings_the_config_refuses(args.config, grid.settings),
     )
     plan = plan_tuning(config, options)
-    code, template = render_function_code(config, args.out)
-    _print_plan(plan, len(grid.settings), display_path(template))
+    # Rendered in memory: tune.json and tune.png are all this command writes (together, at the end).
+    code = rendered_function_code(config)
+    _print_plan(plan, len(grid.settings), display_path(args.config))
     for setting, why in options.refused.items():
         print(
             f"count {setting.count}, timeout {setting.timeout_in_seconds:g} s: measured, never recommended: "
@@ -143,19 +145,33 @@ def _tune(args: argparse.Namespace) -> int:
     print()
     for line in _recommendation_lines(result):
         print(line)
-    written = [write_results(result, args.out), draw_chart(result, Path(args.out) / CHART_FILE_NAME)]
+    written = write_results(result, args.out)
     print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
     if result.recommended is None:
         if args.apply:
             print(f"{display_path(args.config)} left as it was: nothing to apply", file=sys.stderr)
         return ExitCode.FAILED
     if args.apply:
-        edit = apply_batching(args.config, result.recommended.setting, source=display_path(args.config))
-        if not edit.changes:
-            print(f"{display_path(args.config)} already holds this setting: nothing written")
-        for change in edit.changes:
-            old = "(not written: the default)" if change.old is None else change.old
-            print(f"applied: {display_path(args.config)}:{change.line}: {change.key_path}: {old} -> {change.new}")
+        return _apply(args, result.recommended.setting)
+    return ExitCode.OK
+
+
+def _apply(args: argparse.Namespace, setting: Setting) -> int:
+    """Write the recommended setting into the config. tune.json and tune.png are written by now, so a refusal
+    here is exit 1 (the run changed something), not 2."""
+    shown = display_path(args.config)
+    try:
+        edit = apply_batching(args.config, setting, source=shown)
+    except GeneratorError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{shown} left as it was; the results are written", file=sys.stderr)
+        return ExitCode.FAILED
+    if not edit.changes:
+        print(f"{shown} already holds this setting: nothing written")
+    for change in edit.changes:
+        old = "(not written: the default)" if change.old is None else change.old
+        print(f"applied: {shown}:{change.line}: {change.key_path}: {old} -> {change.new}")
     return ExitCode.OK
 
 
@@ -194,7 +210,7 @@ def _gateway_warnings_once() -> Iterator[None]:
         logger.setLevel(saved[1])
 
 
-def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
+def _print_plan(plan: TunePlan, settings: int, config: str) -> None:
     options = plan.options
     workload = options.workload
     trip = plan.round_trip
@@ -202,7 +218,7 @@ def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
     print(
         f"tuning batching: {settings} settings x {workload.seconds:g} s at {workload.rate:,.0f} packets/s from "
         f"{workload.clients} clients ({workload.packets:,} packets per setting), through the local gateway on "
-        f"loopback; function code from {template}"
+        f"loopback; function code as the regional template rendered from {config} carries it"
     )
     if trip.added:
         print(
