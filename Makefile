@@ -3,7 +3,6 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-BIN := $(VENV)/bin
 CONFIG ?= config/config.yaml
 OUT ?= out
 FORMAT ?= json
@@ -17,7 +16,7 @@ LOCAL_CLOUD_DELAY ?= 2
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
 USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
-	ADD_LATENCY SINCE FOLLOW FILTER
+	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV
 # Given on the command line or in the environment, even empty: read before the values are made literal below.
 given = $(filter command environment,$(firstword $(origin $(1))))
 $(foreach name,$(USER_VARIABLES),$(eval GIVEN_$(name) := $(call given,$(name))))
@@ -26,12 +25,15 @@ $(foreach name,$(USER_VARIABLES),$(eval GIVEN_$(name) := $(call given,$(name))))
 $(foreach name,$(.VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(eval override $(name) := $$(value $(name)))))
 $(foreach name,$(USER_VARIABLES),$(eval override $(name) := $$(value $(name))))
 $(foreach name,$(USER_VARIABLES),$(eval export ARG_$(name) := $$(value $(name))))
+# The virtualenv's bin folder (BIN=... picks another, as the tests do), passed the same way.
+BIN := $(VENV)/bin
+export ARG_BIN := $(BIN)
 
 RUNTIME := $(VENV)/.runtime-installed
 LOCAL := $(VENV)/.local-installed
 TUNE := $(VENV)/.tune-installed
 DEV := $(VENV)/.dev-installed
-GENERATOR := $(BIN)/python -m generator
+GENERATOR = "$$ARG_BIN/python" -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
@@ -52,20 +54,20 @@ validate: $(RUNTIME) ## check CONFIG and the size of what it renders
 TEMPLATES = "$$ARG_OUT/global.template.$$ARG_FORMAT" "$$ARG_OUT/regional.template.$$ARG_FORMAT"
 
 lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
-	$(BIN)/cfn-lint $(TEMPLATES)
-	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+	"$$ARG_BIN/cfn-lint" $(TEMPLATES)
+	$(CHECKOV_ENV) "$$ARG_BIN/checkov" --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
 test: $(DEV) ## ruff, then every test (offline)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	"$$ARG_BIN/ruff" check .
+	"$$ARG_BIN/ruff" format --check .
+	"$$ARG_BIN/python" -m pytest
 
 format: $(DEV) ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+	"$$ARG_BIN/ruff" check --fix .
+	"$$ARG_BIN/ruff" format .
 
 bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only matching ones
-	$(BIN)/python -m benchmarks $(if $(BENCH),"$$ARG_BENCH")
+	"$$ARG_BIN/python" -m benchmarks $(if $(BENCH),"$$ARG_BENCH")
 
 # Deploy: AWS_PROFILE (or PROFILE=) / AWS_REGION / AWS_ENDPOINT_URL as usual; REGIONS narrows, YES=1 skips the question.
 # REGIONS once given is passed, even empty or blank: the CLI refuses what names no region (never "all of them").
@@ -141,23 +143,23 @@ logs: $(RUNTIME) ## the counter's and canary's logs of REGIONS merged in time or
 		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
 
 clean: ## remove out/ and the virtualenv
-	rm -rf -- "$$ARG_OUT" $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache
+	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .hypothesis .benchmarks .ruff_cache
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	"$$ARG_PYTHON" -m venv "$$ARG_VENV"
 
 $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch "$$ARG_VENV/.runtime-installed"
 
 $(LOCAL): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
+	touch "$$ARG_VENV/.local-installed"
 
 $(TUNE): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tune]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tune]'
+	touch "$$ARG_VENV/.tune-installed"
 
 $(DEV): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch "$$ARG_VENV/.dev-installed"

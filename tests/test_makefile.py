@@ -36,6 +36,7 @@ def _environment(**values: str) -> dict[str, str]:
 
 
 def make(*words: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """make WORDS in this checkout; a BIN=, RUNTIME= ... among WORDS wins over NO_INSTALL's (the last one does)."""
     return subprocess.run(
         ["make", "--no-print-directory", *NO_INSTALL, *words],
         cwd=PROJECT_ROOT,
@@ -63,20 +64,33 @@ def hostile_values(marker: Path) -> list[str]:
 
 
 def test_the_user_variables_are_found():
-    assert {"CONFIG", "OUT", "REGIONS", "PORT", "SECONDS", "COUNTS", "FILTER"} <= set(VARIABLES)
+    assert {"CONFIG", "OUT", "REGIONS", "PORT", "SECONDS", "COUNTS", "FILTER", "VENV", "PYTHON"} <= set(VARIABLES)
     assert {"render", "validate", "deploy", "destroy", "smoke", "tune", "logs"} <= set(TARGETS)
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_make_n_runs_nothing_a_value_holds_in_any_target(tmp_path, target):
     marker = tmp_path / "marker"
+    switches_and_paths = ("APPLY", "ADD_LATENCY", "FOLLOW", "VENV")
     for value in hostile_values(marker):
-        given = [f"{name}={value}" for name in VARIABLES if name not in ("APPLY", "ADD_LATENCY", "FOLLOW")]
+        given = [f"{name}={value}" for name in VARIABLES if name not in switches_and_paths]
         planned = make("-n", target, *given, "UNUSED=" + value)
         assert not marker.exists(), (target, value, planned.stdout, planned.stderr)
         assert planned.returncode == 0, planned.stderr
         # No value is written into a command: each goes through the environment, quoted.
-        assert "touch" not in planned.stdout, planned.stdout
+        assert str(marker) not in planned.stdout, planned.stdout
+
+
+@pytest.mark.parametrize("target", ["render", "tune", "lint", "clean"])
+def test_the_virtualenv_paths_are_never_run_either(tmp_path, target):
+    """VENV and BIN name files make itself builds (a space splits them, so make may refuse such a
+    value); whatever it does, nothing in them is run."""
+    marker = tmp_path / "marker"
+    for value in hostile_values(marker):
+        for name in ("VENV", "BIN", "PYTHON"):
+            planned = make("-n", target, f"{name}={value}", "RUNTIME=.venv/.runtime", "TUNE=.venv/.tune")
+            assert not marker.exists(), (target, name, value, planned.stdout, planned.stderr)
+            assert str(marker) not in planned.stdout, planned.stdout
 
 
 def test_values_from_the_environment_are_not_run_either(tmp_path):
