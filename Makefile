@@ -3,16 +3,37 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-BIN := $(VENV)/bin
 CONFIG ?= config/config.yaml
 OUT ?= out
 FORMAT ?= json
+LOCAL_CLOUD_PORT ?= 4566
+LOCAL_CLOUD_DELAY ?= 2
+
+# The variables a user sets (make render CONFIG="/tmp/my dir/config.yaml"). Each reaches the CLI as one argument,
+# exactly as typed: taken literally (make expands no `$(...)` in it), exported as ARG_NAME, and written "$$ARG_NAME"
+# in the recipes, so that the shell neither runs, splits nor globs it (the prefix: bash, /bin/sh on macOS, keeps
+# its own SECONDS). Unset or empty, a variable passes no flag (the defaults live in `python -m generator COMMAND
+# --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
+USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
+	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
+	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV
+# Given on the command line or in the environment, even empty: read before the values are made literal below.
+given = $(filter command environment,$(firstword $(origin $(1))))
+$(foreach name,$(USER_VARIABLES),$(eval GIVEN_$(name) := $(call given,$(name))))
+# make expands a variable set on the command line when it exports it, which runs a `$(shell ...)` in it even when
+# no recipe uses the variable: every one is made literal first, then ours (from the environment too).
+$(foreach name,$(.VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(eval override $(name) := $$(value $(name)))))
+$(foreach name,$(USER_VARIABLES),$(eval override $(name) := $$(value $(name))))
+$(foreach name,$(USER_VARIABLES),$(eval export ARG_$(name) := $$(value $(name))))
+# The virtualenv's bin folder (BIN=... picks another, as the tests do), passed the same way.
+BIN := $(VENV)/bin
+export ARG_BIN := $(BIN)
 
 RUNTIME := $(VENV)/.runtime-installed
 LOCAL := $(VENV)/.local-installed
 TUNE := $(VENV)/.tune-installed
 DEV := $(VENV)/.dev-installed
-GENERATOR := $(BIN)/python -m generator
+GENERATOR = "$$ARG_BIN/python" -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
@@ -25,75 +46,73 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 render: $(RUNTIME) ## render CONFIG (default config/config.yaml) into OUT (default out/)
-	$(GENERATOR) render --config $(CONFIG) --out $(OUT) --format $(FORMAT)
+	$(GENERATOR) render --config="$$ARG_CONFIG" --out="$$ARG_OUT" --format="$$ARG_FORMAT"
 
 validate: $(RUNTIME) ## check CONFIG and the size of what it renders
-	$(GENERATOR) validate --config $(CONFIG)
+	$(GENERATOR) validate --config="$$ARG_CONFIG"
 
-TEMPLATES = $(OUT)/global.template.$(FORMAT) $(OUT)/regional.template.$(FORMAT)
+TEMPLATES = "$$ARG_OUT/global.template.$$ARG_FORMAT" "$$ARG_OUT/regional.template.$$ARG_FORMAT"
 
 lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
-	$(BIN)/cfn-lint $(TEMPLATES)
-	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+	"$$ARG_BIN/cfn-lint" $(TEMPLATES)
+	$(CHECKOV_ENV) "$$ARG_BIN/checkov" --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
 test: $(DEV) ## ruff, then every test (offline)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	"$$ARG_BIN/ruff" check .
+	"$$ARG_BIN/ruff" format --check .
+	"$$ARG_BIN/python" -m pytest
 
 format: $(DEV) ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+	"$$ARG_BIN/ruff" check --fix .
+	"$$ARG_BIN/ruff" format .
 
 bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only matching ones
-	$(BIN)/python -m benchmarks $(BENCH)
+	"$$ARG_BIN/python" -m benchmarks $(if $(BENCH),"$$ARG_BENCH")
 
 # Deploy: AWS_PROFILE (or PROFILE=) / AWS_REGION / AWS_ENDPOINT_URL as usual; REGIONS narrows, YES=1 skips the question.
-REGIONS ?=
-YES ?=
-LOCAL_CLOUD_PORT ?= 4566
-LOCAL_CLOUD_DELAY ?= 2
-FAIL_REGION ?=
-AWS_ARGS = $(if $(PROFILE),--profile $(PROFILE))
-DEPLOY_ARGS = --config $(CONFIG) $(AWS_ARGS) $(if $(strip $(REGIONS)),--regions $(REGIONS))
+# REGIONS once given is passed, even empty or blank: the CLI refuses what names no region (never "all of them").
+AWS_ARGS = $(if $(PROFILE),--profile="$$ARG_PROFILE")
+REGIONS_ARG = $(if $(GIVEN_REGIONS),--regions="$$ARG_REGIONS")
+DEPLOY_ARGS = --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG)
 
 deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
-	$(GENERATOR) deploy $(DEPLOY_ARGS) --out $(OUT)
+	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
 plan: $(RUNTIME) ## show what deploy would change, property by property (nothing is executed)
 	@# exit 3 means "something would change": a finding, not a failure of make
-	$(GENERATOR) plan $(DEPLOY_ARGS) --out $(OUT) || test $$? -eq 3
+	$(GENERATOR) plan $(DEPLOY_ARGS) --out="$$ARG_OUT" || test $$? -eq 3
 
 status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
-	$(GENERATOR) status --config $(CONFIG) $(AWS_ARGS)
+	$(GENERATOR) status --config="$$ARG_CONFIG" $(AWS_ARGS)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
-	YES=$(YES) $(GENERATOR) destroy $(DEPLOY_ARGS) --out $(OUT)
+	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
 local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
-	$(GENERATOR) local-cloud --port $(LOCAL_CLOUD_PORT) --delay $(LOCAL_CLOUD_DELAY) \
-		$(if $(FAIL_REGION),--fail-region $(FAIL_REGION))
+	$(GENERATOR) local-cloud --port="$$ARG_LOCAL_CLOUD_PORT" --delay="$$ARG_LOCAL_CLOUD_DELAY" \
+		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION")
 
-# Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy). Unset
-# variables pass no flag, so the defaults live in one place: `python -m generator COMMAND --help`.
-UDP_FLAGS = $(if $(PACKETS),-n $(PACKETS)) $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS))
-GATEWAY_FLAGS = --config $(CONFIG) --out $(OUT) $(if $(INGRESS),--ingress $(INGRESS)) $(foreach r,$(DOWN),--down $(r)) \
-	$(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
-LOCAL_PORT_FLAG = $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
+# Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
+UDP_FLAGS = $(if $(PACKETS),--packets="$$ARG_PACKETS") $(if $(RATE),--rate="$$ARG_RATE") \
+	$(if $(CLIENTS),--clients="$$ARG_CLIENTS")
+GATEWAY_FLAGS = --config="$$ARG_CONFIG" --out="$$ARG_OUT" $(if $(INGRESS),--ingress="$$ARG_INGRESS") \
+	$(if $(DOWN),--down="$$ARG_DOWN") $(if $(CONCURRENCY),--concurrency="$$ARG_CONCURRENCY")
+LOCAL_PORT_FLAG = $(if $(LOCAL_PORT),--port="$$ARG_LOCAL_PORT")
 NEEDS_REGION = $(if $(REGION),,$(error $@ needs REGION=..., e.g. make $@ REGION=us-west-2))
 
 smoke: $(RUNTIME) ## send PACKETS to HOST:PORT and report replies per region and latency [RATE= CLIENTS=]
-	$(GENERATOR) smoke $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) --outputs $(OUT)/outputs.json \
-		$(UDP_FLAGS)
+	$(GENERATOR) smoke $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
+		--outputs="$$ARG_OUT/outputs.json" $(UDP_FLAGS)
 
 local: $(RUNTIME) ## local UDP Gateway on 127.0.0.1 and ::1, UDP port LOCAL_PORT [INGRESS= DOWN="r1 r2"]
 	$(GENERATOR) local $(GATEWAY_FLAGS) $(LOCAL_PORT_FLAG)
 
+# "--": REGION is a word of the command, never an option, whatever it starts with.
 local-down: $(RUNTIME) ## mark REGION down in the local gateway on LOCAL_PORT (the failover experiment)
-	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) down $(REGION)
+	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) -- down "$$ARG_REGION"
 
 local-up: $(RUNTIME) ## mark REGION up again in the local gateway on LOCAL_PORT
-	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) up $(REGION)
+	$(NEEDS_REGION)$(GENERATOR) local-control $(LOCAL_PORT_FLAG) -- up "$$ARG_REGION"
 
 local-status: $(RUNTIME) ## which region serves the local gateway on LOCAL_PORT, and which are down
 	$(GENERATOR) local-control $(LOCAL_PORT_FLAG) status
@@ -102,52 +121,45 @@ demo: $(RUNTIME) ## render, start a local gateway, send PACKETS through it, stop
 	$(GENERATOR) demo $(GATEWAY_FLAGS) $(UDP_FLAGS)
 
 # Batching measured, priced and drawn: RATE CLIENTS P99 SECONDS COUNTS="..." TIMEOUTS="..." APPLY=1 INGRESS= ADD_LATENCY=1.
-# Unset variables pass no flag: the defaults live in `python -m generator tune --help`. COUNTS and TIMEOUTS, once
-# given, pass as typed (read from the environment, so COUNTS="" is refused rather than taken as the default grid).
+# COUNTS and TIMEOUTS, once given, are passed (so COUNTS="" is refused rather than taken as the default grid).
 # A switch is on for 1 (yes, true), off for 0 (no, false) or unset; anything else stops make with one line.
 switch = $(if $(filter 1 yes true,$($(1))),$(2),$(if $(filter-out 0 no false,$($(1))),$(error $(1)=$($(1)): expected 1 or 0)))
-given = $(filter-out undefined default,$(origin $(1)))
-TUNE_FLAGS = $(if $(RATE),--rate $(RATE)) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(P99),--p99 $(P99)) \
-	$(if $(SECONDS),--seconds $(SECONDS)) $(if $(call given,COUNTS),--counts "$$COUNTS") \
-	$(if $(call given,TIMEOUTS),--timeouts "$$TIMEOUTS") $(call switch,APPLY,--apply) \
-	$(if $(INGRESS),--ingress $(INGRESS)) $(call switch,ADD_LATENCY,--add-latency)
+TUNE_FLAGS = $(if $(RATE),--rate="$$ARG_RATE") $(if $(CLIENTS),--clients="$$ARG_CLIENTS") $(if $(P99),--p99="$$ARG_P99") \
+	$(if $(SECONDS),--seconds="$$ARG_SECONDS") $(if $(GIVEN_COUNTS),--counts="$$ARG_COUNTS") \
+	$(if $(GIVEN_TIMEOUTS),--timeouts="$$ARG_TIMEOUTS") $(call switch,APPLY,--apply) \
+	$(if $(INGRESS),--ingress="$$ARG_INGRESS") $(call switch,ADD_LATENCY,--add-latency)
 
 tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png [APPLY=1]
-	$(GENERATOR) tune --config $(CONFIG) --out $(OUT) $(TUNE_FLAGS)
+	$(GENERATOR) tune --config="$$ARG_CONFIG" --out="$$ARG_OUT" $(TUNE_FLAGS)
 
 # Watching production. The canary runs the canary function's own code once from here (HOST/PORT default to
 # out/outputs.json); logs merges the functions' logs of REGIONS (default: all) in time order.
-SINCE ?=
-FOLLOW ?=
-FILTER ?=
-
 canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EMF record [PACKETS=]
-	$(GENERATOR) canary --config $(CONFIG) $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) \
-		--outputs $(OUT)/outputs.json $(if $(PACKETS),-n $(PACKETS))
+	$(GENERATOR) canary --config="$$ARG_CONFIG" $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
+		--outputs="$$ARG_OUT/outputs.json" $(if $(PACKETS),--packets="$$ARG_PACKETS")
 
 logs: $(RUNTIME) ## the counter's and canary's logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
-	@# FILTER is read from the environment by the shell, so quotes in a filter pattern pass through as typed
-	$(GENERATOR) logs --config $(CONFIG) $(AWS_ARGS) $(if $(strip $(REGIONS)),--regions $(REGIONS)) \
-		$(if $(SINCE),--since $(SINCE)) $(if $(FOLLOW),--follow) $(if $(FILTER),--filter "$$FILTER")
+	$(GENERATOR) logs --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG) \
+		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
 
 clean: ## remove out/ and the virtualenv
-	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis .benchmarks .ruff_cache
+	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .hypothesis .benchmarks .ruff_cache
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	"$$ARG_PYTHON" -m venv "$$ARG_VENV"
 
 $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch "$$ARG_VENV/.runtime-installed"
 
 $(LOCAL): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[local]'
+	touch "$$ARG_VENV/.local-installed"
 
 $(TUNE): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tune]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[tune]'
+	touch "$$ARG_VENV/.tune-installed"
 
 $(DEV): pyproject.toml constraints.txt $(RUNTIME)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $@
+	"$$ARG_BIN/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch "$$ARG_VENV/.dev-installed"

@@ -10,6 +10,7 @@ import benchmarks
 
 
 def main(names: list[str]) -> int:
+    names = [word for name in names for word in name.split()]  # make bench BENCH="udp handler": one argument
     modules = sorted(info.name for info in pkgutil.iter_modules(benchmarks.__path__) if info.name.endswith("_bench"))
     selected = [name for name in modules if not names or any(wanted in name for wanted in names)]
     for name in selected:

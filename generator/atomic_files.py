@@ -14,15 +14,21 @@ import shutil
 import stat
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 Content = str | bytes
 
 
-def write_atomically(path: Path, content: Content, mode: int = 0o644) -> None:
-    """Replace `path` with `content` (text is written as UTF-8 with \\n line endings) whole or not at all."""
+def write_atomically(
+    path: Path, content: Content, mode: int = 0o644, check: Callable[[str], None] | None = None
+) -> None:
+    """Replace `path` with `content` (text is written as UTF-8, its line endings as they are) whole or not at
+    all. `check(staged)`, when given, reads the staged file first: whatever it raises leaves `path` alone."""
     temporary = stage(Path(path).parent, content, mode)
     try:
+        if check is not None:
+            check(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -37,6 +43,42 @@ def check_replaceable(target: Path) -> None:
         return
     if stat.S_ISDIR(target_mode):
         raise IsADirectoryError(21, "a directory is in the way of the file", str(target))
+
+
+def check_writable_folder(folder: Path, names: tuple[str, ...] = ()) -> None:
+    """Raise OSError now, before work whose results go to `folder`, when they could not be written there:
+    `folder` (or the nearest of its parents that exists) is not a writable directory, or a directory is in
+    the way of one of the files `names`. Nothing is created."""
+    folder = Path(folder)
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(20, "not a directory", str(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(13, "not writable", str(existing))
+    for name in names:
+        check_replaceable(folder / name)
+
+
+@contextlib.contextmanager
+def folder_made(folder: Path) -> Iterator[Path]:
+    """`folder`, with the parents it lacks, made for the block; when the block fails, the folders it made are
+    removed again (those still empty), so a failed write leaves no trace."""
+    folder = Path(folder)
+    missing = []
+    step = folder
+    while not os.path.lexists(step) and step != step.parent:
+        missing.append(step)
+        step = step.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+    except BaseException:
+        for made in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(made)
+        raise
 
 
 class FileTransaction:

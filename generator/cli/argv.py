@@ -1,5 +1,9 @@
 """The command line as argparse should read it, and the types of its number options.
 
+Every number option is bounded where it is read, by one of the types at the end of this module, one per
+meaning (packets, sockets, seconds, ...): a value out of range, inf, nan or a typo is refused by argparse
+in one line naming the option and the range, before the command does anything.
+
 `OPTION -5` becomes `--long-option=-5` before argparse reads the words.
 
 argparse reads a word that starts with "-" as an option rather than as a value whenever the
@@ -18,7 +22,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from generator.errors import shown
+from generator.observe.logs import parse_since
 from generator.traffic.endpoint import MAX_PORT
+from generator.traffic.open_files import open_files_note, sockets_allowed
+from generator.traffic.smoke import MAX_PACKETS_PER_RUN
 
 Number = TypeVar("Number", int, float)
 
@@ -119,33 +127,97 @@ def _option_joiner(parser: argparse.ArgumentParser, options: dict[str, str], wor
 
 
 def number_type(
-    convert: Callable[[str], Number], accepts: Callable[[Number], bool], expected: str
+    convert: Callable[[str], Number], accepts: Callable[[Number], bool], expected: str | Callable[[], str]
 ) -> Callable[[str], Number]:
     """An argparse type: `convert(text)` when it works and `accepts` the value, else one line
-    saying what was `expected` and what was given (argparse puts the option's name in front)."""
+    saying what was `expected` and what was given (argparse puts the option's name in front).
+    `expected` may be a function, for a range known only when the command line is read."""
 
     def parse(text: str) -> Number:
         try:
             value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not accepts(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not accepts(value):
+            wanted = expected() if callable(expected) else expected
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {shown(text)}")
         return value
 
     return parse
 
 
-# nan and inf would stall or skip a loop that waits or paces by it.
-positive_number = number_type(float, lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
-# A share above 1 would switch a check on it off; nan compares false, so it is refused too.
-share = number_type(float, lambda v: 0 <= v <= 1, "a share from 0 to 1 (5% is 0.05)")
-# Counts of things to make (packets, sockets, processes): 0 would do nothing, a fraction means nothing.
-at_least_one = number_type(int, lambda v: v >= 1, "a whole number of at least 1")
-# A wait that may be none at all: 0 or more seconds, finite.
-seconds_or_none = number_type(float, lambda v: math.isfinite(v) and v >= 0, "a finite number of seconds, 0 or more")
+def whole_number(
+    unit: str, low: int, high: int | Callable[[], int], why: Callable[[], str] | None = None
+) -> Callable[[str], int]:
+    """A count of `unit` from `low` to `high`, e.g. packets 1..1,000,000. `high` may be a function, read when
+    the option is (the open-file limit of this process); `why` then explains it."""
+
+    def top() -> int:
+        return high() if callable(high) else high
+
+    def expected() -> str:
+        return f"a whole number of {unit} from {low:,} to {top():,}{why() if why else ''}"
+
+    return number_type(int, lambda value: low <= value <= top(), expected)
+
+
+def real_number(what: str, low: float, high: float, above_low: bool = False) -> Callable[[str], float]:
+    """`what` ("a number of seconds"), finite, from `low` (or above it, with above_low) to `high`."""
+    top = f"{int(high):,}" if float(high).is_integer() else f"{high:g}"
+    expected = f"{what} above {low:g} and at most {top}" if above_low else f"{what} from {low:g} to {top}"
+
+    def accepts(value: float) -> bool:
+        return math.isfinite(value) and (value > low if above_low else value >= low) and value <= high
+
+    return number_type(float, accepts, expected)
+
+
+# The bounds of every number option, one per meaning; each command's --help and README.md quote them.
+# Waits, timeouts, delays and polls: an hour is longer than any of them needs; a larger one is a typo.
+MAX_WAIT_SECONDS = 3600.0
+# Packets sent by one run: the smoke client keeps a send time per packet (a million is tens of MB).
+MAX_PACKETS = MAX_PACKETS_PER_RUN
+# Packets per second: well above what one machine sends through the smoke client.
+MAX_RATE = 1_000_000.0
+# Function processes per region of the local gateway: each is a Python process.
+MAX_PROCESSES = 64
+# Log lines shown by one `logs` run without --follow.
+MAX_LOG_LINES = 1_000_000
+MIN_POLL_SECONDS = 0.05
+
+packets = whole_number("packets", 1, MAX_PACKETS)
+# One socket (an open file) each: at most the open-file limit less a margin, read as the option is.
+sockets = whole_number("sockets", 1, sockets_allowed, lambda: f" ({open_files_note()})")
+processes = whole_number("processes", 1, MAX_PROCESSES)
+log_lines = whole_number("lines", 1, MAX_LOG_LINES)
+packets_per_second = real_number("a number of packets per second", 0, MAX_RATE, above_low=True)
+# A wait that must end: above 0 (0 would not wait at all), at most an hour.
+wait_seconds = real_number("a number of seconds", 0, MAX_WAIT_SECONDS, above_low=True)
+# A delay that may be none at all.
+delay_seconds = real_number("a number of seconds", 0, MAX_WAIT_SECONDS)
+# Polling without a pause would hammer what it polls.
+poll_seconds = real_number("a number of seconds", MIN_POLL_SECONDS, MAX_WAIT_SECONDS)
+milliseconds = real_number("a number of milliseconds", 0, 1000 * MAX_WAIT_SECONDS, above_low=True)
+# Loss thresholds, as the config's max_loss_percent: 0 (none allowed) to 100.
+percent = real_number("a percentage", 0, 100)
 # UDP ports: one to send to, or one to listen on (0 asks the kernel for any free one).
 port_to_send_to = number_type(int, lambda v: 1 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}")
 port_to_listen_on = number_type(
     int, lambda v: 0 <= v <= MAX_PORT, f"a UDP port from 1 to {MAX_PORT}, or 0 for any free one"
 )
+# TCP port of the local cloud (0: any free one).
+tcp_port_to_listen_on = number_type(
+    int, lambda v: 0 <= v <= MAX_PORT, f"a TCP port from 1 to {MAX_PORT}, or 0 for any free one"
+)
+
+
+def since_time(text: str) -> int:
+    """`logs --since`: 10m, 2h, 90s, 1d (at most 3,653 days) or an ISO time from 1970 on -> epoch ms."""
+    try:
+        return parse_since(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+# Kept for generator/cli/deploy_commands.py (--max-parallel), which has yet to move to a bounded type.
+at_least_one = number_type(int, lambda v: v >= 1, "a whole number of at least 1")

@@ -17,9 +17,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.cli.argv import at_least_one, port_to_listen_on, port_to_send_to, seconds_or_none
+from generator.cli.argv import (
+    MAX_PROCESSES,
+    MAX_WAIT_SECONDS,
+    delay_seconds,
+    port_to_listen_on,
+    port_to_send_to,
+    processes,
+    tcp_port_to_listen_on,
+)
 from generator.cli.common import add_command, display_path, load_command_config
-from generator.cli.traffic_commands import add_traffic_options, print_report, smoke_options
+from generator.cli.traffic_commands import add_traffic_options, check_send_time, print_report, smoke_options
 from generator.config import Config
 from generator.errors import ExitCode, GeneratorError, Problem
 from generator.local.gateway.canary_schedule import CanarySchedule
@@ -68,10 +76,13 @@ def register_local_commands(commands: argparse._SubParsersAction) -> None:
         description="Run the local cloud on 127.0.0.1 for rehearsing deploy, plan, status and destroy offline.",
     )
     cloud.add_argument(
-        "--port", type=port_to_listen_on, default=DEFAULT_CLOUD_PORT, help="TCP port (default %(default)s; 0: any)"
+        "--port", type=tcp_port_to_listen_on, default=DEFAULT_CLOUD_PORT, help="TCP port (default %(default)s; 0: any)"
     )
     cloud.add_argument(
-        "--delay", type=seconds_or_none, default=2.0, help="seconds the Proxylity stand-in waits per answer"
+        "--delay",
+        type=delay_seconds,
+        default=2.0,
+        help=f"seconds the Proxylity stand-in waits per answer, 0 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
     )
     cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
     cloud.set_defaults(handler=command_local_cloud)
@@ -79,13 +90,22 @@ def register_local_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ingress", help="the region packets enter at (default: the config's home_region)")
-    parser.add_argument("--down", action="append", default=[], metavar="REGION", help="start with REGION down")
+    parser.add_argument(
+        "--down",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="start with REGION down (repeat it, or name several: --down 'us-east-1 eu-west-1')",
+    )
     parser.add_argument(
         "--latency-table", type=Path, default=DEFAULT_LATENCY_TABLE, help="inter-region RTT table (JSON)"
     )
     parser.add_argument("--add-latency", action="store_true", help="delay replies by the ingress->region RTT")
     parser.add_argument(
-        "--concurrency", type=at_least_one, default=1, help="function processes per region (default: %(default)s)"
+        "--concurrency",
+        type=processes,
+        default=1,
+        help=f"function processes per region, 1 to {MAX_PROCESSES} (default: %(default)s)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
@@ -101,7 +121,8 @@ def function_code(args: argparse.Namespace, config: Config) -> tuple[str, Path]:
 def gateway_settings(args: argparse.Namespace, config: Config, code: str, port: int, control: bool) -> GatewaySettings:
     """The local gateway's settings from the config, the command line and the function code to run."""
     ingress = args.ingress or config.home_region
-    router = Router(ingress, config.regions, load_latency_table(args.latency_table), tuple(args.down))
+    down = tuple(word for value in args.down for word in value.replace(",", " ").split())
+    router = Router(ingress, config.regions, load_latency_table(args.latency_table), down)
     return GatewaySettings.from_config(
         config,
         code,
@@ -173,6 +194,7 @@ def command_local_control(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     _configure_logging()
+    check_send_time(args, "demo")
     config = load_command_config(args)
     quiet = args.timeout if args.timeout is not None else config.destination.batching.timeout_in_seconds + 2
     code, template = function_code(args, config)
@@ -199,7 +221,10 @@ def _canary_run(config: Config, template: Path, gateway: LocalGateway) -> Callab
     module = load_canary(function_code_from_template(template, CANARY_RESOURCE), f"{template}: {CANARY_RESOURCE}")
     packets, wait = config.observability.canary.packets, canary_wait_seconds(config)
     ingress = gateway.router.ingress
-    return lambda: run_canary("127.0.0.1", gateway.port, packets, wait, canary_namespace(config), ingress, module)
+    source = f"observability.canary.packets in {config.source}"
+    return lambda: run_canary(
+        "127.0.0.1", gateway.port, packets, wait, canary_namespace(config), ingress, module, packets_source=source
+    )
 
 
 def _canary_schedule(config: Config, template: Path, gateway: LocalGateway) -> contextlib.AbstractContextManager:

@@ -12,7 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from generator.cli.argv import at_least_one, number_type, port_to_send_to, positive_number
+from generator.cli.argv import (
+    MAX_WAIT_SECONDS,
+    log_lines,
+    percent,
+    poll_seconds,
+    port_to_send_to,
+    since_time,
+    sockets,
+    wait_seconds,
+)
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.config import Config
 from generator.deploy.specs import select_regions
@@ -21,27 +30,17 @@ from generator.observe.canary import run_canary
 from generator.observe.logs import (
     DEFAULT_LIMIT,
     DEFAULT_POLL_SECONDS,
+    MAX_SINCE_DAYS,
     LogClients,
     LogLine,
     LogNote,
     log_sources,
-    parse_since,
     read_logs,
 )
 from generator.render.observability_context import canary_namespace, canary_wait_seconds
 from generator.traffic.endpoint import DEFAULT_OUTPUTS_FILE, resolve_endpoint
 
 DEFAULT_SINCE = "10m"
-MIN_POLL_SECONDS = 0.05
-percent = number_type(float, lambda v: 0 <= v <= 100, "a percentage from 0 to 100")
-poll_seconds = number_type(float, lambda v: MIN_POLL_SECONDS <= v < float("inf"), f"at least {MIN_POLL_SECONDS:g} s")
-
-
-def _since(text: str) -> int:
-    try:
-        return parse_since(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def register_observe_commands(commands: argparse._SubParsersAction) -> None:
@@ -57,13 +56,20 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
     canary.add_argument("--port", type=port_to_send_to, help=f"endpoint UDP port (default: Port in {shown})")
     canary.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
     canary.add_argument(
-        "-n", "--packets", type=at_least_one, help="probes, each from its own socket (default: the config's)"
+        "-n",
+        "--packets",
+        type=sockets,
+        help="probes, each from its own socket, below the open-file limit (default: the config's)",
     )
     canary.add_argument(
-        "--wait", type=positive_number, help="seconds to wait for replies after the last probe (default: as deployed)"
+        "--wait",
+        type=wait_seconds,
+        help=f"seconds to wait for replies after the last probe, at most {MAX_WAIT_SECONDS:g} (default: as deployed)",
     )
     canary.add_argument(
-        "--max-loss", type=percent, help="exit 1 above this loss in percent (default: the config's max_loss_percent)"
+        "--max-loss",
+        type=percent,
+        help="exit 1 above this loss, in percent from 0 to 100 (default: the config's max_loss_percent)",
     )
 
     logs = add_command(
@@ -74,15 +80,21 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
     )
     logs.add_argument("--regions", nargs="*", metavar="REGION", help="only these of the config's regions")
     logs.add_argument(
-        "--since", type=_since, default=DEFAULT_SINCE, help=f"10m, 2h, 1d or an ISO time (default: {DEFAULT_SINCE})"
+        "--since",
+        type=since_time,
+        default=DEFAULT_SINCE,
+        help=f"10m, 2h, 1d (at most {MAX_SINCE_DAYS:,}d) or an ISO time after 1970 (default: {DEFAULT_SINCE})",
     )
     logs.add_argument("-f", "--follow", action="store_true", help="keep polling for new lines until Ctrl-C")
     logs.add_argument("--filter", help="a CloudWatch Logs filter pattern, e.g. ERROR or '\"canary\"'")
     logs.add_argument(
-        "--poll", type=poll_seconds, default=DEFAULT_POLL_SECONDS, help="seconds between polls with --follow"
+        "--poll",
+        type=poll_seconds,
+        default=DEFAULT_POLL_SECONDS,
+        help=f"seconds between polls with --follow, 0.05 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
     )
     logs.add_argument(
-        "--limit", type=at_least_one, default=DEFAULT_LIMIT, help="most lines without --follow (default: %(default)s)"
+        "--limit", type=log_lines, default=DEFAULT_LIMIT, help="most lines without --follow (default: %(default)s)"
     )
     logs.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)")
     logs.add_argument("--region", help="region of the AWS session, for credential providers that need one")
@@ -93,10 +105,11 @@ def command_canary(args: argparse.Namespace) -> int:
     settings = config.observability.canary
     host, port = resolve_endpoint(args.host, args.port, args.outputs, source="canary")
     packets = args.packets or settings.packets
+    source = "-n" if args.packets else f"observability.canary.packets in {display_path(args.config)} (or pass -n)"
     wait = args.wait or canary_wait_seconds(config)
     max_loss = settings.max_loss_percent if args.max_loss is None else args.max_loss
     print(f"canary: {packets} probes to {host}:{port}, replies awaited up to {wait:g} s ...", file=sys.stderr)
-    run = run_canary(host, port, packets, wait, canary_namespace(config))
+    run = run_canary(host, port, packets, wait, canary_namespace(config), packets_source=source)
     for record in run.records:
         print(json.dumps(record, separators=(",", ":")), flush=True)
     print(run.summary(), file=sys.stderr)

@@ -11,18 +11,25 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.cli.argv import at_least_one, positive_number
+from generator.cli.argv import (
+    MAX_RATE,
+    MAX_WAIT_SECONDS,
+    milliseconds,
+    packets_per_second,
+    sockets,
+    wait_seconds,
+)
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
-from generator.errors import ExitCode
+from generator.errors import ExitCode, GeneratorError
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
 from generator.paths import DEFAULT_OUT_DIR
-from generator.render import render_function_code
+from generator.render import rendered_function_code
 from generator.tune import (
-    CHART_FILE_NAME,
     DEFAULT_COUNTS,
     DEFAULT_PRICE_TABLE,
     DEFAULT_TIMEOUTS,
+    Setting,
     SettingMeasured,
     SettingResult,
     TuneEvent,
@@ -31,7 +38,7 @@ from generator.tune import (
     TuneResult,
     Workload,
     check_chart_support,
-    draw_chart,
+    check_results_writable,
     load_price_table,
     parse_grid,
     plan_tuning,
@@ -48,13 +55,29 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
         command_tune,
         "measure batching settings through the local gateway: latency, replies, invocations and Lambda cost",
     )
-    tune.add_argument("--rate", type=positive_number, default=2000.0, help="packets/s (default: %(default)g)")
-    tune.add_argument("--clients", type=at_least_one, default=50, help="client sockets (default: %(default)s)")
     tune.add_argument(
-        "--seconds", type=positive_number, default=5.0, help="seconds of traffic per setting (default: %(default)g)"
+        "--rate",
+        type=packets_per_second,
+        default=2000.0,
+        help=f"packets/s, at most {MAX_RATE:,.0f} (default: %(default)g)",
     )
     tune.add_argument(
-        "--p99", type=positive_number, default=250.0, help="p99 reply latency target in ms (default: %(default)g)"
+        "--clients",
+        type=sockets,
+        default="50",  # text: argparse checks it against this machine's open-file limit as it does a value given
+        help="client sockets, below the open-file limit (default: %(default)s)",
+    )
+    tune.add_argument(
+        "--seconds",
+        type=wait_seconds,
+        default=5.0,
+        help=f"seconds of traffic per setting, at most {MAX_WAIT_SECONDS:g} (default: %(default)g)",
+    )
+    tune.add_argument(
+        "--p99",
+        type=milliseconds,
+        default=250.0,
+        help=f"p99 reply latency target in ms, at most {1000 * MAX_WAIT_SECONDS:,.0f} (default: %(default)g)",
     )
     tune.add_argument(
         "--counts",
@@ -94,6 +117,7 @@ def _tune(args: argparse.Namespace) -> int:
     grid = parse_grid(args.counts, args.timeouts)
     config = load_command_config(args)
     check_chart_support()
+    check_results_writable(args.out)
     if args.apply:
         check_applicable(args.config, source=display_path(args.config))
     options = TuneOptions(
@@ -107,8 +131,9 @@ def _tune(args: argparse.Namespace) -> int:
         refused=settings_the_config_refuses(args.config, grid.settings),
     )
     plan = plan_tuning(config, options)
-    code, template = render_function_code(config, args.out)
-    _print_plan(plan, len(grid.settings), display_path(template))
+    # Rendered in memory: tune.json and tune.png are all this command writes (together, at the end).
+    code = rendered_function_code(config)
+    _print_plan(plan, len(grid.settings), display_path(args.config))
     for setting, why in options.refused.items():
         print(
             f"count {setting.count}, timeout {setting.timeout_in_seconds:g} s: measured, never recommended: "
@@ -120,19 +145,33 @@ def _tune(args: argparse.Namespace) -> int:
     print()
     for line in _recommendation_lines(result):
         print(line)
-    written = [write_results(result, args.out), draw_chart(result, Path(args.out) / CHART_FILE_NAME)]
+    written = write_results(result, args.out)
     print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
     if result.recommended is None:
         if args.apply:
             print(f"{display_path(args.config)} left as it was: nothing to apply", file=sys.stderr)
         return ExitCode.FAILED
     if args.apply:
-        edit = apply_batching(args.config, result.recommended.setting, source=display_path(args.config))
-        if not edit.changes:
-            print(f"{display_path(args.config)} already holds this setting: nothing written")
-        for change in edit.changes:
-            old = "(not written: the default)" if change.old is None else change.old
-            print(f"applied: {display_path(args.config)}:{change.line}: {change.key_path}: {old} -> {change.new}")
+        return _apply(args, result.recommended.setting)
+    return ExitCode.OK
+
+
+def _apply(args: argparse.Namespace, setting: Setting) -> int:
+    """Write the recommended setting into the config. tune.json and tune.png are written by now, so a refusal
+    here is exit 1 (the run changed something), not 2."""
+    shown = display_path(args.config)
+    try:
+        edit = apply_batching(args.config, setting, source=shown)
+    except GeneratorError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{shown} left as it was; the results are written", file=sys.stderr)
+        return ExitCode.FAILED
+    if not edit.changes:
+        print(f"{shown} already holds this setting: nothing written")
+    for change in edit.changes:
+        old = "(not written: the default)" if change.old is None else change.old
+        print(f"applied: {shown}:{change.line}: {change.key_path}: {old} -> {change.new}")
     return ExitCode.OK
 
 
@@ -171,7 +210,7 @@ def _gateway_warnings_once() -> Iterator[None]:
         logger.setLevel(saved[1])
 
 
-def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
+def _print_plan(plan: TunePlan, settings: int, config: str) -> None:
     options = plan.options
     workload = options.workload
     trip = plan.round_trip
@@ -179,7 +218,7 @@ def _print_plan(plan: TunePlan, settings: int, template: str) -> None:
     print(
         f"tuning batching: {settings} settings x {workload.seconds:g} s at {workload.rate:,.0f} packets/s from "
         f"{workload.clients} clients ({workload.packets:,} packets per setting), through the local gateway on "
-        f"loopback; function code from {template}"
+        f"loopback; function code as the regional template rendered from {config} carries it"
     )
     if trip.added:
         print(

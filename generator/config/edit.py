@@ -2,26 +2,31 @@
 
 A targeted edit rather than a YAML round trip: the YAML source (generator.config.yaml_source) records
 where each value is written, so the two values are replaced in the text where they stand and every
-other byte (comments, layout, quoting, line endings) stays as it was. A key the file does not write
-(its default applies) is added as a line of its own in its mapping's style. The edited text must
+other byte (comments, layout, quoting, line endings, anchors, aliases and tags) stays as it was. A tag on
+a value stays with it; a value that is an alias, or carries an anchor, is refused (editing it would
+change what refers to it, or what it refers to), as is a mapping on its path that is. A key the file does
+not write (its default applies) is added as a line of its own in its mapping's style. The edited text must
 load as the same config with only those two values changed, or nothing is written; it replaces the
-file in one step (a reader never sees half a file), keeping the file's permissions.
+file in one step (generator.atomic_files: a reader never sees half a file), keeping the file's permissions.
+A read-only file is refused, as is one with line breaks other than LF and CRLF (CR-only, old Mac OS), whose
+lines the edit could not keep.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import yaml
 
+from generator.atomic_files import write_atomically
 from generator.config.loader import load_config
 from generator.config.model import Batching, Config
 from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document
@@ -81,6 +86,7 @@ def apply_batching(path: Path, setting: BatchingValues, source: str | None = Non
         BATCHING + (key,) in document.spans for key in wanted
     ):
         return ConfigEdit(path, ())
+    _check_writable(path, source)
     text, changes = _edited_text(document, {key: format_value(value) for key, value in wanted.items()})
     expected = replace(
         before,
@@ -99,9 +105,29 @@ def check_applicable(path: Path, source: str | None = None) -> None:
     source = source or str(path)
     load_config(path, source=source)
     document = load_yaml_document(path, source)
+    _check_writable(path, source)
     _edited_text(document, {"count": "1", "timeout_in_seconds": "1"})
     if not os.access(path.parent, os.W_OK):
         raise ConfigError([Problem(source, f"cannot write beside it: {path.parent} is not writable; nothing to apply")])
+
+
+def _check_writable(path: Path, source: str) -> None:
+    """A read-only config stays read-only: refused, even where this user could replace it (root, or the
+    owner of a writable folder)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise ConfigError([Problem(source, f"cannot be read: {error.strerror or error}")]) from None
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ConfigError(
+            [
+                Problem(
+                    source,
+                    f"is read-only (mode {stat.filemode(mode)}); nothing to apply: make it writable "
+                    "(chmod u+w) or set destination.batching by hand",
+                )
+            ]
+        )
 
 
 def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> dict[AnyBatching, str]:
@@ -130,6 +156,9 @@ def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> 
 
 def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, list[ValueChange]]:
     text = document.text
+    _check_line_breaks(document)
+    written = _written_nodes(text)
+    _check_path_not_shared(document, written)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the original text
     changes: list[ValueChange] = []
     missing: dict[str, str] = {}
@@ -139,16 +168,136 @@ def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, l
         if span is None:
             missing[key] = value
             continue
+        span = _value_itself(document, written, key_path, span)
         _check_in_place(document, key_path, span)
         edits.append(_in_place(text, span, value))
         changes.append(ValueChange(_dotted(key_path), document.lines[key_path], text[span.start : span.end], value))
     if missing:
-        edits.append(_insertion(document, missing))
+        edits.append(_insertion(document, written, missing))
         for key, value in missing.items():
             changes.append(ValueChange(_dotted(BATCHING + (key,)), _line_at(text, edits[-1][0]), None, value))
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, sorted(changes, key=lambda change: change.line)
+
+
+# YAML reads each of these as a line break; the edit counts lines by \n and writes \n or \r\n.
+_OTHER_LINE_BREAK = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
+_ANY_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_LINE_BREAK_NAMES = {
+    "\r": "CR-only (old Mac OS) line endings",
+    "\x85": "a NEXT LINE character (U+0085), which YAML reads as a line break",
+    "\u2028": "a LINE SEPARATOR (U+2028), which YAML reads as a line break",
+    "\u2029": "a PARAGRAPH SEPARATOR (U+2029), which YAML reads as a line break",
+}
+
+
+def _check_line_breaks(document: YamlDocument) -> None:
+    """Refuse a file whose lines end otherwise than LF or CRLF: named as what they are."""
+    found = _OTHER_LINE_BREAK.search(document.text)
+    if found is None:
+        return
+    line = len(_ANY_LINE_BREAK.findall(document.text, 0, found.start())) + 1
+    raise ConfigError(
+        [
+            Problem(
+                document.source,
+                f"has {_LINE_BREAK_NAMES[found.group()]}; nothing to apply: convert its line endings to LF "
+                "(or CRLF) first, or set destination.batching by hand",
+                line=line,
+            )
+        ]
+    )
+
+
+@dataclass
+class _WrittenNodes:
+    """Where the file writes each key path's node (as the parser reports it: an alias is an AliasEvent, not
+    the node it refers to), the first key of each mapping, and the anchors some alias refers to."""
+
+    events: dict[KeyPath, yaml.Event] = field(default_factory=dict)
+    first_keys: dict[KeyPath, yaml.Event] = field(default_factory=dict)
+    referenced: set[str] = field(default_factory=set)
+
+
+def _written_nodes(text: str) -> _WrittenNodes:
+    """The nodes of the file's (first) document by key path, read from the parser's events."""
+    written = _WrittenNodes()
+    # One frame per open collection: [key path or None (under a key that is not a plain string),
+    # is a mapping, expects a key next, the pending key, the next sequence index].
+    frames: list[list] = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.DocumentEndEvent):
+            break
+        if isinstance(event, yaml.AliasEvent):
+            written.referenced.add(event.anchor)
+        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            frames.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        path: KeyPath | None = ()
+        if frames:
+            frame = frames[-1]
+            if frame[1] and frame[2]:  # a key
+                if frame[0] is not None:
+                    written.first_keys.setdefault(frame[0], event)
+                frame[2], frame[3] = False, event.value if isinstance(event, yaml.ScalarEvent) else None
+                path = None
+            elif frame[1]:  # a key's value
+                path = None if frame[0] is None or frame[3] is None else frame[0] + (frame[3],)
+                frame[2] = True
+            else:  # a sequence item
+                path = None if frame[0] is None else frame[0] + (frame[4],)
+                frame[4] += 1
+        if path is not None:
+            written.events.setdefault(path, event)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            frames.append([path, isinstance(event, yaml.MappingStartEvent), True, None, 0])
+    return written
+
+
+def _check_path_not_shared(document: YamlDocument, written: _WrittenNodes) -> None:
+    """Refuse when a mapping on destination.batching's path is an alias (its values are written elsewhere) or
+    carries an anchor some alias refers to (an edit would change that alias too)."""
+    for depth in range(len(BATCHING) + 1):
+        key_path = BATCHING[:depth]
+        event = written.events.get(key_path)
+        if event is None:
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            raise _shared(document, key_path, f"is an alias (*{event.anchor}): its values are written elsewhere")
+        if event.anchor is not None and event.anchor in written.referenced:
+            raise _shared(
+                document,
+                key_path,
+                f"carries the anchor &{event.anchor}, which *{event.anchor} refers to: an edit here would change both",
+            )
+
+
+def _value_itself(document: YamlDocument, written: _WrittenNodes, key_path: KeyPath, span: TextSpan) -> TextSpan:
+    """The span of the value's own text: after a tag it keeps (`!!int 10`: `10`). An alias, or a value with an
+    anchor (which aliases may refer to), is refused, naming it."""
+    event = written.events.get(key_path)
+    if isinstance(event, yaml.AliasEvent):
+        raise _shared(
+            document,
+            key_path,
+            f"the value is not written at its key: it is an alias (*{event.anchor}) of a value written elsewhere",
+        )
+    if event is None or not isinstance(event, yaml.ScalarEvent):
+        return span
+    if event.anchor is not None:
+        raise _shared(
+            document,
+            key_path,
+            f"the value carries the anchor &{event.anchor}, which aliases may refer to: an edit here would change "
+            "them too",
+        )
+    if event.tag is None:
+        return span
+    properties = re.match(r"(?:[!&]\S*\s+)*", document.text[span.start : span.end])
+    return replace(span, start=span.start + properties.end())  # type: ignore[union-attr]
 
 
 def _check_in_place(document: YamlDocument, key_path: KeyPath, span: TextSpan) -> None:
@@ -166,12 +315,30 @@ def _check_in_place(document: YamlDocument, key_path: KeyPath, span: TextSpan) -
         )
 
 
-def _insertion(document: YamlDocument, leaves: dict[str, str]) -> tuple[int, int, str]:
+def _shared(document: YamlDocument, key_path: KeyPath, what: str) -> ConfigError:
+    return ConfigError(
+        [
+            Problem(
+                document.source,
+                f"{what}; set it by hand",
+                key_path=_dotted(key_path) or "(the top level)",
+                line=document.lines.get(key_path),
+            )
+        ]
+    )
+
+
+def _insertion(document: YamlDocument, written: _WrittenNodes, leaves: dict[str, str]) -> tuple[int, int, str]:
     """Add the missing keys to the deepest mapping on destination.batching's path that the file writes."""
     text = document.text
     depth = max(d for d in range(len(BATCHING) + 1) if BATCHING[:d] in document.spans)
     parent = BATCHING[:depth]
     span = document.spans[parent]
+    first_key = written.first_keys.get(parent)
+    if not span.flow and first_key is not None:
+        # A block mapping's text starts at its tag or anchor, if it has one (`destination: !!map`): its
+        # keys are on the lines below, from the first one.
+        span = replace(span, start=first_key.start_mark.index, column=first_key.start_mark.column)
     if not isinstance(_value_at(document.data, parent), dict):
         raise ConfigError(
             [
@@ -238,20 +405,10 @@ def _in_place(text: str, span: TextSpan, value: str) -> tuple[int, int, str]:
 
 def _replace_checked(path: Path, original: str, text: str, expected: Config, source: str) -> None:
     """Stage the edited text beside the file, check it loads as `expected`, then swap it in."""
-    folder = path.parent
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        descriptor, staged = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise ConfigError([Problem(source, f"cannot write beside it: {error.strerror or error}")]) from None
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(staged, mode)
+
+    def check(staged: str) -> None:
         try:
-            after = load_config(staged, source=source)
+            after = load_config(Path(staged), source=source)
         except ConfigError as error:
             raise ConfigError(
                 [Problem(source, f"the edit would not load ({error.problems[0].message}); nothing was written")]
@@ -260,12 +417,11 @@ def _replace_checked(path: Path, original: str, text: str, expected: Config, sou
             raise ConfigError([Problem(source, "the edit would change more than the batching; nothing was written")])
         if path.read_bytes() != original.encode("utf-8"):
             raise ConfigError([Problem(source, "the file changed while it was being edited; nothing was written")])
-        os.replace(staged, path)
+
+    try:
+        write_atomically(path, text, stat.S_IMODE(os.stat(path).st_mode), check=check)
     except OSError as error:
-        raise ConfigError([Problem(source, f"cannot write: {error.strerror or error}")]) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(staged)
+        raise ConfigError([Problem(source, f"cannot write: {error.strerror or error}; nothing was written")]) from None
 
 
 def _value_at(data: object, key_path: KeyPath) -> object:

@@ -10,17 +10,14 @@ No reply of another client can arrive on a probe's socket. Loss is the share of 
 
 from __future__ import annotations
 
-import contextlib
-import resource
 import types
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import CanaryError, Problem
 from generator.paths import CANARY_HANDLER_FILE
+from generator.traffic.open_files import SPARE_FILES, allow_open_files, is_out_of_files, out_of_files_advice
 
-# A socket per probe, and a few files besides.
-SPARE_FILES = 64
 LOCAL_REGION = "local"  # the Region dimension of a run from this machine
 
 
@@ -74,22 +71,23 @@ def run_canary(
     namespace: str,
     region: str = LOCAL_REGION,
     canary: types.ModuleType | None = None,
+    packets_source: str = "-n",
 ) -> CanaryRun:
-    """Probe host:port once with `packets` probes, waiting at most `wait_seconds` for replies after the last."""
+    """Probe host:port once with `packets` probes, waiting at most `wait_seconds` for replies after the last.
+
+    A probe needs a socket (an open file): when they cannot all be opened, CanaryError names `packets_source`
+    (where the count came from) and nothing is sent; it is never reported as probes lost."""
     canary = canary or load_canary()
-    _allow_files(packets + SPARE_FILES)
-    result = canary.probe(host, port, packets, wait_seconds)
+    allow_open_files(packets + SPARE_FILES)
+    try:
+        result = canary.probe(host, port, packets, wait_seconds)
+    except OSError as error:
+        if not is_out_of_files(error):
+            raise
+        advice = out_of_files_advice(f"lower {packets_source}")
+        raise CanaryError.of(
+            "canary",
+            f"{packets:,} probes need a socket each: {error.strerror or error}; {advice}; nothing was sent",
+        ) from None
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return CanaryRun(target, result, canary.emf(result, region, namespace))
-
-
-def _allow_files(needed: int) -> None:
-    """Raise this process's open-file limit to `needed` where the hard limit allows (macOS starts at 256); the
-    canary reports the probes it could not open a socket for as lost, with the error."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= needed:
-        return
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(
-            resource.RLIMIT_NOFILE, (needed if hard == resource.RLIM_INFINITY else min(needed, hard), hard)
-        )

@@ -13,6 +13,7 @@ The engine reads and returns LogLines and LogNotes through callbacks; generator/
 from __future__ import annotations
 
 import concurrent.futures
+import math
 import re
 import threading
 import time
@@ -27,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from generator.config import Config
 from generator.deploy.clients import AWS_FAULTS, aws_errors, fault_text
+from generator.errors import shown
 
 MAX_PAGES = 10  # FilterLogEvents pages per source per read (each at most 10,000 events or 1 MB)
 PAGE_EVENTS = 10_000
@@ -35,8 +37,14 @@ DEFAULT_POLL_SECONDS = 2.0
 LATE_SECONDS = 30  # a follow reads this far back each round, for events ingested late
 MAX_WORKERS = 16
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
-_SINCE = re.compile(r"(?P<amount>\d+)\s*(?P<unit>s|m|h|d)")
+_SINCE = re.compile(r"(?P<amount>[0-9]+)\s*(?P<unit>s|m|h|d)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# CloudWatch Logs keeps events at most 10 years (3,653 days): a SINCE further back finds nothing more.
+MAX_SINCE_DAYS = 3653
+_EXPECTED_SINCE = (
+    f"expected a duration such as 10m, 2h, 90s or 1d (at most {MAX_SINCE_DAYS:,}d), or a time such as "
+    "2026-11-27T10:00:00Z (from 1970 on)"
+)
 
 
 @dataclass(frozen=True)
@@ -78,20 +86,25 @@ OnNote = Callable[[LogNote], None]
 
 def parse_since(text: str, now: float | None = None) -> int:
     """`10m`, `2h`, `90s`, `1d` before now, or an ISO-8601 time (`2026-11-27T10:00:00Z`) -> epoch milliseconds.
-    ValueError says what was expected."""
+    ValueError says what was expected: a duration of at most MAX_SINCE_DAYS, a time not before 1970."""
     now = time.time() if now is None else now
     match = _SINCE.fullmatch(text.strip())
     if match:
-        return int((now - int(match["amount"]) * _UNIT_SECONDS[match["unit"]]) * 1000)
+        amount = match["amount"].lstrip("0") or "0"
+        seconds = int(amount) * _UNIT_SECONDS[match["unit"]] if len(amount) <= 12 else math.inf
+        if seconds > MAX_SINCE_DAYS * 86400:
+            raise ValueError(f"{_EXPECTED_SINCE}; got {shown(text)}")
+        return int((now - seconds) * 1000)
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"expected a duration such as 10m, 2h, 90s or 1d, or a time such as 2026-11-27T10:00:00Z; got {text!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        milliseconds = int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"{_EXPECTED_SINCE}; got {shown(text)}") from None
+    if milliseconds < 0:
+        raise ValueError(f"{_EXPECTED_SINCE}; got {shown(text)}, before 1970")
+    return milliseconds
 
 
 def log_sources(config: Config, regions: Iterable[str], narrowed: bool) -> list[LogSource]:

@@ -4,7 +4,11 @@ context (every decision), environment (Jinja), templates (render, parse, size), 
 """
 
 from generator.render.files import FORMATS, template_path, template_paths, write_templates
-from generator.render.function_code import function_code_from_template, render_function_code
+from generator.render.function_code import (
+    function_code_from_template,
+    render_function_code,
+    rendered_function_code,
+)
 from generator.render.templates import (
     MAX_TEMPLATE_BODY_BYTES,
     RenderedTemplate,
@@ -22,6 +26,7 @@ __all__ = [
     "render_global_template",
     "render_regional_template",
     "render_templates",
+    "rendered_function_code",
     "template_path",
     "template_paths",
     "write_templates",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cfn_flip
 
-from generator.atomic_files import FileTransaction, check_replaceable
+from generator.atomic_files import FileTransaction, check_replaceable, folder_made
 from generator.errors import GeneratorError, Problem
 from generator.render.templates import RenderedTemplate
 
@@ -72,14 +72,14 @@ def write_templates(templates: list[RenderedTemplate], out_dir: Path, output_for
         if path.is_file() or path.is_symlink()
     ]
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for target in targets:
-            check_replaceable(target)
-        with FileTransaction(out_dir) as transaction:
-            for template, target in zip(templates, targets, strict=True):
-                transaction.replace(target, template_text(template, output_format))
-            for stale in others:
-                transaction.remove(stale)
+        with folder_made(out_dir):  # a folder made for a failed write is removed again
+            for target in targets:
+                check_replaceable(target)
+            with FileTransaction(out_dir) as transaction:
+                for template, target in zip(templates, targets, strict=True):
+                    transaction.replace(target, template_text(template, output_format))
+                for stale in others:
+                    transaction.remove(stale)
     except OSError as error:
         where = error.filename or out_dir
         raise GeneratorError(

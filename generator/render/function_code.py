@@ -27,12 +27,17 @@ def function_code_from_template(path: Path, resource: str = FUNCTION_RESOURCE) -
         raise GeneratorError([Problem(str(path), f"cannot read: {error.strerror or error}")]) from None
     except json.JSONDecodeError as error:
         raise GeneratorError([Problem(str(path), f"not valid JSON: {error.msg}", line=error.lineno)]) from None
+    return function_code_in(document, str(path), resource)
+
+
+def function_code_in(document: object, source: str, resource: str = FUNCTION_RESOURCE) -> str:
+    """Code.ZipFile of `resource` in a regional template's document; `source` names the template."""
     key_path = f"Resources.{resource}.Properties.Code.ZipFile"
     node = document
     for key in key_path.split("."):
         node = node.get(key) if isinstance(node, dict) else None
     if not isinstance(node, str):
-        raise GeneratorError([Problem(str(path), "expected the function's inline code here", key_path=key_path)])
+        raise GeneratorError([Problem(source, "expected the function's inline code here", key_path=key_path)])
     return node
 
 
@@ -42,3 +47,10 @@ def render_function_code(config: Config, out_dir: Path) -> tuple[str, Path]:
     write_templates(render_templates(config), out_dir, "json")
     path = template_path(out_dir, REGIONAL_TEMPLATE_NAME, "json")
     return function_code_from_template(path), path
+
+
+def rendered_function_code(config: Config) -> str:
+    """The function code the regional template rendered from `config` carries, with nothing written: the same
+    text `render_function_code` reads back from the file (for a command whose only outputs are elsewhere)."""
+    regional = next(template for template in render_templates(config) if template.name == REGIONAL_TEMPLATE_NAME)
+    return function_code_in(json.loads(regional.to_json()), f"{REGIONAL_TEMPLATE_NAME}.json")

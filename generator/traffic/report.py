@@ -143,8 +143,9 @@ class SmokeReport:
     send_rate_pps: float
 
     @property
-    def loss(self) -> float:
-        return self.packets_unaccounted / self.packets_sent if self.packets_sent else 0.0
+    def loss_percent(self) -> float:
+        """Packets unaccounted for, in percent of those sent (as --max-loss and max_loss_percent are)."""
+        return 100 * self.packets_unaccounted / self.packets_sent if self.packets_sent else 0.0
 
     @classmethod
     def from_tally(cls, tally: SmokeTally, target: str, address: str, send_seconds: float) -> SmokeReport:
@@ -174,7 +175,7 @@ class SmokeReport:
             f"target: {self.target} ({self.address})",
             f"packets sent:        {self.packets_sent} in {self.send_seconds:.3f} s ({self.send_rate_pps:,.0f}/s)",
             f"packets counted:     {self.packets_counted} (by {self.replies} {_replies(self.replies)})",
-            f"packets unaccounted: {self.packets_unaccounted} ({100 * self.loss:.2f}%)",
+            f"packets unaccounted: {self.packets_unaccounted} ({self.loss_percent:.2f}%)",
         ]
         if self.packets_over_counted:
             lines.append(f"over-counted:        {self.packets_over_counted} (replies claimed more than was sent)")

@@ -16,10 +16,14 @@ import time
 from dataclasses import dataclass
 
 from generator.errors import Problem, SmokeError
+from generator.traffic.open_files import is_out_of_files, out_of_files_advice
 from generator.traffic.report import ClientLedger, SmokeReport, SmokeTally
 
 SOCKET_BUFFER_BYTES = 16 * 1024 * 1024
 BURST = 64  # packets sent between looks at the reply sockets when there is no rate
+# The client keeps a send time per packet: a million packets is minutes of traffic at the rates a laptop
+# sends, and still a few tens of MB.
+MAX_PACKETS_PER_RUN = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -44,37 +48,62 @@ def resolve(host: str, port: int, family: int = socket.AF_UNSPEC) -> tuple[int, 
 
 
 def run_smoke(options: SmokeOptions) -> SmokeReport:
-    """Send, collect, account. Never raises on what comes back; only on what cannot be sent."""
+    """Send, collect, account. Never raises on what comes back; only on what cannot be sent.
+
+    Every file it needs (the client sockets, the selectors) is opened before the first packet goes: running
+    out of them is a SmokeError with nothing sent, never packets reported lost."""
     if options.packets < 1 or options.clients < 1:
         raise SmokeError([Problem("smoke", "packets and clients must be at least 1")])
     if options.rate is not None and options.rate <= 0:
         raise SmokeError([Problem("smoke", f"rate must be above 0 packets/s, got {options.rate:g}")])
     family, address = resolve(options.host, options.port, options.family)
-    sockets = [_client_socket(family) for _ in range(options.clients)]
-    try:
-        tally = SmokeTally(clients=[ClientLedger() for _ in sockets])
-        send_seconds = _send_all(options, sockets, address, tally)
-        _collect(sockets, tally, options.quiet_seconds)
-    finally:
+    with contextlib.ExitStack() as opened:
+        sockets = _client_sockets(family, options.clients, opened)
+        try:
+            readable = opened.enter_context(selectors.DefaultSelector())
+            writable = opened.enter_context(selectors.DefaultSelector())
+        except OSError as error:
+            raise _cannot_open(error, options.clients) from None
         for sock in sockets:
-            sock.close()
+            readable.register(sock, selectors.EVENT_READ)
+        tally = SmokeTally(clients=[ClientLedger() for _ in sockets])
+        send_seconds = _send_all(options, sockets, address, tally, writable)
+        _collect(sockets, tally, options.quiet_seconds, readable)
     target = f"{options.host}:{options.port}"
     return SmokeReport.from_tally(tally, target, f"{address[0]}:{address[1]}", send_seconds)
 
 
-def _client_socket(family: int) -> socket.socket:
-    try:
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-    except OSError as error:  # too many open files, no IPv6 on this machine, ...
-        raise SmokeError([Problem("smoke", f"cannot open a UDP socket: {error.strerror or error}")]) from None
-    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-        with contextlib.suppress(OSError):  # keep the default size
-            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
-    sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
-    return sock
+def _client_sockets(family: int, count: int, opened: contextlib.ExitStack) -> list[socket.socket]:
+    """`count` client sockets, each closed when `opened` is; SmokeError when they cannot all be opened."""
+    sockets = []
+    for _ in range(count):
+        try:
+            sock = opened.enter_context(socket.socket(family, socket.SOCK_DGRAM))
+            for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                with contextlib.suppress(OSError):  # keep the default size
+                    sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+            sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+        except OSError as error:  # too many open files, no IPv6 on this machine, no free port, ...
+            raise _cannot_open(error, count) from None
+        sockets.append(sock)
+    return sockets
 
 
-def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tuple, tally: SmokeTally) -> float:
+def _cannot_open(error: OSError, clients: int) -> SmokeError:
+    reason = error.strerror or str(error)
+    if is_out_of_files(error):
+        advice = out_of_files_advice("lower --clients")
+        return SmokeError.of("smoke", f"{clients:,} client sockets need as many open files: {reason}; {advice}")
+    return SmokeError.of("smoke", f"cannot open a UDP socket: {reason}")
+
+
+def _send_all(
+    options: SmokeOptions,
+    sockets: list[socket.socket],
+    address: tuple,
+    tally: SmokeTally,
+    writable: selectors.BaseSelector,
+) -> float:
     """Send every packet, reading replies between bursts; the seconds the sending took."""
     clock = time.perf_counter
     ledgers = [client.send_times for client in tally.clients]
@@ -103,7 +132,7 @@ def _send_all(options: SmokeOptions, sockets: list[socket.socket], address: tupl
                     break
                 except BlockingIOError:
                     ledgers[client].pop()
-                    _wait_until(sockets[client], selectors.EVENT_WRITE, 0.1)
+                    _wait_until_writable(writable, sockets[client], 0.1)
                 except OSError as error:
                     ledgers[client].pop()
                     if error.errno == errno.ENOBUFS:  # the kernel is short of buffers for a moment
@@ -128,23 +157,26 @@ def _drain(sockets: list[socket.socket], tally: SmokeTally) -> None:
             tally.record(index, data, time.perf_counter())
 
 
-def _collect(sockets: list[socket.socket], tally: SmokeTally, quiet_seconds: float) -> None:
-    """Read replies until every packet is accounted for or none has come for quiet_seconds."""
+def _collect(
+    sockets: list[socket.socket], tally: SmokeTally, quiet_seconds: float, selector: selectors.BaseSelector
+) -> None:
+    """Read replies until every packet is accounted for or none has come for quiet_seconds.
+
+    `selector` has every socket registered for reading: selectors (epoll here), not select.select, which
+    refuses file descriptors above 1023."""
     last_heard = time.perf_counter()
-    # selectors (epoll here), not select.select: that refuses file descriptors above 1023.
-    with selectors.DefaultSelector() as selector:
-        for sock in sockets:
-            selector.register(sock, selectors.EVENT_READ)
-        while not tally.all_accounted():
-            remaining = quiet_seconds - (time.perf_counter() - last_heard)
-            if remaining <= 0:
-                return
-            if selector.select(remaining):
-                _drain(sockets, tally)
-                last_heard = time.perf_counter()
+    while not tally.all_accounted():
+        remaining = quiet_seconds - (time.perf_counter() - last_heard)
+        if remaining <= 0:
+            return
+        if selector.select(remaining):
+            _drain(sockets, tally)
+            last_heard = time.perf_counter()
 
 
-def _wait_until(sock: socket.socket, events: int, timeout: float) -> None:
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, events)
+def _wait_until_writable(selector: selectors.BaseSelector, sock: socket.socket, timeout: float) -> None:
+    selector.register(sock, selectors.EVENT_WRITE)
+    try:
         selector.select(timeout)
+    finally:
+        selector.unregister(sock)

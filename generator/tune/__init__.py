@@ -7,7 +7,7 @@ config.yaml is generator.config.edit's.
 """
 
 from generator.errors import TuneError
-from generator.tune.chart import check_chart_support, draw_chart
+from generator.tune.chart import chart_png, check_chart_support
 from generator.tune.grid import (
     DEFAULT_COUNTS,
     DEFAULT_TIMEOUTS,
@@ -20,7 +20,13 @@ from generator.tune.measure import Measurement, measure
 from generator.tune.model import CostEstimate, CostModel, predicted_batch_size, predicted_invocations
 from generator.tune.prices import DEFAULT_PRICE_TABLE, Price, PriceTable, load_price_table
 from generator.tune.recommend import SettingResult, priced_alike, recommend
-from generator.tune.results import CHART_FILE_NAME, RESULTS_FILE_NAME, tune_document, write_results
+from generator.tune.results import (
+    CHART_FILE_NAME,
+    RESULTS_FILE_NAME,
+    check_results_writable,
+    tune_document,
+    write_results,
+)
 from generator.tune.tuning import (
     SettingMeasured,
     SettingStarted,
@@ -54,8 +60,9 @@ __all__ = [
     "TunePlan",
     "TuneResult",
     "Workload",
+    "chart_png",
     "check_chart_support",
-    "draw_chart",
+    "check_results_writable",
     "load_price_table",
     "measure",
     "parse_grid",

@@ -3,14 +3,15 @@ per setting, the p99 target as a line, the recommended setting marked.
 
 matplotlib is an optional dependency (the `tune` extra, which `make tune` installs); it is drawn
 through its object API and the Agg canvas, so no display and no global pyplot state are involved.
+The chart is drawn to bytes: results.py writes it together with tune.json, or neither.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from pathlib import Path
 
-from generator.errors import GeneratorError, Problem, TuneError
+from generator.errors import Problem, TuneError
 from generator.tune.model import MILLION
 from generator.tune.recommend import SettingResult
 from generator.tune.tuning import TuneResult
@@ -37,8 +38,16 @@ def check_chart_support() -> None:
         ) from None
 
 
-def draw_chart(result: TuneResult, path: Path) -> Path:
+def chart_png(result: TuneResult) -> bytes:
+    """The chart as PNG bytes; TuneError (one line) when it cannot be drawn."""
     check_chart_support()
+    try:
+        return _draw(result)
+    except Exception as error:  # matplotlib has no common error base: any failure is a chart not drawn
+        raise TuneError.of("tune", f"cannot draw the chart: {type(error).__name__}: {error}") from None
+
+
+def _draw(result: TuneResult) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -46,7 +55,8 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
     plan = result.plan
     options = plan.options
     workload = options.workload
-    drawn = [item for item in result.results if item.cost is not None and item.p99_ms is not None]
+    # Only what a log axis can show: a free setting or a 0 ms p99 has no place on it.
+    drawn = [item for item in result.results if _drawable(item)]
     figure = Figure(figsize=(11, 7), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -74,7 +84,7 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
         color=LOSS,
         fontsize=9,
     )
-    if recommended is not None:
+    if recommended is not None and _drawable(recommended):
         x, y = _position(recommended)
         axes.scatter(x, y, marker="*", s=420, color=RECOMMENDED, edgecolors="black", linewidths=0.8, zorder=4)
         axes.annotate(
@@ -87,7 +97,7 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
             fontweight="bold",
             arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 0.6},
         )
-    else:
+    elif recommended is None:
         axes.text(
             0.5,
             0.96,
@@ -149,12 +159,16 @@ def draw_chart(result: TuneResult, path: Path) -> Path:
             color="#333333",
             arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5} if abs(lift) > 4 else None,
         )
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path)
-    except OSError as error:
-        raise GeneratorError([Problem(str(path), f"cannot write: {error.strerror or error}")]) from None
-    return Path(path)
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
+    return image.getvalue()
+
+
+def _drawable(item: SettingResult) -> bool:
+    if item.cost is None or item.p99_ms is None:
+        return False
+    x, y = _position(item)
+    return math.isfinite(x) and math.isfinite(y) and x > 0 and y > 0
 
 
 def _position(item: SettingResult) -> tuple[float, float]:

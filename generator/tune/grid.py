@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 from generator.config.schema import load_schema
 from generator.errors import Problem, TuneError, shown
+from generator.traffic.smoke import MAX_PACKETS_PER_RUN
 
 DEFAULT_COUNTS = (1, 10, 100, 1000)
 DEFAULT_TIMEOUTS = (0.05, 0.2, 1.0)
+# Each setting is SECONDS of traffic and a gateway started and stopped: 100 of them (10 counts x 10 timeouts)
+# is already most of an hour at the default 5 s.
+MAX_SETTINGS = 100
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -88,14 +92,22 @@ def parse_grid(counts: Sequence[str], timeouts: Sequence[str]) -> Grid:
     for name, words in (("COUNTS", counts), ("TIMEOUTS", timeouts)):
         if not _values(words):
             problems.append(Problem("tune", f"{name}: no value given"))
+    settings = len(parsed_counts) * len(parsed_timeouts)
+    if settings > MAX_SETTINGS:
+        problems.append(
+            Problem(
+                "tune",
+                f"COUNTS x TIMEOUTS is {len(parsed_counts)} x {len(parsed_timeouts)} = {settings:,} settings: "
+                f"at most {MAX_SETTINGS} (each is SECONDS of traffic)",
+            )
+        )
     if problems:
         raise TuneError(problems)
     return Grid(tuple(sorted(parsed_counts)), tuple(sorted(parsed_timeouts)))
 
 
-# The smoke client keeps a send time per packet: a million packets per setting is minutes of traffic at
-# the rates a laptop sends, and still a few tens of MB.
-MAX_PACKETS_PER_SETTING = 1_000_000
+# Each setting is one smoke run.
+MAX_PACKETS_PER_SETTING = MAX_PACKETS_PER_RUN
 
 
 def check_workload(workload: Workload) -> None:

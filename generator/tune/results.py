@@ -1,4 +1,5 @@
-"""out/tune.json: every setting's figures, the model's inputs and the recommendation, for machines."""
+"""out/tune.json (every setting's figures, the model's inputs and the recommendation, for machines) and
+out/tune.png, written together or neither."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from generator.atomic_files import write_atomically
-from generator.errors import GeneratorError, Problem
+from generator.atomic_files import FileTransaction, check_replaceable, check_writable_folder, folder_made
+from generator.errors import TuneError
+from generator.tune.chart import chart_png
 from generator.tune.model import HOURS_PER_MONTH, VCPU_MEMORY_MB
 from generator.tune.recommend import SettingResult
 from generator.tune.tuning import TuneResult
@@ -111,12 +113,39 @@ def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def write_results(result: TuneResult, out_dir: Path) -> Path:
-    """Write out/tune.json whole or not at all; its path."""
-    path = Path(out_dir) / RESULTS_FILE_NAME
+def check_results_writable(out_dir: Path) -> None:
+    """TuneError now, before the minutes of measuring, when tune.json and tune.png could not go to `out_dir`."""
     try:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(tune_document(result), indent=2) + "\n")
+        check_writable_folder(Path(out_dir), (RESULTS_FILE_NAME, CHART_FILE_NAME))
     except OSError as error:
-        raise GeneratorError([Problem(str(path), f"cannot write: {error.strerror or error}")]) from None
-    return path
+        raise TuneError.of(
+            str(error.filename or out_dir),
+            f"cannot write {RESULTS_FILE_NAME} and {CHART_FILE_NAME} here: {error.strerror or error}",
+        ) from None
+
+
+def write_results(result: TuneResult, out_dir: Path) -> tuple[Path, Path]:
+    """Write out/tune.json and out/tune.png together or neither (the folder too: made only if they are
+    written); their paths. The chart is drawn and the document made before anything is written: TuneError
+    when either cannot be, or when the files cannot be written, and then nothing has changed."""
+    out_dir = Path(out_dir)
+    targets = (out_dir / RESULTS_FILE_NAME, out_dir / CHART_FILE_NAME)
+    try:
+        document = json.dumps(tune_document(result), indent=2, allow_nan=False) + "\n"
+    except ValueError as error:  # a figure that JSON cannot hold (nan, infinity): a bug, said in one line
+        raise TuneError.of(str(targets[0]), f"cannot write: {error}; nothing was written") from None
+    chart = chart_png(result)
+    try:
+        with folder_made(out_dir):
+            for target in targets:
+                check_replaceable(target)
+            with FileTransaction(out_dir) as files:
+                files.replace(targets[0], document)
+                files.replace(targets[1], chart)
+    except OSError as error:
+        where = error.filename if error.filename in {str(target) for target in targets} else out_dir
+        raise TuneError.of(
+            str(where),
+            f"cannot write {RESULTS_FILE_NAME} and {CHART_FILE_NAME}: {error.strerror or error}; neither was written",
+        ) from None
+    return targets

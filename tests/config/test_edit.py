@@ -8,11 +8,12 @@ import re
 import pytest
 
 from generator.config import Batching, load_config
-from generator.config.edit import apply_batching
+from generator.config.edit import apply_batching, check_applicable
 from generator.errors import ConfigError
 from generator.paths import DEFAULT_CONFIG
 
 MINIMAL = "# my config\nregions: [us-west-2]  # one region\n"
+SETTING = Batching(100, 0.2, None)
 
 
 def written(tmp_path, text: str, newline: str = "\n"):
@@ -115,7 +116,10 @@ def test_a_value_written_through_an_alias_is_refused_and_the_file_left_alone(tmp
     path = written(tmp_path, text)
     with pytest.raises(ConfigError) as raised:
         apply_batching(path, Batching(10, 0.05, None))
-    assert "destination.batching.count: the value is not written at its key" in str(raised.value)
+    assert str(raised.value) == (
+        f"{path}:7: destination.batching.count: the value is not written at its key: it is an alias (*size) of a "
+        "value written elsewhere; set it by hand"
+    )
     assert path.read_text() == text
 
 
@@ -135,3 +139,125 @@ def test_a_file_without_a_final_newline_gets_the_new_section_on_a_line_of_its_ow
         "# yaml-language-server: $schema=config.schema.json\nregions: [us-west-2]\n"
         "destination:\n  batching:\n    count: 10\n    timeout_in_seconds: 0.05\n"
     )
+
+
+def test_a_read_only_config_is_refused_and_stays_read_only(tmp_path):
+    path = written(tmp_path, MINIMAL)
+    path.chmod(0o444)
+    for attempt in (lambda: check_applicable(path, source="config.yaml"), lambda: apply_batching(path, SETTING)):
+        with pytest.raises(ConfigError) as raised:
+            attempt()
+        (problem,) = raised.value.problems
+        assert "is read-only (mode -r--r--r--); nothing to apply" in problem.message
+    assert str(raised.value).startswith(f"{path}: is read-only")
+    assert path.read_text() == MINIMAL
+    assert path.stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664, 0o604])
+def test_a_writable_config_keeps_its_mode(tmp_path, mode):
+    path = written(tmp_path, MINIMAL)
+    path.chmod(mode)
+    apply_batching(path, SETTING)
+    assert path.stat().st_mode & 0o777 == mode
+    assert load_config(path).destination.batching.count == SETTING.count
+
+
+# Anchors, aliases and tags the edit does not touch: every byte but the two values stays.
+WITH_ANCHORS = """# anchors, aliases and tags
+name_prefix: !!str packet-counter
+home_region: &home us-west-2
+regions: [*home, eu-west-1]
+function:
+  memory_mb: &memory 128
+  timeout_seconds: !!int 10
+tags: {team: &team networking, owner: *team}
+destination: !!map
+  description: &about "counts packets"
+  batching:
+    count: 10            # packets
+    timeout_in_seconds: !!float 1
+"""
+
+
+def test_anchors_aliases_and_tags_elsewhere_stay_byte_for_byte(tmp_path):
+    path = written(tmp_path, WITH_ANCHORS)
+    edit = apply_batching(path, Batching(100, 0.2, None))
+    # The tag on timeout_in_seconds stays with it: only the value after it changes.
+    expected = WITH_ANCHORS.replace("count: 10            #", "count: 100           #").replace(
+        "timeout_in_seconds: !!float 1\n", "timeout_in_seconds: !!float 0.2\n"
+    )
+    assert path.read_text() == expected
+    assert [(c.key_path, c.old, c.new) for c in edit.changes] == [
+        ("destination.batching.count", "10", "100"),
+        ("destination.batching.timeout_in_seconds", "1", "0.2"),
+    ]
+    config = load_config(path)
+    assert config.regions == ("us-west-2", "eu-west-1") and config.tags == {"team": "networking", "owner": "networking"}
+
+
+def test_a_missing_value_is_added_under_a_tagged_or_anchored_mapping(tmp_path):
+    text = MINIMAL + "destination: &dest !!map\n  formatter: hex\n"
+    path = written(tmp_path, text)
+    apply_batching(path, Batching(100, 0.2, None))
+    assert path.read_text() == (
+        MINIMAL + "destination: &dest !!map\n  batching:\n    count: 100\n    timeout_in_seconds: 0.2\n"
+        "  formatter: hex\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "destination:\n  batching:\n    count: &c 10\nfunction:\n  timeout_seconds: *c\n",
+            "destination.batching.count: the value carries the anchor &c, which aliases may refer to",
+        ),
+        (
+            "destination:\n  batching:\n    count: &c 10\n",  # anchored, and nothing refers to it (yet)
+            "destination.batching.count: the value carries the anchor &c",
+        ),
+        (
+            "function:\n  timeout_seconds: &t 1\ndestination:\n  batching:\n    timeout_in_seconds: *t\n",
+            "destination.batching.timeout_in_seconds: the value is not written at its key: it is an alias (*t)",
+        ),
+    ],
+)
+def test_a_value_that_is_an_alias_or_anchored_is_refused_naming_it(tmp_path, text, message):
+    path = written(tmp_path, MINIMAL + text)
+    with pytest.raises(ConfigError) as raised:
+        check_applicable(path)
+    (problem,) = raised.value.problems
+    assert f"{problem.key_path}: {problem.message}".startswith(message), problem
+    assert problem.message.endswith("; set it by hand")
+    assert problem.line is not None
+    assert path.read_text() == MINIMAL + text
+
+
+@pytest.mark.parametrize(
+    ("newline", "named", "line"),
+    [
+        ("\r", "CR-only (old Mac OS) line endings", 1),
+        ("\u2028", "a LINE SEPARATOR (U+2028), which YAML reads as a line break", 1),
+        ("\x85", "a NEXT LINE character (U+0085), which YAML reads as a line break", 1),
+    ],
+)
+def test_line_endings_other_than_lf_and_crlf_are_named_as_such(tmp_path, newline, named, line):
+    path = written(tmp_path, MINIMAL + "destination:\n  batching:\n    count: 10\n", newline=newline)
+    before = path.read_bytes()
+    for attempt in (lambda: check_applicable(path, source="config.yaml"), lambda: apply_batching(path, SETTING)):
+        with pytest.raises(ConfigError) as raised:
+            attempt()
+        (problem,) = raised.value.problems
+        assert problem.message.startswith(f"has {named}; nothing to apply: convert its line endings to LF")
+        assert problem.line == line
+    assert path.read_bytes() == before
+
+
+def test_a_stray_cr_in_a_crlf_file_is_named_with_its_line(tmp_path):
+    text = MINIMAL.replace("\n", "\r\n") + "destination:\r\n  batching:\r    count: 10\r\n"
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text.encode())
+    with pytest.raises(ConfigError) as raised:
+        check_applicable(path, source="config.yaml")
+    assert str(raised.value).startswith("config.yaml:4: has CR-only (old Mac OS) line endings")

@@ -111,11 +111,14 @@ def _received_nothing(sink: socket.socket) -> bool:
     ("words", "expected"),
     [
         # -5 after -n: argparse took it for an option (smoke has -4 and -6) and hid the cause.
-        (["-n", "-5"], "argument -n/--packets: expected a whole number of at least 1, got '-5'"),
+        (["-n", "-5"], "argument -n/--packets: expected a whole number of packets from 1 to 1,000,000, got '-5'"),
         # 0 packets used to print "sending 0 packets" before failing.
-        (["-n", "0"], "argument -n/--packets: expected a whole number of at least 1, got '0'"),
-        (["--clients", "-3"], "argument --clients: expected a whole number of at least 1, got '-3'"),
-        (["--rate", "-100"], "argument --rate: expected a finite number above 0, got '-100'"),
+        (["-n", "0"], "argument -n/--packets: expected a whole number of packets from 1 to 1,000,000, got '0'"),
+        (["-n", "1e300"], "argument -n/--packets: expected a whole number of packets from 1 to 1,000,000, got '1e300'"),
+        (
+            ["--rate", "-100"],
+            "argument --rate: expected a number of packets per second above 0 and at most 1,000,000, got '-100'",
+        ),
     ],
 )
 def test_smoke_refuses_a_bad_count_before_printing_or_sending(words, expected):
@@ -131,10 +134,13 @@ def test_smoke_refuses_a_bad_count_before_printing_or_sending(words, expected):
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (["demo", "-n", "-5"], "demo: error: argument -n/--packets: expected a whole number of at least 1, got '-5'"),
+        (
+            ["demo", "-n", "-5"],
+            "demo: error: argument -n/--packets: expected a whole number of packets from 1 to 1,000,000, got '-5'",
+        ),
         (
             ["local", "--concurrency", "-1"],
-            "local: error: argument --concurrency: expected a whole number of at least 1, got '-1'",
+            "local: error: argument --concurrency: expected a whole number of processes from 1 to 64, got '-1'",
         ),
         (
             ["local", "--port", "-1"],
@@ -150,36 +156,42 @@ def test_every_udp_command_refuses_a_bad_number_in_one_line(words, expected):
 
 
 # What each number option expects, as its message says it; every option of smoke, demo and local.
-COUNT = "a whole number of at least 1"
-ABOVE_ZERO = "a finite number above 0"
-SHARE = "a share from 0 to 1 (5% is 0.05)"
+PACKETS = "a whole number of packets from 1 to 1,000,000"
+SOCKETS = "a whole number of sockets from 1 to "  # the rest depends on this machine's open-file limit
+PROCESSES = "a whole number of processes from 1 to 64"
+RATE = "a number of packets per second above 0 and at most 1,000,000"
+SECONDS = "a number of seconds above 0 and at most 3,600"
+PERCENT = "a percentage from 0 to 100"
 SEND_PORT = "a UDP port from 1 to 65535"
 LISTEN_PORT = "a UDP port from 1 to 65535, or 0 for any free one"
 NUMBER_OPTIONS = {
     "smoke": {
-        "-n": ("-n/--packets", COUNT),
-        "--packets": ("-n/--packets", COUNT),
-        "--clients": ("--clients", COUNT),
-        "--rate": ("--rate", ABOVE_ZERO),
-        "--timeout": ("--timeout", ABOVE_ZERO),
-        "--max-loss": ("--max-loss", SHARE),
+        "-n": ("-n/--packets", PACKETS),
+        "--packets": ("-n/--packets", PACKETS),
+        "--clients": ("--clients", SOCKETS),
+        "--rate": ("--rate", RATE),
+        "--timeout": ("--timeout", SECONDS),
+        "--max-loss": ("--max-loss", PERCENT),
         "--port": ("--port", SEND_PORT),
     },
     "demo": {
-        "-n": ("-n/--packets", COUNT),
-        "--clients": ("--clients", COUNT),
-        "--rate": ("--rate", ABOVE_ZERO),
-        "--timeout": ("--timeout", ABOVE_ZERO),
-        "--max-loss": ("--max-loss", SHARE),
-        "--concurrency": ("--concurrency", COUNT),
+        "-n": ("-n/--packets", PACKETS),
+        "--clients": ("--clients", SOCKETS),
+        "--rate": ("--rate", RATE),
+        "--timeout": ("--timeout", SECONDS),
+        "--max-loss": ("--max-loss", PERCENT),
+        "--concurrency": ("--concurrency", PROCESSES),
         "--port": ("--port", LISTEN_PORT),
     },
-    "local": {"--concurrency": ("--concurrency", COUNT), "--port": ("--port", LISTEN_PORT)},
+    "local": {"--concurrency": ("--concurrency", PROCESSES), "--port": ("--port", LISTEN_PORT)},
 }
 BAD_VALUES = {
-    COUNT: ["-5", "0", "1.5", "-1e3", "ten", ""],
-    ABOVE_ZERO: ["-5", "0", "-0", "-0.5", "nan", "inf", "-inf", "x"],
-    SHARE: ["-5", "-0.01", "1.5", "nan", "-inf"],
+    PACKETS: ["-5", "0", "1.5", "-1e3", "ten", "", "1000001", "1e300"],
+    SOCKETS: ["-5", "0", "1.5", "ten", "100000000"],
+    PROCESSES: ["-5", "0", "65", "2.5"],
+    RATE: ["-5", "0", "-0", "-0.5", "nan", "inf", "-inf", "x", "1e300", "1000001"],
+    SECONDS: ["-5", "0", "-0", "-0.5", "nan", "inf", "-inf", "x", "1e300", "3601"],
+    PERCENT: ["-5", "-0.01", "100.5", "nan", "-inf", "inf", "1e300"],
     SEND_PORT: ["-5", "0", "65536", "2.5", "http"],
     LISTEN_PORT: ["-5", "-1", "65536", "2.5"],
 }
@@ -206,9 +218,9 @@ def test_every_number_option_refuses_a_bad_value_saying_what_it_expected(command
     assert exited.value.code == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines()[-1] == (
-        f"python -m generator {command}: error: argument {name}: expected {expected}, got {value!r}"
-    )
+    line = captured.err.splitlines()[-1]
+    assert line.startswith(f"python -m generator {command}: error: argument {name}: expected {expected}"), line
+    assert line.endswith(f", got {value!r}"), line
 
 
 def test_no_udp_command_has_a_number_option_without_a_checked_type():
@@ -244,7 +256,32 @@ def test_a_negative_value_is_attached_to_its_option(words, expected):
 
 def test_good_numbers_still_read_as_before():
     args = parse_command_line(
-        build_parser(), ["smoke", "-n", "7", "--clients", "2", "--rate", "0.5", "--max-loss", "0", "--port", "9", "-6"]
+        build_parser(),
+        ["smoke", "-n", "7", "--clients", "2", "--rate", "0.5", "--max-loss", "12.5", "--port", "9", "-6"],
     )
-    assert (args.packets, args.clients, args.rate, args.max_loss, args.port) == (7, 2, 0.5, 0.0, 9)
+    assert (args.packets, args.clients, args.rate, args.max_loss, args.port) == (7, 2, 0.5, 12.5, 9)
     assert args.family == socket.AF_INET6
+
+
+def test_demo_takes_several_regions_down_in_one_argument_as_make_passes_down(tmp_path):
+    config = config_with_batching(tmp_path, 10, 0.3)
+    down = "us-west-2, us-east-1"  # DOWN="us-west-2 us-east-1" reaches the CLI as one argument
+    result = run_cli("demo", "--config", config, "--out", tmp_path / "out", "--down", down, "-n", "10")
+    assert result.returncode == 0, result.stderr
+    assert "-> serving eu-west-1 (down: us-west-2, us-east-1)" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["smoke", "demo"])
+def test_a_send_that_would_take_longer_than_a_day_is_refused_before_anything_runs(command, tmp_path):
+    with _sink() as sink:
+        where = ["--host", "127.0.0.1", "--port", sink.getsockname()[1]] if command == "smoke" else []
+        out = ["--out", tmp_path / "out"] if command == "demo" else []
+        result = run_cli(command, *where, *out, "-n", "1000000", "--rate", "1e-300")
+        assert _received_nothing(sink)
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        f"{command}: -n/--packets 1,000,000 at --rate 1e-300 would take 1e+306 s to send: at most 86,400 s "
+        "(a day); raise --rate or lower -n"
+    )
+    assert not (tmp_path / "out").exists()

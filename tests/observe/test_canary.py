@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 
 from generator.config import load_config
 from generator.observe.canary import load_canary, run_canary
-from generator.paths import REGIONAL_TEMPLATE_NAME
+from generator.paths import PROJECT_ROOT, REGIONAL_TEMPLATE_NAME
 from generator.render import function_code_from_template, template_path, write_templates
 from generator.render.function_code import CANARY_RESOURCE
 from generator.render.templates import render_templates
-from tests.support.cli import run_cli
+from tests.support.cli import limit_open_files, run_cli
 from tests.support.config_files import write_config
 from tests.support.responder import faulty_responder
 from tests.support.udp import local_gateway, rendered_handler_code
@@ -136,3 +138,73 @@ def test_without_an_endpoint_the_canary_says_where_to_get_one(tmp_path):
         f"canary: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'none.json'} has a Domain",
         f"canary: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'none.json'} has a Port",
     ]
+
+
+# -- sockets: a probe is an open file; running out is the canary's own error, never reported as loss --
+
+LIMIT = 100  # the open-file limit of the child processes below: 36 probes after the 64 files kept spare
+
+
+def _sink() -> socket.socket:
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    return sink
+
+
+def test_more_probes_than_the_open_file_limit_allows_are_refused_as_the_command_line_is_read():
+    with _sink() as sink:
+        port = sink.getsockname()[1]
+        result = run_cli("canary", "--host", "127.0.0.1", "--port", port, "-n", "37", open_files=LIMIT)
+        with pytest.raises(BlockingIOError):  # nothing was sent (loopback datagrams are queued by now)
+            sink.recv(100)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "python -m generator canary: error: argument -n/--packets: expected a whole number of sockets from 1 to 36 "
+        "(each an open file: `ulimit -n` is 100, less 64 kept for other files), got '37'"
+    )
+
+
+def test_running_out_of_sockets_is_the_canarys_error_with_no_emf_record_and_no_loss(tmp_path):
+    # The config's probes (not -n, so not bounded as the command line is read) are more than the files left.
+    config = write_config(tmp_path, lambda data: data["observability"]["canary"].update(packets=500))
+    with _sink() as sink:
+        port = sink.getsockname()[1]
+        result = run_cli("canary", "--config", config, "--host", "127.0.0.1", "--port", port, open_files=LIMIT)
+        with pytest.raises(BlockingIOError):
+            sink.recv(100)
+    assert result.returncode == 2
+    assert result.stdout == ""  # no EMF record: nothing to count as lost
+    assert "loss" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"canary: 500 probes need a socket each: Too many open files; lower observability.canary.packets in "
+        f"{config} (or pass -n), or raise the open-file limit (`ulimit -n`, now 100); nothing was sent"
+    )
+
+
+PROBE_OUT_OF_FILES = """
+import errno, sys
+from generator.observe.canary import load_canary
+canary = load_canary()  # handler/canary.py: the code the canary function runs
+try:
+    result = canary.probe("127.0.0.1", int(sys.argv[1]), 500, 0.1)
+except OSError as error:
+    print(errno.errorcode[error.errno])
+else:
+    print("returned", result["LossPercent"])
+"""
+
+
+def test_the_canary_functions_own_code_raises_when_out_of_files_rather_than_logging_loss():
+    with _sink() as sink:
+        completed = subprocess.run(
+            [sys.executable, "-c", PROBE_OUT_OF_FILES, str(sink.getsockname()[1])],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: limit_open_files(LIMIT),
+        )
+        with pytest.raises(BlockingIOError):  # every socket is opened before the first probe goes
+            sink.recv(100)
+    assert completed.stdout == "EMFILE\n", completed.stderr

@@ -150,6 +150,40 @@ def test_since_refuses_what_it_cannot_read_in_one_line(config_path):
     status, _, err = run_cli("logs", "--config", config_path, "--since", "yesterday")
     assert status == 2
     assert err.splitlines()[-1].endswith(
-        "argument --since: expected a duration such as 10m, 2h, 90s or 1d, or a time such as 2026-11-27T10:00:00Z; "
-        "got 'yesterday'"
+        "argument --since: expected a duration such as 10m, 2h, 90s or 1d (at most 3,653d), or a time such as "
+        "2026-11-27T10:00:00Z (from 1970 on); got 'yesterday'"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e300d",  # not a whole number of days
+        "3654d",  # longer than CloudWatch Logs keeps anything
+        "87697h",
+        "9" * 30 + "s",
+        "9" * 5000 + "d",  # more digits than int() reads
+        "1969-12-31T23:59:59Z",  # before the epoch
+        "0001-01-01",
+        "1900-01-01T00:00:00+05:00",
+    ],
+)
+def test_since_refuses_a_time_out_of_range_before_asking_aws(text):
+    with pytest.raises(ValueError) as raised:
+        parse_since(text, now=2_000_000_000.0)
+    message = str(raised.value)
+    assert "\n" not in message and len(message) < 400
+    assert "at most 3,653d" in message and "from 1970 on" in message
+
+
+def test_since_takes_the_longest_duration_and_the_epoch():
+    assert parse_since("3653d", now=2_000_000_000.0) == (2_000_000_000 - 3653 * 86400) * 1000
+    assert parse_since("1970-01-01T00:00:00Z") == 0
+
+
+@pytest.mark.parametrize("since", ["1e300d", "3654d", "1969-12-31", "99999999999999999999999999m"])
+def test_logs_refuses_a_since_out_of_range_in_one_line(config_path, since):
+    status, out, err = run_cli("logs", "--config", config_path, "--since", since)
+    assert status == 2 and out == ""
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("python -m generator logs: error: argument --since: expected a duration")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,13 +32,15 @@ def run_cli(
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     in_process: bool = False,
+    open_files: int | None = None,
 ) -> CliResult:
-    """`python -m generator ARGS`: in a real subprocess (`env` added to this environment), or, with
-    in_process, in this process (`env` must be None: set variables with monkeypatch), which lets a test
-    reach a local cloud running in this process and interrupt the command with Ctrl-C."""
+    """`python -m generator ARGS`: in a real subprocess (`env` added to this environment; with `open_files`,
+    its open-file limit, soft and hard, as `ulimit -n` sets it), or, with in_process, in this process (`env`
+    must be None: set variables with monkeypatch), which lets a test reach a local cloud running in this
+    process and interrupt the command with Ctrl-C."""
     words = [str(arg) for arg in args]
     if in_process:
-        assert env is None, "in_process runs in this environment; use monkeypatch.setenv"
+        assert env is None and open_files is None, "in_process runs in this process; use monkeypatch.setenv"
         return _run_in_process(words, stdin)
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *words],
@@ -47,8 +50,16 @@ def run_cli(
         timeout=timeout,
         input=stdin,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+        preexec_fn=None if open_files is None else lambda: limit_open_files(open_files),
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def limit_open_files(limit: int) -> None:
+    """This process's open-file limit, soft and hard (it cannot be raised again): for a child process."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
 
 def run_cli_in_process(*args: str | Path, stdin: str | None = None) -> CliResult:

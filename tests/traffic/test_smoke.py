@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -14,10 +16,11 @@ import pytest
 
 from generator.errors import EndpointError, SmokeError
 from generator.local.gateway.gateway import grow_receive_buffer
+from generator.paths import PROJECT_ROOT
 from generator.traffic.endpoint import resolve_endpoint
 from generator.traffic.report import ClientLedger, SmokeTally, parse_reply
 from generator.traffic.smoke import SmokeOptions, run_smoke
-from tests.support.cli import run_cli
+from tests.support.cli import limit_open_files, run_cli
 
 
 class ScriptedServer:
@@ -160,12 +163,15 @@ def test_exit_status_says_whether_too_many_packets_went_unaccounted():
     ):
         smoke = ["smoke", "--host", "127.0.0.1", "-n", "20", "--timeout", "3"]
         lossy_run = runs.submit(run_cli, *smoke, "--port", str(half.port))
-        tolerant_run = runs.submit(run_cli, *smoke, "--port", str(other_half.port), "--max-loss", "0.6")
+        # --max-loss is in percent, as max_loss_percent and the canary's --max-loss: 50 lets 50% through.
+        tolerant_run = runs.submit(run_cli, *smoke, "--port", str(other_half.port), "--max-loss", "50", "--json")
         lossy, tolerant = lossy_run.result(), tolerant_run.result()
     assert lossy.returncode == 1
     assert "packets unaccounted: 10 (50.00%)" in lossy.stdout
-    assert "FAIL: 50.00% unaccounted" in lossy.stderr
-    assert tolerant.returncode == 0
+    assert lossy.stderr.splitlines()[-1] == "FAIL: 50.00% unaccounted, above --max-loss 5%"
+    assert tolerant.returncode == 0, tolerant.stderr
+    report = json.loads(tolerant.stdout)
+    assert (report["loss_percent"], report["max_loss_percent"]) == (50, 50)
 
 
 def test_json_output_for_machines():
@@ -173,7 +179,9 @@ def test_json_output_for_machines():
         result = run_cli("smoke", "--host", "127.0.0.1", "--port", str(server.port), "-n", "30", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0
-    assert report["packets_sent"] == 30 and report["packets_counted"] == 30 and report["loss"] == 0
+    assert report["packets_sent"] == 30 and report["packets_counted"] == 30 and report["loss_percent"] == 0
+    assert report["max_loss_percent"] == 5  # the default, in percent as everywhere else
+    assert "loss" not in report and "max_loss" not in report
     assert report["regions"] == {"us-west-2": {"replies": 3, "packets": 30}}
     assert set(report["latency_ms"]) == {"min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"}
 
@@ -218,9 +226,13 @@ def test_more_client_sockets_than_select_can_watch():
 @pytest.mark.parametrize(
     ("option", "value", "expected"),
     [
-        ("--rate", "nan", "argument --rate: expected a finite number above 0, got 'nan'"),
-        ("--timeout", "0", "argument --timeout: expected a finite number above 0, got '0'"),
-        ("--max-loss", "5", "argument --max-loss: expected a share from 0 to 1 (5% is 0.05), got '5'"),
+        (
+            "--rate",
+            "nan",
+            "argument --rate: expected a number of packets per second above 0 and at most 1,000,000, got 'nan'",
+        ),
+        ("--timeout", "0", "argument --timeout: expected a number of seconds above 0 and at most 3,600, got '0'"),
+        ("--max-loss", "500", "argument --max-loss: expected a percentage from 0 to 100, got '500'"),
     ],
 )
 def test_bad_numbers_are_refused_in_one_line(option, value, expected):
@@ -228,3 +240,72 @@ def test_bad_numbers_are_refused_in_one_line(option, value, expected):
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"python -m generator smoke: error: {expected}"
     assert "Traceback" not in result.stderr
+
+
+# -- sockets: each client is an open file; running out is the tool's own error, never packets lost --
+
+LIMIT = 100  # the open-file limit of the child processes below: 36 sockets after the 64 kept spare
+
+
+@pytest.mark.parametrize("command", ["smoke", "demo", "tune"])
+def test_clients_above_the_open_file_limit_are_refused_before_anything_runs(command, tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
+        sink.bind(("127.0.0.1", 0))
+        sink.setblocking(False)
+        where = ["--host", "127.0.0.1", "--port", sink.getsockname()[1]] if command == "smoke" else []
+        out = [] if command == "smoke" else ["--out", tmp_path / "out"]
+        result = run_cli(command, *where, *out, "--clients", "37", open_files=LIMIT)
+        with pytest.raises(BlockingIOError):  # nothing was sent (loopback datagrams are queued by now)
+            sink.recv(100)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"python -m generator {command}: error: argument --clients: expected a whole number of sockets from 1 to "
+        "36 (each an open file: `ulimit -n` is 100, less 64 kept for other files), got '37'"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_clients_within_the_limit_are_taken():
+    with ScriptedServer(every(1, b"1 test-region\n")) as server:
+        port = str(server.port)
+        result = run_cli(
+            "smoke", "--host", "127.0.0.1", "--port", port, "-n", "36", "--clients", "36", open_files=LIMIT
+        )
+    assert result.returncode == 0, result.stderr
+    assert "packets counted:     36" in result.stdout
+
+
+RUN_OUT_OF_FILES = """
+import sys
+from generator.errors import GeneratorError
+from generator.traffic.smoke import SmokeOptions, run_smoke
+try:
+    run_smoke(SmokeOptions("127.0.0.1", int(sys.argv[1]), packets=500, clients=500))
+except GeneratorError as error:
+    print(error, file=sys.stderr)
+    sys.exit(error.exit_code)
+print("sent")
+"""
+
+
+def test_running_out_of_sockets_anyway_is_the_smoke_clients_error_not_loss():
+    """Past the command line (the engine called with more clients than files): one line, nothing sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
+        sink.bind(("127.0.0.1", 0))
+        sink.setblocking(False)
+        completed = subprocess.run(
+            [sys.executable, "-c", RUN_OUT_OF_FILES, str(sink.getsockname()[1])],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: limit_open_files(LIMIT),
+        )
+        with pytest.raises(BlockingIOError):
+            sink.recv(100)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert completed.stderr == (
+        "smoke: 500 client sockets need as many open files: Too many open files; lower --clients, or raise the "
+        "open-file limit (`ulimit -n`, now 100)\n"
+    )

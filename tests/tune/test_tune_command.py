@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -128,7 +130,7 @@ def test_when_no_setting_meets_the_target_it_says_so_and_applies_nothing(tmp_pat
 
 
 def test_a_workload_too_large_to_send_is_one_line_before_measuring(tmp_path):
-    for rate, seconds in (("1e308", "1e308"), ("1000000", "10")):
+    for rate, seconds in (("1000000", "10"), ("2000", "3600")):
         result = run_cli_in_process("tune", "--rate", rate, "--seconds", seconds, "--out", tmp_path / "out")
         assert result.returncode == ExitCode.USAGE
         assert result.stderr.count("\n") == 1 and "packets per setting: at most 1,000,000" in result.stderr
@@ -197,7 +199,7 @@ def test_apply_to_a_config_it_cannot_edit_is_refused_before_measuring(tmp_path):
     result = run_cli_in_process("tune", "--config", config, "--out", tmp_path / "out", "--apply")
     assert result.returncode == ExitCode.USAGE
     assert result.stderr.count("\n") == 1
-    assert "destination.batching.count: the value is not written at its key (an alias?)" in result.stderr
+    assert "destination.batching.count: the value is not written at its key: it is an alias (*size)" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -208,3 +210,130 @@ def test_the_table_never_rounds_a_lost_packet_away():
     rows = format_table(SimpleNamespace(results=[one_in_ten_thousand, one_in_a_million, none])).splitlines()[1:4]
     assert [row.split()[11] for row in rows]  # the timeout cell, "0.2 s", is two words == ["0.01%", "0.0001%", "0%"]
     assert [row.split()[-1] for row in rows] == ["loss", "loss", "meets"]
+
+
+# -- all or nothing: tune.json and tune.png are written together or neither, and the config edit after them --
+
+
+def test_a_grid_of_too_many_settings_is_one_line_before_measuring(tmp_path):
+    counts = [str(count) for count in range(1, 12)]
+    timeouts = [f"{0.05 * step:g}" for step in range(1, 11)]
+    result = run_cli_in_process("tune", "--counts", *counts, "--timeouts", *timeouts, "--out", tmp_path / "out")
+    assert result.returncode == ExitCode.USAGE
+    assert (
+        result.stderr == "tune: COUNTS x TIMEOUTS is 11 x 10 = 110 settings: at most 100 (each is SECONDS of traffic)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("in_the_way", ["a file for the folder", "a folder for the chart", "a folder for the json"])
+def test_results_that_could_not_be_written_are_refused_before_measuring(tmp_path, in_the_way):
+    out = tmp_path / "out"
+    if in_the_way == "a file for the folder":
+        out.write_text("not a folder")
+    else:
+        (out / ("tune.png" if "chart" in in_the_way else "tune.json")).mkdir(parents=True)
+    before = snapshot(tmp_path)
+    result = run_cli_in_process("tune", "--out", out, *SMALL)
+    assert result.returncode == ExitCode.USAGE
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert "cannot write tune.json and tune.png here" in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def _fail_second_fsync_in(folder: Path, monkeypatch) -> None:
+    """The disk fills up while out/ is written: the second file flushed there fails with ENOSPC."""
+    real_fsync = os.fsync
+    flushed = []
+
+    def fsync(descriptor: int) -> None:
+        if os.path.dirname(os.readlink(f"/proc/self/fd/{descriptor}")) == str(folder):
+            flushed.append(descriptor)
+            if len(flushed) == 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the file flushed through /proc")
+@pytest.mark.parametrize("earlier_run", [False, True])
+def test_a_disk_full_while_writing_leaves_neither_file_and_exits_2(tmp_path, monkeypatch, earlier_run):
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    out = tmp_path / "out"
+    if earlier_run:  # the results of an earlier run stay whole
+        out.mkdir()
+        (out / "tune.json").write_text('{"earlier": true}\n')
+        (out / "tune.png").write_bytes(b"earlier chart")
+    before = snapshot(tmp_path)
+    _fail_second_fsync_in(out, monkeypatch)
+    result = run_cli_in_process("tune", "--config", config, "--out", out, *SMALL, "--p99", "60000", "--apply")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.splitlines() == [
+        f"{out}: cannot write tune.json and tune.png: No space left on device; neither was written"
+    ]
+    assert snapshot(tmp_path) == before  # neither file, no leftovers, the config not applied
+    assert out.exists() is earlier_run
+
+
+def test_a_chart_that_cannot_be_drawn_writes_nothing(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    def savefig(self, *args, **kwargs):
+        raise ValueError("Image size of 1100000x770000 pixels is too large")
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    before = snapshot(tmp_path)
+    result = run_cli_in_process("tune", "--config", config, "--out", tmp_path / "out", *SMALL, "--apply")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.splitlines() == [
+        "tune: cannot draw the chart: ValueError: Image size of 1100000x770000 pixels is too large"
+    ]
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "out").exists()
+
+
+def test_apply_to_a_read_only_config_is_refused_before_measuring_and_it_stays_read_only(tmp_path):
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    config.chmod(0o444)
+    result = run_cli_in_process("tune", "--config", config, "--out", tmp_path / "out", "--apply")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr == (
+        f"{config}: is read-only (mode -r--r--r--); nothing to apply: make it writable (chmod u+w) or set "
+        "destination.batching by hand\n"
+    )
+    assert result.stdout == ""
+    assert config.stat().st_mode & 0o777 == 0o444 and config.read_bytes() == DEFAULT_CONFIG.read_bytes()
+    assert not (tmp_path / "out").exists()
+
+
+def test_apply_refused_after_the_results_are_written_exits_1_not_2(tmp_path, monkeypatch):
+    """The config turns read-only while the settings are measured: the results are written, the config left
+    alone, and the exit status is 1 (something was written), not 2 (nothing changed)."""
+    from generator.cli import tune_commands
+
+    config = tmp_path / "config.yaml"
+    started = DEFAULT_CONFIG.read_text(encoding="utf-8").replace("    count: 10 ", "    count: 1  ", 1)
+    config.write_text(started, encoding="utf-8")  # count 10, the recommendation, is not what it holds
+    printed = tune_commands._print_progress
+
+    def made_read_only_once_measured(event):
+        printed(event)
+        config.chmod(0o444)
+
+    monkeypatch.setattr(tune_commands, "_print_progress", made_read_only_once_measured)
+    out = tmp_path / "out"
+    result = run_cli_in_process("tune", "--config", config, "--out", out, *SMALL, "--p99", "60000", "--apply")
+    assert result.returncode == ExitCode.FAILED
+    assert f"wrote {out / 'tune.json'} and {out / 'tune.png'}" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"{config}: is read-only (mode -r--r--r--); nothing to apply: make it writable (chmod u+w) or set "
+        "destination.batching by hand",
+        f"{config} left as it was; the results are written",
+    ]
+    assert config.read_text(encoding="utf-8") == started
+    assert json.loads((out / "tune.json").read_text())["recommendation"] == {"count": 10, "timeout_in_seconds": 1.0}
