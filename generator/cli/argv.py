@@ -183,6 +183,7 @@ MAX_RATE = 1_000_000.0
 MAX_PROCESSES = 64
 # Log lines shown by one `logs` run without --follow.
 MAX_LOG_LINES = 1_000_000
+# Polling faster than this is a busy loop against what is polled (CloudFormation's API and its throttling).
 MIN_POLL_SECONDS = 0.05
 
 packets = whole_number("packets", 1, MAX_PACKETS)
@@ -217,7 +218,3 @@ def since_time(text: str) -> int:
         return parse_since(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-# Kept for generator/cli/deploy_commands.py (--max-parallel), which has yet to move to a bounded type.
-at_least_one = number_type(int, lambda v: v >= 1, "a whole number of at least 1")

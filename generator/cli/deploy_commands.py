@@ -9,12 +9,11 @@ is waiting for). These commands never ask which deploy mode the config uses: bot
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
-from generator.cli.argv import number_type
+from generator.cli.argv import MIN_POLL_SECONDS, poll_seconds, whole_number
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.json_output import (
     deploy_report_as_json,
@@ -29,7 +28,6 @@ from generator.config import Config
 from generator.deploy import (
     DEFAULT_MAX_PARALLEL,
     DEFAULT_POLL_INTERVAL,
-    MIN_POLL_INTERVAL,
     AwsClients,
     Confirm,
     DeployEngine,
@@ -45,8 +43,7 @@ from generator.errors import DeployError, ExitCode
 from generator.paths import DEFAULT_OUT_DIR
 
 CONFIRMING_ANSWERS = ("1", "yes", "true")  # YES=... that confirms a destroy
-MAX_PARALLEL_LIMIT = 100  # regions (stacks) in flight at once; there are about 35 regions
-MAX_POLL_SECONDS = 300.0  # between progress polls: CloudFormation operations report within minutes
+MAX_PARALLEL_LIMIT = 100  # regions (stacks) in flight at once; the aws partition has 34 regions
 
 
 def _say(text: str) -> None:
@@ -213,15 +210,7 @@ def command_destroy(args: argparse.Namespace) -> int:
     return ExitCode.OK if report.ok else ExitCode.FAILED
 
 
-# Polling without a pause (0, negative, nan) would hammer the API; inf or 1e300 would never poll again.
-_poll_seconds = number_type(
-    float,
-    lambda value: math.isfinite(value) and MIN_POLL_INTERVAL <= value <= MAX_POLL_SECONDS,
-    f"a number of seconds from {MIN_POLL_INTERVAL:g} to {MAX_POLL_SECONDS:g}",
-)
-_parallel_stacks = number_type(
-    int, lambda value: 1 <= value <= MAX_PARALLEL_LIMIT, f"a whole number from 1 to {MAX_PARALLEL_LIMIT}"
-)
+_parallel_stacks = whole_number("stacks", 1, MAX_PARALLEL_LIMIT)
 
 
 def _with_engine_options(
@@ -248,9 +237,9 @@ def _with_engine_options(
     )
     command.add_argument(
         "--poll",
-        type=_poll_seconds,
-        help=f"seconds between progress polls (default: {DEFAULT_POLL_INTERVAL:g}, plan 1; "
-        f"{MIN_POLL_INTERVAL:g} to {MAX_POLL_SECONDS:g})",
+        type=poll_seconds,
+        help=f"seconds between progress polls (default: {DEFAULT_POLL_INTERVAL:g}, plan 1; at least "
+        f"{MIN_POLL_SECONDS:g})",
     )
     command.add_argument("--json", action="store_true", help=json_help)
     return command

@@ -33,13 +33,12 @@ from generator.deploy.reports import (
     StackResult,
     StackState,
 )
-from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL
+from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 
 __all__ = [
     "ABSENT",
     "DEFAULT_MAX_PARALLEL",
     "DEFAULT_POLL_INTERVAL",
-    "MIN_POLL_INTERVAL",
     "Action",
     "AwsClients",
     "Confirm",

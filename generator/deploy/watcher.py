@@ -20,8 +20,6 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 # Seconds between polls of a stack in progress, by default, for a deploy or destroy and for a plan.
 DEFAULT_POLL_INTERVAL = 3.0
 PLAN_POLL_INTERVAL = 1.0
-# Polling faster than this is a busy loop against the CloudFormation API (and its throttling).
-MIN_POLL_INTERVAL = 0.05
 # describe_stacks every this many polls, besides the end (the events carry the status meanwhile).
 DESCRIBE_EVERY = 10
 # Descriptions that may show a final status without its stack event before we believe it anyway.
