@@ -33,6 +33,7 @@ def stacksets_cloud_fixture() -> Callable[..., Any]:
         yield cloud
         cloud.stacksets.instances.release()
         cloud.stacksets.accounts_without_execution_role.clear()
+        cloud.stacksets.reserialise_templates = False
         cloud.proxylity.fail_in.clear()
 
     return ss_cloud

@@ -31,7 +31,12 @@ from generator.deploy.stacksets.operations import (
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, operation_preferences, target_groups
 from generator.deploy.statuses import OperationResultStatus, OperationStatus
 
-ACTIONS = {"create_stack_instances": "CREATE", "update_stack_set": "UPDATE", "delete_stack_instances": "DELETE"}
+ACTIONS = {
+    "create_stack_instances": "CREATE",
+    "update_stack_set": "UPDATE",
+    "update_stack_instances": "UPDATE",
+    "delete_stack_instances": "DELETE",
+}
 NOT_STARTED = "NOT_STARTED"  # the status of an instance whose operation CloudFormation refused to start
 OUT_OF_SIGHT = "OUT_OF_SIGHT"  # ... of one CloudFormation took, whose end this run did not see
 
@@ -248,7 +253,8 @@ class StackSetRun:
         if to_update or (differences and not state.instances):
             # an instance whose create failed or was cancelled has no stack yet: the update creates it
             stackless = frozenset(key for key in to_update if not state.instances[key].get("StackId"))
-            updated = self._update(spec, to_update, set(to_update) == set(state.instances), stackless)
+            every = set(to_update) == set(state.instances)
+            updated = self._update(spec, to_update, every, stackless, template_changes=bool(differences))
             results.update(updated)
             refused = next((r for r in updated.values() if r.status == NOT_STARTED), None)
             unseen = next((r for r in updated.values() if r.status == OUT_OF_SIGHT), None)
@@ -300,19 +306,31 @@ class StackSetRun:
         }
 
     def _update(
-        self, spec: StackSetSpec, instances: list[Instance], every: bool, stackless: frozenset[Instance]
+        self,
+        spec: StackSetSpec,
+        instances: list[Instance],
+        every: bool,
+        stackless: frozenset[Instance],
+        template_changes: bool,
     ) -> dict[Instance, StackResult]:
-        """UpdateStackSet with the spec's template and parameters: for every instance (`every`), else for
-        exactly `instances`, one call per group of accounts with the same regions."""
-        arguments = {**self._set_arguments(spec), "ManagedExecution": {"Active": True}, "created": stackless}
-        if every:
-            return self.operate(spec, "update_stack_set", instances, Action.UPDATED, **arguments)
+        """Update `instances`. When the template or parameters change: UpdateStackSet with them, for every
+        instance (`every`) or exactly these. Else (retrying instances an earlier operation left OUTDATED):
+        UpdateStackInstances, because an UpdateStackSet carrying a template marks every other instance OUTDATED
+        too (API reference, UpdateStackSet), and a retry that way would never settle. One call per group of
+        accounts with the same regions."""
+        if template_changes:
+            call = "update_stack_set"
+            arguments: dict[str, Any] = {**self._set_arguments(spec), "ManagedExecution": {"Active": True}}
+            if every:
+                return self.operate(spec, call, instances, Action.UPDATED, stackless, **arguments)
+        else:
+            call, arguments = "update_stack_instances", {}
         results: dict[Instance, StackResult] = {}
         for accounts, regions in target_groups(instances):
             group = [key for key in instances if key[0] in accounts and key[1] in regions]
             results.update(
                 self.operate(
-                    spec, "update_stack_set", group, Action.UPDATED, Accounts=accounts, Regions=regions, **arguments
+                    spec, call, group, Action.UPDATED, stackless, Accounts=accounts, Regions=regions, **arguments
                 )
             )
         return results

@@ -20,7 +20,12 @@ from generator.deploy.stacksets.instance_states import (
     describe_instance,
     look_up,
 )
-from generator.deploy.stacksets.specs import StackSetSpec, global_stackset_spec, regional_stackset_spec
+from generator.deploy.stacksets.specs import (
+    StackSetSpec,
+    global_stackset_spec,
+    parsed_template,
+    regional_stackset_spec,
+)
 from generator.render import render_templates
 
 
@@ -113,12 +118,8 @@ def template_changes(old_body: str | None, new_body: str) -> list[PlannedChange]
 
 
 def _resources(body: str | None) -> dict[str, dict[str, Any]]:
-    if not body:
-        return {}
-    try:
-        return dict(json.loads(body).get("Resources") or {})
-    except (ValueError, AttributeError):
-        return {}
+    document = parsed_template(body)
+    return dict(document.get("Resources") or {}) if isinstance(document, dict) else {}
 
 
 def _properties(before: dict[str, Any], after: dict[str, Any]) -> tuple[PropertyChange, ...]:

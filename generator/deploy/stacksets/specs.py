@@ -8,9 +8,12 @@ destination by its name, Config.destination_name, known before anything is deplo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import cfn_flip
 
 from generator.config import Config, RegionConcurrency
 from generator.deploy.specs import CAPABILITIES, DESTINATION_PARAMETER
@@ -49,7 +52,7 @@ class StackSetSpec:
         """What differs between this spec and a deployed StackSet (as DescribeStackSet returns it), in words;
         [] when an UpdateStackSet would change nothing."""
         found = []
-        if deployed.get("TemplateBody") != self.template_body:
+        if not same_template(deployed.get("TemplateBody"), self.template_body):
             found.append("template")
         if _pairs(deployed.get("Parameters"), "ParameterKey", "ParameterValue") != dict(self.parameters):
             found.append("parameters")
@@ -60,6 +63,29 @@ class StackSetSpec:
         ):
             found.append("roles")
         return found
+
+
+def parsed_template(body: str | None) -> Any:
+    """A template body as a document (JSON, or the YAML CloudFormation also takes); None when it is neither:
+    how CloudFormation stores a body (re-serialised, processed) must not make it look changed."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    try:
+        return cfn_flip.load_yaml(body)
+    except Exception:  # cfn-flip raises whatever its YAML loader does for a body that is not YAML
+        return None
+
+
+def same_template(stored: str | None, rendered: str) -> bool:
+    """Whether a stored template body is the rendered one: the same document, however it is written."""
+    if stored == rendered:
+        return True
+    document = parsed_template(stored)
+    return document is not None and document == parsed_template(rendered)
 
 
 def _pairs(items: Iterable[Mapping[str, str]] | None, key: str, value: str) -> dict[str, str]:

@@ -84,6 +84,9 @@ class StackSetsBehaviour:
     instances: Gate = field(default_factory=Gate)  # holds InstanceWork until released
     # Accounts with no execution role that trusts the administration role: every instance there fails.
     accounts_without_execution_role: set[str] = field(default_factory=set)
+    # Keep each StackSet's template re-serialised (keys sorted, other spacing), as a service may store a body:
+    # DescribeStackSet then returns the same document in other text.
+    reserialise_templates: bool = False
 
 
 _behaviour = StackSetsBehaviour()
@@ -444,6 +447,20 @@ def _parameters(items: list[dict[str, Any]], previous: dict[str, str] | None = N
     return values
 
 
+def _sends_parameter_values(items: list[dict[str, Any]]) -> bool:
+    return any(item.get("UsePreviousValue") not in (True, "true") and "ParameterValue" in item for item in items)
+
+
+def _stored(template: str) -> str:
+    """The template as the model keeps it: as sent, or re-serialised (StackSetsBehaviour.reserialise_templates)."""
+    if not _behaviour.reserialise_templates:
+        return template
+    try:
+        return json.dumps(json.loads(template), sort_keys=True, indent=1)
+    except ValueError:
+        return template
+
+
 def _parameter_list(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 
@@ -496,7 +513,7 @@ def create_stack_set(self: Any) -> ActionResult:
         name=name,
         admin_account=account,
         admin_region=self.region,
-        template=template,
+        template=_stored(template),
         parameters=_parameters(self._get_param("Parameters") or []),
         capabilities=list(capabilities),
         tags={tag["Key"]: tag["Value"] for tag in self._get_param("Tags") or []},
@@ -569,8 +586,18 @@ def update_stack_set(self: Any) -> ActionResult:
             raise _Error(
                 "OperationInProgressException", f"Another Operation on StackSet [{stack_set.id}] is in progress"
             )
-        changed = template != stack_set.template or parameters != stack_set.parameters
-        stack_set.template, stack_set.parameters, stack_set.capabilities = template, parameters, list(capabilities)
+        # UpdateStackSet (API reference): "If the StackSet update includes changes to the template (TemplateBody
+        # or TemplateURL) or the Parameters property, CloudFormation marks all stack instances with a status of
+        # OUTDATED prior to updating the stack instances in the specified accounts and Regions. If the update does
+        # not include changes to the template or parameters, it updates the instances in the specified accounts
+        # and Regions, leaving all other instances with their existing status." A TemplateBody sent is a change
+        # of the template (the call carries one), and so is a parameter value sent other than UsePreviousValue.
+        changed = not use_previous or _sends_parameter_values(self._get_param("Parameters") or [])
+        stack_set.template, stack_set.parameters, stack_set.capabilities = (
+            _stored(template) if not use_previous else template,
+            parameters,
+            list(capabilities),
+        )
         tags = self._get_param("Tags")
         if tags is not None:
             stack_set.tags = {tag["Key"]: tag["Value"] for tag in tags}
@@ -806,3 +833,4 @@ def reset_stacksets() -> None:
     _registry.reset()
     _behaviour.instances.release()
     _behaviour.accounts_without_execution_role.clear()
+    _behaviour.reserialise_templates = False

@@ -221,7 +221,28 @@ def test_the_next_deploy_retries_failed_and_cancelled_instances_only(ss_cloud, c
         (B, "us-east-1", REGIONAL_SET): "created",
     }
     assert set(rows.values()) == {"unchanged"}
+    # The retry updated those instances alone: no other instance was marked OUTDATED on the way (as an
+    # UpdateStackSet carrying the template would), so every instance is CURRENT and the next deploy settles.
     assert {summary["Status"] for summary in instances(REGIONAL_SET).values()} == {"CURRENT"}
+    operations_before = len(operations(REGIONAL_SET))
+    status, out, _ = deploy_cli(config, tmp_path)
+    assert status == 0 and set(account_rows(out).values()) == {"unchanged"}
+    assert len(operations(REGIONAL_SET)) == operations_before
+
+
+def test_a_stored_template_that_differs_only_in_formatting_is_unchanged(ss_cloud, capsys, tmp_path):
+    ss_cloud.stacksets.reserialise_templates = True  # the bodies come back re-serialised, as a service may store them
+    config = stackset_config(tmp_path)
+    assert deploy_cli(config, tmp_path).returncode == 0
+    assert admin_client().describe_stack_set(StackSetName=GLOBAL_SET)["StackSet"]["TemplateBody"].startswith('{\n "')
+    operations_before = len(operations(GLOBAL_SET)), len(operations(REGIONAL_SET))
+
+    status, out, _ = deploy_cli(config, tmp_path)
+    planned, plan_out, _ = run_cli_in_process("plan", "--config", str(config), "--out", str(tmp_path / "out"))
+
+    assert status == 0 and set(account_rows(out).values()) == {"unchanged"}
+    assert (len(operations(GLOBAL_SET)), len(operations(REGIONAL_SET))) == operations_before
+    assert planned == ExitCode.OK and plan_out.rstrip().endswith("plan: no changes")
 
 
 def test_an_account_without_the_execution_role_fails_and_its_regional_instances_wait(ss_cloud, capsys, tmp_path):
