@@ -1,16 +1,20 @@
 """The checks a schema cannot express: real region names, networks that parse (and the same network
-written twice in two spellings), domains and WireGuard keys listed twice, and tag keys AWS reserves."""
+written twice in two spellings), domains and WireGuard keys listed twice, WireGuard peers sharing
+addresses, ARNs part by part, and tag keys AWS reserves."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from generator.config.arns import arn_problems
 from generator.config.regions import known_regions
 from generator.config.schema import load_schema
 from generator.config.yaml_source import KeyPath, YamlDocument, format_key_path
 from generator.errors import Problem, closest_match, shown
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def semantic_problems(document: YamlDocument) -> list[Problem]:
@@ -34,16 +38,35 @@ def semantic_problems(document: YamlDocument) -> list[Problem]:
     if isinstance(peers, list):
         keys = [_mapping(peer).get("public_key") for peer in peers]
         checks.repeats(keys, ("listener", "wireguard", "peers"), "the same public key", field="public_key")
+        addresses = {}
         for index, peer in enumerate(peers):
             path = ("listener", "wireguard", "peers", index, "allowed_ips")
-            checks.networks(_mapping(peer).get("allowed_ips"), path)
+            addresses[index] = checks.networks(_mapping(peer).get("allowed_ips"), path)
+        checks.shared_addresses(("listener", "wireguard", "peers"), addresses)
     tags = data.get("tags")
     if isinstance(tags, dict):
         for key in tags:
             if isinstance(key, str) and key.lower().startswith("aws:"):
                 checks.report(("tags", key), "tag keys starting with 'aws:' are reserved by AWS")
     _observability_problems(checks, data)
+    home_region = _setting(data, ("home_region",))
+    for path, value, kind in _arns(load_schema(), data, ()):
+        for message in arn_problems(value, kind, home_region if isinstance(home_region, str) else None):
+            checks.report(path, message)
     return checks.problems
+
+
+def _arns(schema: dict[str, Any], value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str, str]]:
+    """(key path, ARN, kind) of every ARN the data holds where the schema takes one (`x-arn`), at any depth."""
+    if isinstance(schema.get("x-arn"), str) and isinstance(value, str):
+        yield path, value, schema["x-arn"]
+    if isinstance(value, dict):
+        for name, subschema in schema.get("properties", {}).items():
+            if name in value:
+                yield from _arns(subschema, value[name], path + (name,))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from _arns(schema["items"], item, path + (index,))
 
 
 def _observability_problems(checks: _SemanticChecks, data: dict[str, Any]) -> None:
@@ -141,11 +164,12 @@ class _SemanticChecks:
         hint = f"did you mean {close}?" if close else f"expected one of {', '.join(regions)}"
         self.report(path, f"{shown(region)} is not an AWS region; {hint}")
 
-    def networks(self, items: Any, path: KeyPath) -> None:
-        """Each item a network in CIDR form; one network written twice (in any spelling) is refused."""
+    def networks(self, items: Any, path: KeyPath) -> dict[int, Network]:
+        """Each item a network in CIDR form; one network written twice (in any spelling) is refused. Returns
+        {index: network} of the items that are networks, each network once (at its first index)."""
         if not isinstance(items, list):
-            return
-        seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+            return {}
+        seen: dict[Network, int] = {}
         for index, text in enumerate(items):
             network = self.network(text, path + (index,)) if isinstance(text, str) else None
             if network is None:
@@ -154,8 +178,58 @@ class _SemanticChecks:
             if first != index and items[first] != text:  # the schema reports the same spelling twice
                 first_at = self.where(path + (first,))
                 self.report(path + (index,), f"{text} is the network {network} again (first at {first_at})")
+        return {index: network for network, index in seen.items()}
 
-    def network(self, text: str, path: KeyPath) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    def shared_addresses(self, peers_path: KeyPath, addresses: dict[int, dict[int, Network]]) -> None:
+        """Two peers whose allowed_ips overlap (the same network, or one inside the other) are refused: WireGuard
+        routes each address to one peer only (cryptokey routing), so one of them would silently lose it. A peer's
+        own networks may overlap. Each network is reported once, with the nearest network of another peer
+        that holds it (or that it holds), at whichever of the two comes later in the file.
+
+        A sweep in address order, not a comparison of every pair: a config of many peers stays fast."""
+        entries = sorted(
+            (network.version, int(network.network_address), network.prefixlen, peer, index, network)
+            for peer, networks in addresses.items()
+            for index, network in networks.items()
+        )
+        enclosing: list[tuple[int, int, Network]] = []  # (peer, index, network): each inside the one before
+        for version, _, _, peer, index, network in entries:
+            while enclosing and not (
+                enclosing[-1][2].version == version and network.subnet_of(enclosing[-1][2])  # type: ignore[arg-type]
+            ):
+                enclosing.pop()
+            # A peer's own networks nest at most 129 deep (one per prefix length): this search stays short.
+            other = next((entry for entry in reversed(enclosing) if entry[0] != peer), None)
+            if other is not None:
+                self._shared(peers_path, (peer, index, network), other)
+            enclosing.append((peer, index, network))
+
+    def _shared(self, peers_path: KeyPath, one: tuple[int, int, Network], other: tuple[int, int, Network]) -> None:
+        later, earlier = sorted((one, other), key=lambda entry: entry[:2], reverse=True)
+        later_path = peers_path + (later[0], "allowed_ips", later[1])
+        earlier_path = peers_path + (earlier[0], "allowed_ips", earlier[1])
+        later_text = self._written(later_path, later[2])
+        earlier_text = self._written(earlier_path, earlier[2])
+        where = self.where(earlier_path)
+        if later[2] == earlier[2]:
+            shared = f"is the same network as {earlier_text} of peers[{earlier[0]}] ({where}):"
+        else:
+            smaller = later[2] if later[2].prefixlen > earlier[2].prefixlen else earlier[2]
+            shared = f"overlaps {earlier_text} of peers[{earlier[0]}] ({where}): both hold {smaller}, and"
+        self.report(
+            later_path,
+            f"{later_text} of peers[{later[0]}] {shared} WireGuard routes each address to one peer only; "
+            "give each peer addresses of its own",
+        )
+
+    def _written(self, path: KeyPath, network: Network) -> str:
+        """A network as the file writes it."""
+        value: Any = self.document.data
+        for key in path:
+            value = value[key]
+        return value if isinstance(value, str) else str(network)
+
+    def network(self, text: str, path: KeyPath) -> Network | None:
         if "/" not in text:
             self.report(
                 path, f"{shown(text)} is not a CIDR; expected an address with a prefix length, e.g. 203.0.113.0/24"

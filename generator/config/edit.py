@@ -29,7 +29,7 @@ import yaml
 from generator.atomic_files import write_atomically
 from generator.config.loader import load_config
 from generator.config.model import Batching, Config
-from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document
+from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document, yaml_text
 from generator.errors import ConfigError, Problem
 
 BATCHING = ("destination", "batching")
@@ -143,7 +143,7 @@ def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> 
             destination = data.setdefault("destination", {})
             batching = destination.setdefault("batching", {})
             batching.update(count=setting.count, timeout_in_seconds=setting.timeout_in_seconds)
-            trial.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            trial.write_text(yaml_text(data), encoding="utf-8")
             try:
                 load_config(trial, source="config")
             except ConfigError as error:

@@ -6,6 +6,7 @@ fills defaults, checks adds what a schema cannot say; every problem is reported 
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from generator.config.model import (
     WireGuardPeer,
     WireGuardSettings,
 )
-from generator.config.schema import apply_defaults, schema_problems
-from generator.config.yaml_source import load_yaml_document
+from generator.config.schema import SchemaFindings, apply_defaults, check_schema
+from generator.config.yaml_source import YamlDocument, load_yaml_document
 from generator.errors import ConfigError, Problem
 
 
@@ -44,13 +45,33 @@ def load_config(path: Path | str, source: str | None = None) -> Config:
         raise ConfigError(
             [Problem(document.source, f"expected a mapping of settings at the top, got a {kind}", line=1)]
         )
-    checked = [
-        p for p in schema_problems(document) + semantic_problems(document) if p.key_path not in document.unreadable
-    ]
-    problems = document.problems + checked
+    problems = _one_line_per_wrong_value(document, check_schema(document), semantic_problems(document))
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.key_path)))
     return _typed(document.source, apply_defaults(document.data))
+
+
+def _one_line_per_wrong_value(document: YamlDocument, schema: SchemaFindings, semantic: list[Problem]) -> list[Problem]:
+    """Every problem found, less those that a value which could not be read, or is of the wrong type, already
+    explains: what the schema and the checks say at or below it, and what reading found inside it. So
+    `stacksets: []` is one line, "expected a mapping", and not also a rule about keys a list cannot have."""
+    unreadable, wrong_types = document.unreadable, schema.wrong_types
+    explained = unreadable | wrong_types
+    type_problems = [p for p in schema.type_problems if not _at_or_below(p.key_path, unreadable)]
+    others = [p for p in schema.other_problems + semantic if not _at_or_below(p.key_path, explained)]
+    inside = [p for p in document.problems if not _below(p.key_path, wrong_types)]
+    return inside + type_problems + others
+
+
+def _at_or_below(key_path: str, paths: AbstractSet[str]) -> bool:
+    """Whether `key_path` is one of `paths` or inside one: `stacksets.accounts[0]` is inside `stacksets`."""
+    return key_path in paths or _below(key_path, paths)
+
+
+def _below(key_path: str, paths: AbstractSet[str]) -> bool:
+    # A key path is written part after part, each after a `.` or `[`: its ancestors are its prefixes ending
+    # before one. (A cut inside a quoted part is no key path, so it is in no set of them.)
+    return any(key_path[:index] in paths for index, char in enumerate(key_path) if char in ".[" and index)
 
 
 def _typed(source: str, data: dict[str, Any]) -> Config:

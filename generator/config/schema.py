@@ -4,6 +4,14 @@ Validation follows JSON Schema with one correction that matters for a generator:
 anchored with `^...$` must match the whole string. (Python's `$` also matches before a final
 newline, so `"pc\\n"` would pass `^[a-z]+$` and reach a template; ECMA-262, which JSON Schema
 patterns follow, does not allow that.)
+
+A value of the wrong type gets that one problem: a rule about the keys of a section that is not a
+mapping would only add noise (the schema's if/then rules apply to mappings only, and the loader drops
+what else is found at or below such a value: SchemaFindings.wrong_types).
+
+An ARN (`x-arn`: its kind in arns.py) is checked part by part in checks.py, which says which part is
+wrong; its `pattern` is filled in here from the same rules and botocore's partitions and regions, for
+tools that read the schema (a generator of example configs), and is not reported on its own.
 """
 
 from __future__ import annotations
@@ -12,12 +20,14 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from generator.config.arns import arn_pattern
 from generator.config.yaml_source import YamlDocument, format_key_path
 from generator.errors import Problem, closest_match, shown
 from generator.paths import SCHEMA_FILE
@@ -25,8 +35,19 @@ from generator.paths import SCHEMA_FILE
 
 @cache
 def load_schema() -> dict[str, Any]:
-    """The parsed config.schema.json (cached; treat as read-only)."""
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    """The parsed config.schema.json, each ARN's pattern filled in (cached; treat as read-only)."""
+    return _with_arn_patterns(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def _with_arn_patterns(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_with_arn_patterns(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    filled = {key: _with_arn_patterns(value) for key, value in schema.items()}
+    if isinstance(schema.get("x-arn"), str):
+        filled["pattern"] = arn_pattern(schema["x-arn"])
+    return filled
 
 
 @cache
@@ -52,12 +73,31 @@ def validator() -> Any:
     return ConfigValidator(load_schema())
 
 
-def schema_problems(document: YamlDocument) -> list[Problem]:
-    """Every schema violation in the document, one Problem each, in file order."""
-    problems: list[Problem] = []
+@dataclass(frozen=True)
+class SchemaFindings:
+    """Every schema violation in a document, one Problem each: those of a value of the wrong type apart."""
+
+    type_problems: list[Problem]
+    other_problems: list[Problem]
+    wrong_types: frozenset[str]  # the key paths whose value is not of a type the schema allows there
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.type_problems + self.other_problems
+
+
+def check_schema(document: YamlDocument) -> SchemaFindings:
+    """The document against the schema."""
+    type_problems: list[Problem] = []
+    other_problems: list[Problem] = []
+    wrong_types: set[str] = set()
     for error in validator().iter_errors(document.data):
-        problems.extend(_describe(error, document))
-    return problems
+        if error.validator == "type":
+            type_problems.extend(_describe(error, document))
+            wrong_types.add(format_key_path(tuple(error.absolute_path)))
+        else:
+            other_problems.extend(_describe(error, document))
+    return SchemaFindings(type_problems, other_problems, frozenset(wrong_types))
 
 
 def apply_defaults(data: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +134,8 @@ def _describe(error: ValidationError, document: YamlDocument) -> list[Problem]:
     instance = error.instance
     if "propertyNames" in error.schema_path:
         path = path + (instance,)  # point at the offending key itself, not its mapping
+    if error.validator == "pattern" and "x-arn" in error.schema:
+        return []  # checks.py says which part of the ARN is wrong
     if "x-message" in error.schema:  # a rule across keys (if/then) says in its own words what is wrong
         at = path + ((error.schema["x-key"],) if "x-key" in error.schema else ())
         return [_problem(document, at, error.schema["x-message"])]
@@ -114,10 +156,12 @@ def _message(error: ValidationError, spelled: str | None) -> str:
         return f"expected {error.schema['x-expected']}; got {shown(instance)}"
     if kind == "enum":
         choices = ", ".join(json.dumps(choice) for choice in limit)
-        return f"expected one of {choices}; got {_as_written(instance, spelled, as_json=True)}"
+        text_allowed = any(isinstance(choice, str) for choice in limit)
+        return f"expected one of {choices}; got {_as_written(instance, spelled, True, text_allowed)}"
     if kind == "type":
         expected = " or ".join(_TYPE_NAMES.get(name, name) for name in _as_list(limit))
-        return f"expected {expected}; got {_as_written(instance, spelled)}{_text_hint(instance, limit)}"
+        written = _as_written(instance, spelled, text_allowed="string" in _as_list(limit))
+        return f"expected {expected}; got {written}{_text_hint(instance, limit)}"
     if kind == "minimum":
         return f"{shown(instance)} is less than the minimum of {limit}"
     if kind == "exclusiveMinimum":
@@ -159,15 +203,19 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else (plural or noun + 's')}"
 
 
-def _as_written(value: Any, spelled: str | None, as_json: bool = False) -> str:
-    """A value as the user wrote it in YAML terms: true, null, a list, 'text' (and how YAML read it)."""
+def _as_written(value: Any, spelled: str | None, as_json: bool = False, text_allowed: bool = True) -> str:
+    """A value as the user wrote it in YAML terms: true, null, a list, 'text' (and how YAML read it; where text
+    would be allowed, that quoting makes it text)."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if value is None and spelled == "":
+        return "nothing (the value is empty)"
     text = shown(value, as_json=as_json)
     if spelled is not None and spelled != text:
-        return f"{text} (YAML reads `{shown(spelled, quote=False)}` as {text}; quote it to mean text)"
+        advice = "; quote it to mean text" if text_allowed else ""
+        return f"{text} (YAML reads `{shown(spelled, quote=False)}` as {text}{advice})"
     return text
 
 

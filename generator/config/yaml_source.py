@@ -7,10 +7,19 @@ Scalars are read as YAML 1.2 reads them (what editors and most tools assume): `1
 number. Where PyYAML's YAML 1.1 would silently read something else than the user sees
 (`1:30` as 90, `010` as 8) the value is refused with a problem saying so, as are values no
 template can carry (NaN and infinity, unpaired surrogates, numbers of thousands of digits).
+
+Lines are as an editor counts them, by \n. YAML 1.1 also breaks lines at NEL (U+0085), LINE
+SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029) and a carriage return not followed by \n, which
+editors, diffs and terminals do not show as line breaks: in a comment or a value one could start a
+key no reviewer sees. A raw one is refused anywhere in the file, before anything is read, naming its
+line and column (as an escape inside double quotes, the character is still possible). Refused rather
+than read as YAML 1.2 (where the first three are ordinary characters): a raw one is invisible in a
+value too, and every other YAML 1.1 reader of the file (PyYAML in scripts) would still break the line.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
@@ -98,15 +107,30 @@ def format_key_path(path: KeyPath) -> str:
 def load_yaml_document(path: Path, source: str) -> YamlDocument:
     """Parse the file at `path`; `source` is how messages name it. Raises ConfigError."""
     text = _read_text(path, source)
+    hidden = list(_HIDDEN_LINE_BREAK.finditer(text))
+    if hidden:
+        raise ConfigError(_hidden_line_break_problems(text, source, hidden))
+    return _parse(text, source)
+
+
+def _parse(text: str, source: str) -> YamlDocument:
+    places = _Places(text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
+        line = places.line(mark.index) if mark else None
         reason = error.problem or error.context or "cannot be parsed"
         if error.context and reason.startswith("but "):  # "expected X" + "but found Y"
             reason = f"{error.context}, {reason}"
         raise ConfigError([Problem(source, f"YAML syntax error: {reason}", line=line)]) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (its position: an index in text)
+        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
+        message = (
+            f"YAML syntax error: the character U+{code:04X} at column {places.column(error.position) + 1} is a "
+            "control character YAML does not allow; remove it"
+        )
+        raise ConfigError([Problem(source, message, line=places.line(error.position))]) from None
     except yaml.YAMLError as error:
         raise ConfigError([Problem(source, f"YAML syntax error: {error}")]) from None
     except RecursionError:
@@ -114,7 +138,7 @@ def load_yaml_document(path: Path, source: str) -> YamlDocument:
     if root is None:
         raise ConfigError([Problem(source, "the file is empty; expected a mapping of settings")])
     document = YamlDocument(source=source, data=None, text=text)
-    builder = _Builder(document)
+    builder = _Builder(document, places)
     try:
         document.data = builder.build(root, ())
     except _TooManyNodes:
@@ -124,6 +148,100 @@ def load_yaml_document(path: Path, source: str) -> YamlDocument:
     except RecursionError:
         raise ConfigError([Problem(source, "YAML is nested too deeply to be a config file")]) from None
     return document
+
+
+# What YAML 1.1 (PyYAML) reads as a line break and editors do not show as one; \r\n is one ordinary line end.
+_HIDDEN_LINE_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+_INVISIBLE = "editors and diffs show no line break there"
+# What each is, what a reader sees of it, and its escape inside double quotes.
+_HIDDEN_LINE_BREAKS = {
+    "\x85": ("U+0085 NEXT LINE (NEL)", _INVISIBLE, "\\N (or \\x85)"),
+    "\u2028": ("U+2028 LINE SEPARATOR", _INVISIBLE, "\\L (or \\u2028)"),
+    "\u2029": ("U+2029 PARAGRAPH SEPARATOR", _INVISIBLE, "\\P (or \\u2029)"),
+    "\r": (
+        "carriage return (U+000D) without a line feed after it",
+        "diffs show no line break there, and a terminal prints what follows over the start of the line",
+        "\\r",
+    ),
+}
+_MOST_HIDDEN_LINE_BREAKS_LISTED = 20
+
+
+def _hidden_line_break_problems(text: str, source: str, found: list[re.Match[str]]) -> list[Problem]:
+    """One problem for each raw hidden line break (the first few of many), at its line and column as an editor
+    counts them, under the key path of the value it is in when the file, read as an editor shows it, has one."""
+    places = _Places(text)
+    where = _value_paths_as_shown(text, source, found)
+    problems = []
+    for match in found[:_MOST_HIDDEN_LINE_BREAKS_LISTED]:
+        name, unseen, escape = _HIDDEN_LINE_BREAKS[match.group()]
+        problems.append(
+            Problem(
+                source,
+                f"a raw {name} at column {places.column(match.start()) + 1}: YAML 1.1 reads it as a line break, "
+                f"but {unseen}, so what follows could be read as a key nobody sees; remove it, or if the "
+                f"character is meant in a value, write it as the escape {escape} inside double quotes",
+                key_path=where.get(match.start(), ""),
+                line=places.line(match.start()),
+            )
+        )
+    if len(found) > _MOST_HIDDEN_LINE_BREAKS_LISTED:
+        more = len(found) - _MOST_HIDDEN_LINE_BREAKS_LISTED
+        problems.append(Problem(source, f"and {more:,} more such characters after line {problems[-1].line}"))
+    return problems
+
+
+def _value_paths_as_shown(text: str, source: str, found: list[re.Match[str]]) -> dict[int, str]:
+    """{index of a hidden line break: key path of the scalar it is written in}, read from the file as editors
+    show it (each hidden line break as a space); a break outside any scalar (in a comment) has none."""
+    shown_text = _HIDDEN_LINE_BREAK.sub(" ", text)  # one character for one: indexes stay
+    try:
+        document = _parse(shown_text, source)
+    except ConfigError:
+        return {}
+    scalars = sorted(
+        (span.start, span.end, path)
+        for path, span in document.spans.items()
+        if path and not isinstance(_value_at(document.data, path), dict | list)
+    )
+    starts = [start for start, _, _ in scalars]
+    paths = {}
+    for match in found[:_MOST_HIDDEN_LINE_BREAKS_LISTED]:
+        at = bisect.bisect_right(starts, match.start()) - 1
+        if at >= 0 and scalars[at][0] <= match.start() < scalars[at][1]:
+            paths[match.start()] = format_key_path(scalars[at][2])
+    return paths
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
+class _Places:
+    """Line and column of a character of the text as an editor counts them: lines end at \n only."""
+
+    def __init__(self, text: str) -> None:
+        self.line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
+
+    def line(self, index: int) -> int:
+        """1-based."""
+        return bisect.bisect_right(self.line_starts, index)
+
+    def column(self, index: int) -> int:
+        """0-based, in characters."""
+        return index - self.line_starts[self.line(index) - 1]
+
+
+def yaml_text(data: Any) -> str:
+    """`data` as YAML that load_yaml_document reads back as `data`, in key order and as a user would write it
+    (non-ASCII characters as they are), except that PyYAML's emitter would write a YAML 1.1 line break such
+    as NEL raw, which is refused here: then every non-ASCII character is written as an escape."""
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if _HIDDEN_LINE_BREAK.search(text):
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+    return text
 
 
 def _read_text(path: Path, source: str) -> str:
@@ -179,8 +297,9 @@ def _shown_number(text: str) -> str:
 class _Builder:
     """Turns composed YAML nodes into dicts, lists and scalars, recording lines on the way."""
 
-    def __init__(self, document: YamlDocument) -> None:
+    def __init__(self, document: YamlDocument, places: _Places) -> None:
         self.document = document
+        self.places = places  # lines from PyYAML's marks would count YAML 1.1's other line breaks too
         self.scalars = yaml.SafeLoader("")
         self.visited = 0
 
@@ -188,10 +307,10 @@ class _Builder:
         self.visited += 1
         if self.visited > MAX_NODES:
             raise _TooManyNodes
-        self.document.lines.setdefault(path, node.start_mark.line + 1)
+        self.document.lines.setdefault(path, self._line(node))
         flow = isinstance(node, yaml.CollectionNode) and bool(node.flow_style)
-        start, end = node.start_mark, node.end_mark
-        self.document.spans.setdefault(path, TextSpan(start.index, end.index, start.column, flow))
+        start, end = node.start_mark.index, node.end_mark.index
+        self.document.spans.setdefault(path, TextSpan(start, end, self.places.column(start), flow))
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
             return self._unreadable(path, node, f"cannot be read: the YAML tag {node.tag!r} is not supported here")
         if isinstance(node, yaml.MappingNode):
@@ -251,7 +370,7 @@ class _Builder:
             if _SURROGATE.search(key):
                 self._problem(path, key_node, "a key contains an unpaired surrogate, which is not a character")
                 continue
-            line = key_node.start_mark.line + 1
+            line = self._line(key_node)
             if key in first_line:
                 self._problem(path + (key,), key_node, f"duplicate key (first at line {first_line[key]})")
             first_line.setdefault(key, line)
@@ -274,5 +393,8 @@ class _Builder:
 
     def _problem(self, path: KeyPath, node: yaml.Node, message: str) -> None:
         self.document.problems.append(
-            Problem(self.document.source, message, key_path=format_key_path(path), line=node.start_mark.line + 1)
+            Problem(self.document.source, message, key_path=format_key_path(path), line=self._line(node))
         )
+
+    def _line(self, node: yaml.Node) -> int:
+        return self.places.line(node.start_mark.index)

@@ -101,9 +101,9 @@ def test_every_stacksets_problem_is_one_line_with_file_line_and_key_path(tmp_pat
         " (YAML reads unquoted digits as a number)",
         "cfg.yaml:4: stacksets.organizational_units: organizational_units are service-managed targets;"
         " self-managed StackSets target accounts",
-        "cfg.yaml:5: stacksets.administration_role_arn: expected an IAM role ARN such as"
-        " arn:aws:iam::123456789012:role/AWSCloudFormationStackSetAdministrationRole;"
-        " got 'AWSCloudFormationStackSetAdministrationRole'",
+        "cfg.yaml:5: stacksets.administration_role_arn: 'AWSCloudFormationStackSetAdministrationRole' is not an"
+        " ARN; expected arn:PARTITION:iam::ACCOUNT:role/NAME (or role/PATH/NAME), e.g."
+        " arn:aws:iam::123456789012:role/AWSCloudFormationStackSetAdministrationRole",
         "cfg.yaml:6: stacksets.execution_role_name: expected an IAM role name of 1 to 64 letters, digits or"
         " + = , . @ _ -; got 'has space'",
         'cfg.yaml:7: stacksets.region_concurrency: expected one of "parallel", "sequential"; got "all-at-once"',

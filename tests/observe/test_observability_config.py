@@ -59,8 +59,8 @@ def test_left_out_or_written_with_its_defaults_the_templates_are_as_without_it(t
         (
             "observability: {alarms: true, alarms_topic_arn: 'arn:aws:sqs:us-west-2:123456789012:q'}\n",
             [
-                "cfg.yaml:2: observability.alarms_topic_arn: expected an SNS standard topic ARN such as "
-                "arn:aws:sns:us-west-2:123456789012:alerts; got 'arn:aws:sqs:us-west-2:123456789012:q'"
+                "cfg.yaml:2: observability.alarms_topic_arn: service 'sqs' is not sns; expected "
+                "arn:PARTITION:sns:REGION:ACCOUNT:TOPIC, e.g. arn:aws:sns:us-west-2:123456789012:alerts"
             ],
         ),
         (

@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import ipaddress
 import json
 import math
 import re
 import tempfile
 from pathlib import Path
 
-import yaml
 from cfnlint.api import ManualArgs, lint
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,7 @@ from generator.cli import main
 from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.config.schema import load_schema
+from generator.config.yaml_source import yaml_text
 from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 
@@ -92,15 +93,34 @@ def _observability_coherent(data: dict) -> bool:
     return "udp" in protocols and not refused_p99
 
 
-valid_configs = from_schema(generation_schema()).filter(_distinct_peer_keys).filter(_observability_coherent)
+def _peers_share_no_address(data: dict) -> bool:
+    """A schema cannot say "no two items overlap": two peers holding the same addresses is a semantic check."""
+    peers = data.get("listener", {}).get("wireguard", {}).get("peers", [])
+    networks = [[ipaddress.ip_network(text) for text in peer["allowed_ips"]] for peer in peers]
+    return not any(
+        a.version == b.version and a.overlaps(b)
+        for first, mine in enumerate(networks)
+        for theirs in networks[first + 1 :]
+        for a in mine
+        for b in theirs
+    )
+
+
+valid_configs = (
+    from_schema(generation_schema())
+    .filter(_distinct_peer_keys)
+    .filter(_peers_share_no_address)
+    .filter(_observability_coherent)
+)
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Each example runs cfn-lint (~0.3 s): report the failing example as found rather than shrink for minutes.
 LINT_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 def write_yaml(folder: Path, data: object) -> Path:
+    """As a user writes it (PyYAML's emitter would write a generated NEL raw, which the reader refuses)."""
     path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml_text(data), encoding="utf-8")
     return path
 
 

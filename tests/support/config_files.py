@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from generator.config.yaml_source import yaml_text
 from generator.paths import DEFAULT_CONFIG
 
 TOPIC = "arn:aws:sns:us-west-2:123456789012:alerts"  # an SNS topic for observability.alarms_topic_arn
@@ -36,7 +37,7 @@ def write_config(
     if edit is not None:
         edit(content)
     path = Path(folder) / name
-    path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml_text(content), encoding="utf-8")
     return path
 
 
