@@ -8,8 +8,8 @@ change what refers to it, or what it refers to), as is a mapping on its path tha
 not write (its default applies) is added as a line of its own in its mapping's style. The edited text must
 load as the same config with only those two values changed, or nothing is written; it replaces the
 file in one step (generator.atomic_files: a reader never sees half a file), keeping the file's permissions.
-A read-only file is refused, as is one with line breaks other than LF and CRLF (CR-only, old Mac OS), whose
-lines the edit could not keep.
+A read-only file is refused; one with line breaks other than LF and CRLF (CR-only, old Mac OS, or the YAML 1.1
+ones editors do not show) is refused by the config reader before any edit, each named as what it is.
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> 
 
 def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, list[ValueChange]]:
     text = document.text
-    _check_line_breaks(document)
     written = _written_nodes(text)
     _check_path_not_shared(document, written)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the original text
@@ -179,35 +178,6 @@ def _edited_text(document: YamlDocument, values: dict[str, str]) -> tuple[str, l
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, sorted(changes, key=lambda change: change.line)
-
-
-# YAML reads each of these as a line break; the edit counts lines by \n and writes \n or \r\n.
-_OTHER_LINE_BREAK = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
-_ANY_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
-_LINE_BREAK_NAMES = {
-    "\r": "CR-only (old Mac OS) line endings",
-    "\x85": "a NEXT LINE character (U+0085), which YAML reads as a line break",
-    "\u2028": "a LINE SEPARATOR (U+2028), which YAML reads as a line break",
-    "\u2029": "a PARAGRAPH SEPARATOR (U+2029), which YAML reads as a line break",
-}
-
-
-def _check_line_breaks(document: YamlDocument) -> None:
-    """Refuse a file whose lines end otherwise than LF or CRLF: named as what they are."""
-    found = _OTHER_LINE_BREAK.search(document.text)
-    if found is None:
-        return
-    line = len(_ANY_LINE_BREAK.findall(document.text, 0, found.start())) + 1
-    raise ConfigError(
-        [
-            Problem(
-                document.source,
-                f"has {_LINE_BREAK_NAMES[found.group()]}; nothing to apply: convert its line endings to LF "
-                "(or CRLF) first, or set destination.batching by hand",
-                line=line,
-            )
-        ]
-    )
 
 
 @dataclass

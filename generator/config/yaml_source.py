@@ -169,7 +169,17 @@ _MOST_HIDDEN_LINE_BREAKS_LISTED = 20
 
 def _hidden_line_break_problems(text: str, source: str, found: list[re.Match[str]]) -> list[Problem]:
     """One problem for each raw hidden line break (the first few of many), at its line and column as an editor
-    counts them, under the key path of the value it is in when the file, read as an editor shows it, has one."""
+    counts them, under the key path of the value it is in when the file, read as an editor shows it, has one.
+    A file whose every line ends in CR alone (old Mac OS) is one problem: its line endings."""
+    if "\n" not in text and all(match.group() == "\r" for match in found):
+        return [
+            Problem(
+                source,
+                "has CR-only (old Mac OS) line endings, which some editors, diffs and terminals do not show as line "
+                "breaks; convert its line endings to LF (or CRLF)",
+                line=1,
+            )
+        ]
     places = _Places(text)
     where = _value_paths_as_shown(text, source, found)
     problems = []
