@@ -9,6 +9,7 @@ is waiting for). These commands never ask which deploy mode the config uses: bot
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -102,9 +103,11 @@ def command_deploy(args: argparse.Namespace) -> int:
     # With --json, stdout holds the JSON document alone: the live lines go to stderr.
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
     engine = _engine(args, config, display)
+    # What the config no longer has is deleted only when confirmed: YES=1, or yes on a terminal; else kept.
+    confirm, _ = _ask_before_deleting(_assume_yes(args), args.json, ask=_on_a_terminal(), display=display)
     try:
         with aws_errors(config.source), display:
-            report = engine.deploy(regions)
+            report = engine.deploy(regions, confirm)
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
@@ -151,9 +154,17 @@ def command_status(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _assume_yes(args: argparse.Namespace) -> bool:
+    return args.yes or os.environ.get("YES", "").lower() in CONFIRMING_ANSWERS
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _refuse_unattended(assume_yes: bool) -> None:
     """Nobody can answer the question when stdin is not a terminal: say how to confirm, before any work."""
-    if assume_yes or (sys.stdin is not None and sys.stdin.isatty()):
+    if assume_yes or _on_a_terminal():
         return
     raise DeployError.of(
         "destroy",
@@ -162,21 +173,28 @@ def _refuse_unattended(assume_yes: bool) -> None:
     )
 
 
-def _ask_before_deleting(assume_yes: bool, as_json: bool) -> tuple[Confirm, list[DestroyPlan]]:
-    """destroy's question, asked on the terminal (stderr with --json), and the plan it was asked about."""
+def _ask_before_deleting(
+    assume_yes: bool, as_json: bool, ask: bool = True, display: ProgressDisplay | None = None
+) -> tuple[Confirm, list[DestroyPlan]]:
+    """The question before deleting (destroy's; deploy's about what the config no longer has), asked on the
+    terminal (stderr with --json), and the plans it was asked about. Without `ask` (no terminal, no YES=1)
+    the answer is no, and what would have been deleted is listed as kept."""
     asked: list[DestroyPlan] = []
     stream = sys.stderr if as_json else sys.stdout
 
     def confirm(plan: DestroyPlan) -> bool:
         asked.append(plan)
-        print("This deletes:\n" + format_destroy_plan(plan), file=stream, flush=True)
-        if assume_yes:
-            return True
-        print("Type 'yes' to delete them: ", end="", file=stream, flush=True)
-        try:
-            answer = input()
-        except EOFError:
-            answer = ""
+        if not assume_yes and not ask:
+            return False
+        with display.paused() if display is not None else contextlib.nullcontext():
+            print("This deletes:\n" + format_destroy_plan(plan), file=stream, flush=True)
+            if assume_yes:
+                return True
+            print("Type 'yes' to delete them: ", end="", file=stream, flush=True)
+            try:
+                answer = input()
+            except EOFError:
+                answer = ""
         return answer.strip().lower() == "yes"
 
     return confirm, asked
@@ -184,7 +202,7 @@ def _ask_before_deleting(assume_yes: bool, as_json: bool) -> tuple[Confirm, list
 
 def command_destroy(args: argparse.Namespace) -> int:
     regions = _regions(args)
-    assume_yes = args.yes or os.environ.get("YES", "").lower() in CONFIRMING_ANSWERS
+    assume_yes = _assume_yes(args)
     _refuse_unattended(assume_yes)
     config = _config(args)
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
@@ -258,6 +276,12 @@ def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
     """Add deploy, plan, status and destroy to the CLI (called once from generator.cli.main.build_parser)."""
     deploy = add_command(commands, "deploy", command_deploy, "deploy the global stack, then the regional stacks")
     _with_regions(_with_engine_options(deploy))
+    deploy.add_argument(
+        "--yes",
+        action="store_true",
+        help="delete without asking what the config no longer has (also: YES=1); without a terminal or this, "
+        "it is kept",
+    )
     plan = add_command(
         commands,
         "plan",

@@ -6,9 +6,11 @@ anywhere else (a pipe, a log, CI) each change is one plain line, so logs stay re
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -65,6 +67,18 @@ class ProgressDisplay:
         if self._live is not None:
             self._live.stop()  # the final table stays on screen
             self._live = None
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The live table stopped while the user is asked something, and started again after."""
+        if self._live is None:
+            yield
+            return
+        self.__exit__()
+        try:
+            yield
+        finally:
+            self.__enter__()
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StackQueued):

@@ -4,7 +4,8 @@ engines answer the same five questions with the same report types (reports.py):
 
     engine = engine_for(config, EngineOptions(out_dir=Path("out"), on_event=show))
     engine.plan(regions)        -> Plan            what a deploy would change; nothing is executed
-    engine.deploy(regions)      -> DeployReport    and out/outputs.json
+    engine.deploy(regions, confirm) -> DeployReport  and out/outputs.json; asks `confirm(plan)` before it
+                                                   deletes what the config no longer has (else keeps it)
     engine.inventory()          -> Inventory       what is deployed where, orphans included
     engine.destroy_plan(regions) -> DestroyPlan    what a destroy would delete
     engine.destroy(regions, confirm) -> DestroyReport   asks `confirm(plan)` between plan and deletion
@@ -31,7 +32,7 @@ class DeployEngine(Protocol):
 
     def plan(self, regions: Iterable[str] | None = None) -> Plan: ...
 
-    def deploy(self, regions: Iterable[str] | None = None) -> DeployReport: ...
+    def deploy(self, regions: Iterable[str] | None = None, confirm: Confirm = confirm_nothing) -> DeployReport: ...
 
     def inventory(self) -> Inventory: ...
 

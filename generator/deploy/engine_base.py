@@ -45,6 +45,9 @@ class Run:
     out_dir: Path
     max_parallel: int
     poll_interval: float
+    # Asked before a deploy deletes what the config no longer has (StackSet instances of a removed account or
+    # region); no: they are kept.
+    confirm: Confirm = confirm_nothing
 
 
 class EngineBase:
@@ -57,7 +60,7 @@ class EngineBase:
         self.clients = options.clients or AwsClients()
         self.clients.set_on_wait(self.relay.waiting)
 
-    def run(self, default_poll_interval: float) -> Run:
+    def run(self, default_poll_interval: float, confirm: Confirm = confirm_nothing) -> Run:
         """This engine's config, clients and options for one call (polling at the command's default unless the
         options say otherwise)."""
         poll = self.options.poll_interval
@@ -68,6 +71,7 @@ class EngineBase:
             self.options.out_dir,
             self.options.max_parallel,
             default_poll_interval if poll is None else poll,
+            confirm,
         )
 
     def destroy_plan(self, regions: Iterable[str] | None = None) -> DestroyPlan:

@@ -26,6 +26,7 @@ class Action(StrEnum):
     # CloudFormation accepted the operation, and this run lost contact (or stopped waiting) before it ended:
     # it carries on, and `make status` shows how it ends.
     IN_PROGRESS = "in progress"
+    KEPT = "kept"  # deployed, no longer in the config, and not to be deleted unasked: `make destroy` removes it
 
     @property
     def done(self) -> bool:

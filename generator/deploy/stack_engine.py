@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from generator.deploy.deploy_stacks import deploy_stacks
 from generator.deploy.destroy_stacks import StackDestruction, destroy_stacks, plan_destruction, refuse_unchecked
-from generator.deploy.engine_base import EngineBase
+from generator.deploy.engine_base import Confirm, EngineBase, confirm_nothing
 from generator.deploy.inventory import stack_inventory
 from generator.deploy.lock import run_lock
 from generator.deploy.plan_changes import plan_stacks
@@ -19,10 +19,11 @@ from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, PLAN_POLL_INTERVAL
 class StackEngine(EngineBase):
     """deploy, plan, inventory and destroy of one stack per region through change sets."""
 
-    def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
+    def deploy(self, regions: Iterable[str] | None = None, confirm: Confirm = confirm_nothing) -> DeployReport:
+        """Deletes nothing: a regional stack of a region the config no longer has is an orphan for destroy."""
         selected = select_regions(self.config, regions)
         with run_lock(self.options.out_dir, "deploy"):
-            return deploy_stacks(self.run(DEFAULT_POLL_INTERVAL), selected)
+            return deploy_stacks(self.run(DEFAULT_POLL_INTERVAL, confirm), selected)
 
     def plan(self, regions: Iterable[str] | None = None) -> Plan:
         selected = select_regions(self.config, regions)

@@ -207,12 +207,20 @@ class StackSetRun:
     # --- a StackSet made what its spec says ----------------------------------------------------------
 
     def remove(
-        self, spec: StackSetSpec, state: StackSetState, keep: Callable[[Instance], str] = lambda key: ""
+        self,
+        spec: StackSetSpec,
+        state: StackSetState,
+        keep: Callable[[Instance], str] = lambda key: "",
+        delete: bool = True,
     ) -> dict[Instance, StackResult]:
         """Delete the instances of accounts and regions the config no longer has; `keep(instance)` names why one
-        must stay for now (a row SKIPPED with that reason), or is "" to delete it."""
+        must stay for now (a row SKIPPED with that reason), or is "" to delete it. Without `delete` (nobody
+        said yes) each is a KEPT row: an orphan for `make destroy`."""
         wanted = set(spec.instances)
         extra = [key for key in state.instances if key not in wanted]
+        if not delete:
+            why = "not in the config; kept, as nobody confirmed its deletion: `make destroy` or `make deploy YES=1`"
+            return {key: self.row(spec, key, Action.KEPT, why) for key in extra}
         results = {key: self.row(spec, key, Action.SKIPPED, why) for key in extra if (why := keep(key))}
         results.update(self.delete_instances(spec, [key for key in extra if key not in results]))
         return results

@@ -18,7 +18,7 @@ from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_t
 from generator.deploy.engine_base import Run
 from generator.deploy.outputs import write_account_outputs
 from generator.deploy.parallel import Interrupted
-from generator.deploy.reports import Action, DeployReport, StackResult
+from generator.deploy.reports import Action, Deletion, DeployReport, DestroyPlan, StackResult
 from generator.deploy.specs import deployed_routing, regional_stacks_first
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.converge import StackSetRun
@@ -55,7 +55,8 @@ def deploy_stacksets(run: Run) -> DeployReport:
     operations.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
     operations.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
     try:
-        results = _converge_both(config, operations, global_spec, global_state, regional_spec, regional_state)
+        delete = _removals_confirmed(run, global_spec, global_state, regional_spec, regional_state)
+        results = _converge_both(config, operations, global_spec, global_state, regional_spec, regional_state, delete)
     except (KeyboardInterrupt, Stopped):
         operations.stop.set()
         raise Interrupted(relay.in_flight()) from None
@@ -71,8 +72,9 @@ def _converge_both(
     global_state: StackSetState,
     regional_spec: StackSetSpec,
     regional_state: StackSetState,
+    delete: bool,
 ) -> list[StackResult]:
-    removed = run.remove(regional_spec, regional_state)
+    removed = run.remove(regional_spec, regional_state, delete=delete)
     # An account whose regional instances are not all gone keeps its destination (its global instance).
     remaining = {
         account
@@ -83,7 +85,7 @@ def _converge_both(
     if regional_stacks_first(config, dict.fromkeys(config.regions, deployed), config.regions):
         regional_set, regional = run.converge(regional_spec, regional_state)
         if all(result.ok for result in [regional_set, *regional.values()]):
-            global_set, global_rows = _converge_global(run, global_spec, global_state, remaining)
+            global_set, global_rows = _converge_global(run, global_spec, global_state, remaining, delete)
         else:
             why = "not updated: switching to map routing waits until every regional instance has dropped its binding"
             global_set = run.finish_set_row(
@@ -91,7 +93,7 @@ def _converge_both(
             )
             global_rows = {key: run.row(global_spec, key, Action.SKIPPED, why) for key in global_spec.instances}
     else:
-        global_set, global_rows = _converge_global(run, global_spec, global_state, remaining)
+        global_set, global_rows = _converge_global(run, global_spec, global_state, remaining, delete)
         ready = {account for (account, _), row in global_rows.items() if row.ok and row.action is not Action.DELETED}
 
         def blocked(account: str) -> str:
@@ -102,15 +104,34 @@ def _converge_both(
     return [global_set, *global_rows.values(), regional_set, *regional.values()]
 
 
+def _removals_confirmed(
+    run: Run,
+    global_spec: StackSetSpec,
+    global_state: StackSetState,
+    regional_spec: StackSetSpec,
+    regional_state: StackSetState,
+) -> bool:
+    """Whether the deploy may delete the instances of accounts and regions the config no longer has: never
+    unasked (a removed account, or a typo in its id, must not lose its listener on a plain deploy); the
+    question lists them, regional before global, as destroy's does."""
+    regional = [key for key in regional_state.instances if key not in set(regional_spec.instances)]
+    global_ = [key for key in global_state.instances if key not in set(global_spec.instances)]
+    if not regional and not global_:
+        return False
+    deletions = [Deletion(region, regional_spec.name, account, orphan=True) for account, region in regional]
+    deletions += [Deletion(region, global_spec.name, account, orphan=True) for account, region in global_]
+    return run.confirm(DestroyPlan(tuple(deletions)))
+
+
 def _converge_global(
-    run: StackSetRun, spec: StackSetSpec, state: StackSetState, remaining: set[str]
+    run: StackSetRun, spec: StackSetSpec, state: StackSetState, remaining: set[str], delete: bool
 ) -> tuple[StackResult, dict[Instance, StackResult]]:
     def keep(instance: Instance) -> str:
         if instance[0] in remaining:
             return f"kept: account {instance[0]} still has regional instances, which bind to its destination"
         return ""
 
-    removed = run.remove(spec, state, keep)
+    removed = run.remove(spec, state, keep, delete=delete)
     set_row, rows = run.converge(spec, state)
     return set_row, {**rows, **removed}
 

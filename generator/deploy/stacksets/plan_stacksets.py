@@ -77,6 +77,7 @@ def plan_stack_set(spec: StackSetSpec, state: StackSetState) -> list[StackPlan]:
     for account, region in state.instances:
         if (account, region) not in wanted:
             why = "its account is not in stacksets.accounts" if account not in spec.accounts else "not in regions"
+            why += "; a deploy deletes it only when confirmed (on a terminal, or YES=1), else keeps it"
             plans.append(StackPlan(region, spec.name, PlanKind.DELETE, reason=why, account=account))
     return plans
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from generator.deploy.engine_base import EngineBase
+from generator.deploy.engine_base import Confirm, EngineBase, confirm_nothing
 from generator.deploy.lock import run_lock
 from generator.deploy.reports import DeployReport, DestroyReport, Inventory, Plan
 from generator.deploy.stacksets.deploy_stacksets import deploy_stacksets, refuse_regions
@@ -22,10 +22,10 @@ from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 class StackSetEngine(EngineBase):
     """deploy, plan, inventory and destroy through CloudFormation StackSets."""
 
-    def deploy(self, regions: Iterable[str] | None = None) -> DeployReport:
+    def deploy(self, regions: Iterable[str] | None = None, confirm: Confirm = confirm_nothing) -> DeployReport:
         refuse_regions(self.config, regions)
         with run_lock(self.options.out_dir, "deploy"):
-            return deploy_stacksets(self.run(DEFAULT_POLL_INTERVAL))
+            return deploy_stacksets(self.run(DEFAULT_POLL_INTERVAL, confirm))
 
     def plan(self, regions: Iterable[str] | None = None) -> Plan:
         refuse_regions(self.config, regions)

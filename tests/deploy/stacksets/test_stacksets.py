@@ -19,6 +19,7 @@ from tests.support.deploy import (
     engine_deploy,
     local_cloud_fixtures,
     run_cli_pressing_ctrl_c,
+    terminal_stdin,
     wait_for,
 )
 from tests.support.stacksets import (
@@ -99,13 +100,53 @@ def test_plan_shows_which_instances_a_region_added_and_an_account_removed_would_
     assert status == ExitCode.CHANGES
     lines = out.splitlines()
     assert f"{REGIONAL_SET} ({A} ap-southeast-2): create" in lines
-    assert f"{GLOBAL_SET} ({B} {HOME}): delete - its account is not in stacksets.accounts" in lines
+    unasked = "; a deploy deletes it only when confirmed (on a terminal, or YES=1), else keeps it"
+    assert f"{GLOBAL_SET} ({B} {HOME}): delete - its account is not in stacksets.accounts{unasked}" in lines
     for region in REGIONS:
         assert f"{REGIONAL_SET} ({A} {region}): unchanged" in lines
-        assert f"{REGIONAL_SET} ({B} {region}): delete - its account is not in stacksets.accounts" in lines
+        assert f"{REGIONAL_SET} ({B} {region}): delete - its account is not in stacksets.accounts{unasked}" in lines
     assert f"{GLOBAL_SET} (StackSet in {HOME}): unchanged" in lines
     assert lines[-1].startswith("plan: 5 of 11 stacks would change")
     assert len(operations(REGIONAL_SET)) == operations_before  # plan starts nothing
+
+
+def test_a_plain_deploy_keeps_the_instances_of_a_removed_account_and_says_how_to_remove_them(
+    ss_cloud, capsys, tmp_path
+):
+    assert deploy_cli(stackset_config(tmp_path), tmp_path).returncode == 0
+    typo = stackset_config(tmp_path, accounts=(A, "222222222223"), name="typo.yaml")  # one digit off: B "removed"
+
+    status, out, err = deploy_cli(typo, tmp_path)  # no terminal to ask, no YES=1
+
+    assert status == 0, err
+    rows = account_rows(out)
+    assert rows[(B, HOME, GLOBAL_SET)] == "kept"
+    assert {rows[(B, region, REGIONAL_SET)] for region in REGIONS} == {"kept"}
+    assert rows[("222222222223", HOME, GLOBAL_SET)] == "created"
+    assert set(instances(REGIONAL_SET)) >= {(B, region) for region in REGIONS}
+    assert len(ss_cloud.proxylity.customer(B).listeners) == 1  # B's listener is still there
+    # status names them as orphans, with how to remove them
+    status, out, _ = run_cli_in_process("status", "--config", str(typo))
+    assert f"orphan: {GLOBAL_SET} instance in {B} {HOME} is not in {typo}'s stacksets.accounts" in out
+
+
+def test_on_a_terminal_a_deploy_asks_before_deleting_a_removed_accounts_instances(
+    ss_cloud, capsys, tmp_path, monkeypatch
+):
+    assert deploy_cli(stackset_config(tmp_path), tmp_path).returncode == 0
+    fewer = stackset_config(tmp_path, accounts=(A,), name="fewer.yaml")
+
+    with terminal_stdin(monkeypatch, "no\n"):
+        status, out, _ = deploy_cli(fewer, tmp_path)
+    assert status == 0
+    assert f"  {REGIONAL_SET} in {B} us-west-2 (orphan)" in out and "Type 'yes' to delete them" in out
+    assert account_rows(out)[(B, HOME, GLOBAL_SET)] == "kept"
+
+    with terminal_stdin(monkeypatch, "yes\n"):
+        status, out, _ = deploy_cli(fewer, tmp_path)
+    assert status == 0
+    assert account_rows(out)[(B, HOME, GLOBAL_SET)] == "deleted"
+    assert set(instances(GLOBAL_SET)) == {(A, HOME)}
 
 
 def test_a_region_added_and_an_account_removed_change_only_those_instances(ss_cloud, capsys, tmp_path):
@@ -113,7 +154,7 @@ def test_a_region_added_and_an_account_removed_change_only_those_instances(ss_cl
     kept_stacks = {region: instance_stack(REGIONAL_SET, A, region) for region in REGIONS}
     changed = stackset_config(tmp_path, regions=(*REGIONS, "ap-southeast-2"), accounts=(A,), name="changed.yaml")
 
-    status, out, err = deploy_cli(changed, tmp_path)
+    status, out, err = deploy_cli(changed, tmp_path, "--yes")  # deleting what the config no longer has: confirmed
 
     assert status == 0, err
     rows = account_rows(out)
