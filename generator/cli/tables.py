@@ -124,7 +124,7 @@ _ALWAYS = ("account", "region", "stack", "status", "note")
 def _status_note(state: StackState) -> str:
     if state.orphan:
         return "orphan"
-    if state.stack_set and state.differences:
+    if state.differences:  # a StackSet's template or roles; an instance's own Proxylity values
         return "differs from the config: " + ", ".join(state.differences)
     return ""
 

@@ -57,7 +57,7 @@ class AwsClients:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool], Any] = {}
         # StackSets: clients of other accounts (account, role, region) and the caller's identity, made on demand
-        self._account_clients: dict[tuple[str, str, str], Any] = {}
+        self._account_clients: dict[tuple[str, str, str, str], Any] = {}
         self._credentials: dict[tuple[str, str], dict[str, str]] = {}
         self._caller: dict[str, str] = {}
         # read at run time, so a test can shrink the default
@@ -71,9 +71,9 @@ class AwsClients:
         with self._lock:
             key = (region, scan)
             if key not in self._clients:
-                client = _make_client(self._get_session(), region, self._config(scan))
-                CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
-                self._clients[key] = client
+                self._clients[key] = self._guarded(
+                    _make_client(self._get_session(), region, self._config(scan)), region
+                )
             return self._clients[key]
 
     def _get_session(self) -> boto3.session.Session:
@@ -93,14 +93,32 @@ class AwsClients:
         (sts:AssumeRole; the caller's own client when `account` is the caller's)."""
         if account == self.caller(region)["Account"]:
             return self.cloudformation(region)
+        return self._client_in("cloudformation", account, role_name, region)
+
+    def s3_in(self, account: str, role_name: str, region: str) -> Any:
+        """An S3 client of `account` in `region`, through role_name there as cloudformation_in; it reads the
+        account's Proxylity customer-config.json."""
+        if account == self.caller(region)["Account"]:
+            with self._lock:
+                key = (f"s3:{region}", False)
+                if key not in self._clients:
+                    client = _make_client(self._get_session(), region, self._config(False), service="s3")
+                    self._clients[key] = self._guarded(client, region)
+                return self._clients[key]
+        return self._client_in("s3", account, role_name, region)
+
+    def _client_in(self, service: str, account: str, role_name: str, region: str) -> Any:
         with self._lock:
-            key = (account, role_name, region)
+            key = (service, account, role_name, region)
             if key not in self._account_clients:
                 credentials = self._assumed(account, role_name, region)
-                client = _make_client(self._get_session(), region, self._config(False), credentials)
-                CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
-                self._account_clients[key] = client
+                client = _make_client(self._get_session(), region, self._config(False), credentials, service)
+                self._account_clients[key] = self._guarded(client, region)
             return self._account_clients[key]
+
+    def _guarded(self, client: Any, region: str) -> Any:
+        CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
+        return client
 
     def _assumed(self, account: str, role_name: str, region: str) -> dict[str, str]:
         """Credentials of role_name in account, asked once per run (they last an hour). Holds self._lock."""
@@ -123,8 +141,7 @@ class AwsClients:
         key = (f"sts:{region}", False)
         if key not in self._clients:
             client = _make_client(self._get_session(), region, self._config(False), service="sts")
-            CallGuard(client, region, self.timeouts, self._watch, self._given_up).install()
-            self._clients[key] = client
+            self._clients[key] = self._guarded(client, region)
         return self._clients[key]
 
     def set_on_wait(self, on_wait: OnWait) -> None:

@@ -85,7 +85,8 @@ class CallGuard:
         events = self.client.meta.events
         name = self.service.hyphenize()
         events.register_first(f"needs-retry.{name}", self.needs_retry)
-        events.register(f"before-parse.{name}", self.check_answer)
+        if self.client.meta.service_model.protocol == "query":  # CloudFormation, STS: an XML document per answer
+            events.register(f"before-parse.{name}", self.check_answer)
         events.register(f"before-call.{name}", self.call_started)
         events.register(f"after-call.{name}", self.call_ended)
         events.register(f"after-call-error.{name}", self.call_ended)

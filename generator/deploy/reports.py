@@ -193,7 +193,9 @@ class StackState:
     reason: str = ""
     drift_status: str = ""  # a StackSet instance: NOT_CHECKED until a drift detection has run
     last_drift_check: str = ""
-    differences: tuple[str, ...] = ()  # a StackSet: what differs from what the config renders now
+    # what differs from what the config says now: a StackSet's template, parameters, tags, roles; a StackSet
+    # instance's own parameter values (its account's Proxylity values, the key only named)
+    differences: tuple[str, ...] = ()
 
 
 @dataclass

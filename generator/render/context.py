@@ -7,6 +7,7 @@ from typing import Any
 
 from generator.config import Config
 from generator.render.observability_context import observability_context
+from generator.render.proxylity_context import proxylity_context
 
 
 def function_arn(config: Config, region: str) -> dict[str, str]:
@@ -43,6 +44,8 @@ def template_context(config: Config, handler_code: str) -> dict[str, Any]:
         ],
         "tags": [{"Key": key, "Value": value} for key, value in config.tags.items()],
         "handler_code": handler_code,
+        # Proxylity's ServiceToken, ServiceRole and ApiKey: from the include (change sets) or parameters (StackSets).
+        "proxylity": proxylity_context(config),
         # The canary, alarms, dashboard and delivery log (observability_*.json.j2); all off by default.
         "obs": observability_context(config),
     }

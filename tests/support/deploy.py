@@ -238,12 +238,14 @@ class _QuietHandler(BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def http_server(handle: Callable[[_QuietHandler], None]) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 whose every POST is answered by handle(request); yields its URL."""
+    """An HTTP server on 127.0.0.1 whose every request is answered by handle(request); yields its URL."""
 
     class Handler(_QuietHandler):
         def do_POST(self) -> None:
             self._body = None  # a new request on this connection
             handle(self)
+
+        do_GET = do_PUT = do_DELETE = do_HEAD = do_POST  # S3's REST calls (customer-config.json) come this way
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -283,7 +285,9 @@ def proxy_to(endpoint_url: str, fault: Callable[[_QuietHandler], bool], answer: 
             return
         hop_by_hop = {"host", "content-length", "expect", "connection", "transfer-encoding"}
         headers = {name: value for name, value in request.headers.items() if name.lower() not in hop_by_hop}
-        forwarded = urllib.request.Request(endpoint_url + request.path, data=body, headers=headers, method="POST")
+        forwarded = urllib.request.Request(
+            endpoint_url + request.path, data=body or None, headers=headers, method=request.command
+        )
         try:
             with urllib.request.urlopen(forwarded, timeout=30) as response:
                 status, reply, kind = response.status, response.read(), response.headers.get("Content-Type", "")
@@ -296,7 +300,7 @@ def proxy_to(endpoint_url: str, fault: Callable[[_QuietHandler], bool], answer: 
 
 def form_field(request: _QuietHandler, name: str) -> str:
     """A field of a CloudFormation (query protocol) request's form body: "Action", "StackSetName", ..."""
-    fields = urllib.parse.parse_qs(request.read_body().decode("utf-8"))
+    fields = urllib.parse.parse_qs(request.read_body().decode("utf-8", "replace"))
     return fields.get(name, [""])[0]
 
 

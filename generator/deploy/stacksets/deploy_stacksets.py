@@ -22,6 +22,7 @@ from generator.deploy.reports import Action, Deletion, DeployReport, DestroyPlan
 from generator.deploy.specs import deployed_routing, regional_stacks_first
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.converge import StackSetRun
+from generator.deploy.stacksets.customer_config import with_account_values
 from generator.deploy.stacksets.instance_outputs import read_instance_outputs
 from generator.deploy.stacksets.instance_states import StackSetState, look_up
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, global_stackset_spec, regional_stackset_spec
@@ -45,18 +46,22 @@ def deploy_stacksets(run: Run) -> DeployReport:
     Ctrl-C raises Interrupted naming what is in flight (CloudFormation carries on)."""
     config, clients, relay = run.config, run.clients, run.relay
     templates = render_templates(config)
-    global_spec, regional_spec = global_stackset_spec(config, templates), regional_stackset_spec(config, templates)
+    specs = (global_stackset_spec(config, templates), regional_stackset_spec(config, templates))
+    with aws_errors(f"StackSets in {config.home_region}"):
+        (global_spec, regional_spec), unavailable = with_account_values(clients, config, specs, run.max_parallel)
     admin = clients.cloudformation(config.home_region)
     with aws_errors(global_spec.label):
-        global_state = look_up(admin, global_spec.name, global_spec.region)
+        global_state = look_up(admin, global_spec.name, global_spec.region, global_spec.takes_overrides)
     with aws_errors(regional_spec.label):
-        regional_state = look_up(admin, regional_spec.name, regional_spec.region)
-    operations = StackSetRun(config, admin, relay, run.poll_interval, stop=threading.Event())
+        regional_state = look_up(admin, regional_spec.name, regional_spec.region, regional_spec.takes_overrides)
+    operations = StackSetRun(config, admin, relay, run.poll_interval, threading.Event(), run.max_parallel)
     operations.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
     operations.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
     try:
         delete = _removals_confirmed(run, global_spec, global_state, regional_spec, regional_state)
-        results = _converge_both(config, operations, global_spec, global_state, regional_spec, regional_state, delete)
+        results = _converge_both(
+            config, operations, (global_spec, global_state), (regional_spec, regional_state), delete, unavailable
+        )
     except (KeyboardInterrupt, Stopped):
         operations.stop.set()
         raise Interrupted(relay.in_flight()) from None
@@ -68,12 +73,12 @@ def deploy_stacksets(run: Run) -> DeployReport:
 def _converge_both(
     config: Config,
     run: StackSetRun,
-    global_spec: StackSetSpec,
-    global_state: StackSetState,
-    regional_spec: StackSetSpec,
-    regional_state: StackSetState,
+    global_: tuple[StackSetSpec, StackSetState],
+    regional_: tuple[StackSetSpec, StackSetState],
     delete: bool,
+    unavailable: dict[str, dict[Instance, str]],
 ) -> list[StackResult]:
+    (global_spec, global_state), (regional_spec, regional_state) = global_, regional_
     removed = run.remove(regional_spec, regional_state, delete=delete)
     # An account whose regional instances are not all gone keeps its destination (its global instance).
     remaining = {
@@ -83,9 +88,13 @@ def _converge_both(
     }
     deployed = deployed_routing(regional_state.description)
     if regional_stacks_first(config, dict.fromkeys(config.regions, deployed), config.regions):
-        regional_set, regional = run.converge(regional_spec, regional_state)
+        regional_set, regional = run.converge(
+            regional_spec, regional_state, unavailable=unavailable.get(regional_spec.name)
+        )
         if all(result.ok for result in [regional_set, *regional.values()]):
-            global_set, global_rows = _converge_global(run, global_spec, global_state, remaining, delete)
+            global_set, global_rows = _converge_global(
+                run, global_spec, global_state, remaining, delete, unavailable.get(global_spec.name)
+            )
         else:
             why = "not updated: switching to map routing waits until every regional instance has dropped its binding"
             global_set = run.finish_set_row(
@@ -93,13 +102,17 @@ def _converge_both(
             )
             global_rows = {key: run.row(global_spec, key, Action.SKIPPED, why) for key in global_spec.instances}
     else:
-        global_set, global_rows = _converge_global(run, global_spec, global_state, remaining, delete)
+        global_set, global_rows = _converge_global(
+            run, global_spec, global_state, remaining, delete, unavailable.get(global_spec.name)
+        )
         ready = {account for (account, _), row in global_rows.items() if row.ok and row.action is not Action.DELETED}
 
         def blocked(account: str) -> str:
             return "" if account in ready else f"not deployed: account {account}'s global instance is not deployed"
 
-        regional_set, regional = run.converge(regional_spec, regional_state, blocked)
+        regional_set, regional = run.converge(
+            regional_spec, regional_state, blocked, unavailable.get(regional_spec.name)
+        )
     regional = {**regional, **removed}
     return [global_set, *global_rows.values(), regional_set, *regional.values()]
 
@@ -124,7 +137,12 @@ def _removals_confirmed(
 
 
 def _converge_global(
-    run: StackSetRun, spec: StackSetSpec, state: StackSetState, remaining: set[str], delete: bool
+    run: StackSetRun,
+    spec: StackSetSpec,
+    state: StackSetState,
+    remaining: set[str],
+    delete: bool,
+    unavailable: dict[Instance, str] | None,
 ) -> tuple[StackResult, dict[Instance, StackResult]]:
     def keep(instance: Instance) -> str:
         if instance[0] in remaining:
@@ -132,7 +150,7 @@ def _converge_global(
         return ""
 
     removed = run.remove(spec, state, keep, delete=delete)
-    set_row, rows = run.converge(spec, state)
+    set_row, rows = run.converge(spec, state, unavailable=unavailable)
     return set_row, {**rows, **removed}
 
 

@@ -51,6 +51,8 @@ class StackSetState:
     region: str
     description: dict[str, Any] | None
     instances: dict[Instance, dict[str, Any]] = field(default_factory=dict)  # (account, region) -> summary
+    # (account, region) -> its parameter overrides (a NoEcho one masked), when asked for
+    overrides: dict[Instance, dict[str, str]] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -61,8 +63,9 @@ class StackSetState:
         return None if summary is None else classify_instance(summary)
 
 
-def look_up(client: Any, name: str, region: str) -> StackSetState:
-    """The StackSet `name` of the caller's account in `region` and every instance of it."""
+def look_up(client: Any, name: str, region: str, overrides: bool = False) -> StackSetState:
+    """The StackSet `name` of the caller's account in `region` and every instance of it (with `overrides`, each
+    instance's parameter overrides too: one DescribeStackInstance per instance)."""
     try:
         description = client.describe_stack_set(StackSetName=name)["StackSet"]
     except ClientError as error:
@@ -73,7 +76,16 @@ def look_up(client: Any, name: str, region: str) -> StackSetState:
     for page in client.get_paginator("list_stack_instances").paginate(StackSetName=name):
         for summary in page.get("Summaries", []):
             instances[(summary["Account"], summary["Region"])] = summary
-    return StackSetState(name, region, description, instances)
+    state = StackSetState(name, region, description, instances)
+    if overrides:
+        for account, instance_region in instances:
+            found = client.describe_stack_instance(
+                StackSetName=name, StackInstanceAccount=account, StackInstanceRegion=instance_region
+            )["StackInstance"]
+            state.overrides[(account, instance_region)] = {
+                item["ParameterKey"]: item.get("ParameterValue", "") for item in found.get("ParameterOverrides") or []
+            }
+    return state
 
 
 def _not_found(error: ClientError) -> bool:

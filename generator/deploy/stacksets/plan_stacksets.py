@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 from generator.config import Config
-from generator.deploy.clients import AWS_FAULTS, AwsClients, fault_text
+from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
 from generator.deploy.reports import Plan, PlanKind, PlannedChange, PropertyChange, Replacement, StackPlan
+from generator.deploy.stacksets.customer_config import override_differences, with_account_values
 from generator.deploy.stacksets.instance_states import (
     InstanceCondition,
     StackSetState,
@@ -21,31 +22,39 @@ from generator.deploy.stacksets.instance_states import (
     look_up,
 )
 from generator.deploy.stacksets.specs import (
+    Instance,
     StackSetSpec,
     global_stackset_spec,
     parsed_template,
     regional_stackset_spec,
 )
 from generator.render import render_templates
+from generator.render.proxylity_context import API_KEY_PARAMETER
 
 
-def plan_stacksets(config: Config, *, clients: AwsClients) -> Plan:
+def plan_stacksets(config: Config, *, clients: AwsClients, max_parallel: int) -> Plan:
     """The global StackSet and its instances, then the regional StackSet and its instances."""
     templates = render_templates(config)
     admin = clients.cloudformation(config.home_region)
+    specs = (global_stackset_spec(config, templates), regional_stackset_spec(config, templates))
+    with aws_errors(f"StackSets in {config.home_region}"):
+        specs_with_values, unavailable = with_account_values(clients, config, specs, max_parallel)
     plans: list[StackPlan] = []
-    for spec in (global_stackset_spec(config, templates), regional_stackset_spec(config, templates)):
+    for spec in specs_with_values:
         try:
-            state = look_up(admin, spec.name, spec.region)
+            state = look_up(admin, spec.name, spec.region, spec.takes_overrides)
         except AWS_FAULTS as error:
             plans.append(StackPlan(spec.region, spec.name, PlanKind.FAILED, reason=fault_text(error), stack_set=True))
             continue
-        plans += plan_stack_set(spec, state)
+        plans += plan_stack_set(spec, state, unavailable.get(spec.name, {}))
     return Plan(plans)
 
 
-def plan_stack_set(spec: StackSetSpec, state: StackSetState) -> list[StackPlan]:
-    """What a deploy would do to this StackSet and each of its instances."""
+def plan_stack_set(
+    spec: StackSetSpec, state: StackSetState, unavailable: dict[Instance, str] | None = None
+) -> list[StackPlan]:
+    """What a deploy would do to this StackSet and each of its instances (`unavailable`: instances whose
+    account's Proxylity values could not be read, with why)."""
     description = state.description or {}
     differences = spec.differences(description) if state.exists else []
     set_plan = StackPlan(spec.region, spec.name, PlanKind.UNCHANGED, stack_set=True)
@@ -61,13 +70,16 @@ def plan_stack_set(spec: StackSetSpec, state: StackSetState) -> list[StackPlan]:
         plan = StackPlan(region, spec.name, PlanKind.UNCHANGED, account=account)
         condition = state.condition(key)
         summary = state.instances.get(key, {})
-        if condition is None:
+        changed_values = _changed_values(spec, state, key)
+        if unavailable and key in unavailable:
+            plan.kind, plan.reason = PlanKind.FAILED, unavailable[key]
+        elif condition is None:
             plan.kind = PlanKind.CREATE
         elif condition is InstanceCondition.NEEDS_ATTENTION:
             plan.kind = PlanKind.FAILED
             plan.reason = f"{describe_instance(summary)}: delete it with RetainStacks in the console first"
-        elif differences:
-            plan.kind = PlanKind.UPDATE
+        elif differences or changed_values:
+            plan.kind, plan.reason = PlanKind.UPDATE, changed_values
         elif condition is InstanceCondition.OUTDATED:
             plan.kind, plan.reason = PlanKind.UPDATE, f"{describe_instance(summary)}: deploy tries it again"
         elif condition is InstanceCondition.BUSY:
@@ -80,6 +92,17 @@ def plan_stack_set(spec: StackSetSpec, state: StackSetState) -> list[StackPlan]:
             why += "; a deploy deletes it only when confirmed (on a terminal, or YES=1), else keeps it"
             plans.append(StackPlan(region, spec.name, PlanKind.DELETE, reason=why, account=account))
     return plans
+
+
+def _changed_values(spec: StackSetSpec, state: StackSetState, key: Instance) -> str:
+    """In words, which of an existing instance's own Proxylity values would change ("" when none): the key
+    named, never shown."""
+    wanted = spec.overrides.get(key)
+    if not wanted or key not in state.instances:
+        return ""
+    changed = override_differences(state.overrides.get(key, {}), dict(wanted))
+    shown = [f"{name} (not shown)" if name == API_KEY_PARAMETER else name for name in changed]
+    return f"its account's Proxylity values change: {', '.join(shown)}" if changed else ""
 
 
 def _other_differences(spec: StackSetSpec, description: dict[str, Any], differences: list[str]) -> str:

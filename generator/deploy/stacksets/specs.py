@@ -16,11 +16,15 @@ from typing import Any
 import cfn_flip
 
 from generator.config import Config, RegionConcurrency
-from generator.deploy.specs import CAPABILITIES, DESTINATION_PARAMETER
+from generator.deploy.specs import DESTINATION_PARAMETER
 from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render import RenderedTemplate
+from generator.render.proxylity_context import PARAMETER_PREFIX as PROXYLITY_PARAMETER_PREFIX
 
 Instance = tuple[str, str]  # (account, region): one stack of a StackSet
+# The StackSet's own value of a parameter that every instance overrides with its account's value.
+PER_INSTANCE = "set per account and region by packet-counter"
+MASKED = "****"  # how CloudFormation shows a NoEcho parameter's value
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,15 @@ class StackSetSpec:
     administration_role_arn: str | None = None  # None: AWS's default administration role
     parameters: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
-    capabilities: tuple[str, ...] = CAPABILITIES
+    # IAM roles are created; a StackSet template has no macro (render/proxylity_context.py), so no AUTO_EXPAND.
+    capabilities: tuple[str, ...] = ("CAPABILITY_IAM",)
+    # Each instance's own parameter values (its account's Proxylity values); none for a template without them.
+    overrides: Mapping[Instance, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def takes_overrides(self) -> bool:
+        """Whether every instance gets values of its own (the template takes Proxylity's as parameters)."""
+        return any(value == PER_INSTANCE for value in self.parameters.values())
 
     @property
     def label(self) -> str:
@@ -54,7 +66,11 @@ class StackSetSpec:
         found = []
         if not same_template(deployed.get("TemplateBody"), self.template_body):
             found.append("template")
-        if _pairs(deployed.get("Parameters"), "ParameterKey", "ParameterValue") != dict(self.parameters):
+        stored = _pairs(deployed.get("Parameters"), "ParameterKey", "ParameterValue")
+        # A NoEcho parameter comes back masked: its value cannot be compared (each instance overrides it anyway).
+        if set(stored) != set(self.parameters) or any(
+            stored[key] not in (value, MASKED) for key, value in self.parameters.items()
+        ):
             found.append("parameters")
         if _pairs(deployed.get("Tags"), "Key", "Value") != dict(self.tags):
             found.append("tags")
@@ -96,7 +112,15 @@ def _template(templates: Iterable[RenderedTemplate], name: str) -> str:
     return next(template for template in templates if template.name == name).to_json()
 
 
-def _spec(config: Config, name: str, body: str, regions: tuple[str, ...], what: str, parameters: dict) -> StackSetSpec:
+def _spec(
+    config: Config,
+    name: str,
+    body: str,
+    regions: tuple[str, ...],
+    what: str,
+    parameters: dict[str, str],
+    overrides: Mapping[Instance, Mapping[str, str]],
+) -> StackSetSpec:
     settings = config.stacksets
     assert settings is not None, "a StackSet spec needs the config's stacksets section"
     return StackSetSpec(
@@ -110,22 +134,36 @@ def _spec(config: Config, name: str, body: str, regions: tuple[str, ...], what: 
         administration_role_arn=settings.administration_role_arn,
         parameters=parameters,
         tags=dict(config.tags),
+        overrides=overrides,
     )
 
 
-def global_stackset_spec(config: Config, templates: list[RenderedTemplate]) -> StackSetSpec:
+def _per_instance(template_body: str) -> dict[str, str]:
+    """The Proxylity parameters a template declares, each at the StackSet's placeholder value: a parameter must
+    be the StackSet's for an instance to override it (CreateStackInstances, ParameterOverrides)."""
+    declared = json.loads(template_body).get("Parameters") or {}
+    return dict.fromkeys((name for name in declared if name.startswith(PROXYLITY_PARAMETER_PREFIX)), PER_INSTANCE)
+
+
+def global_stackset_spec(
+    config: Config, templates: list[RenderedTemplate], overrides: Mapping[Instance, Mapping[str, str]] | None = None
+) -> StackSetSpec:
     """The global stack once per account, in home_region: each account its own listener (its own Proxylity
-    API key, read by the include in that account)."""
+    API key, an override of its instance; `overrides` each instance's own values, when read)."""
     body = _template(templates, GLOBAL_TEMPLATE_NAME)
-    return _spec(config, config.global_stack_name, body, (config.home_region,), "global", {})
+    parameters = _per_instance(body)
+    return _spec(config, config.global_stack_name, body, (config.home_region,), "global", parameters, overrides or {})
 
 
-def regional_stackset_spec(config: Config, templates: list[RenderedTemplate]) -> StackSetSpec:
+def regional_stackset_spec(
+    config: Config, templates: list[RenderedTemplate], overrides: Mapping[Instance, Mapping[str, str]] | None = None
+) -> StackSetSpec:
     """The regional stack in every account and region; in bind routing it binds to the destination its own
-    account's global instance made, by name."""
+    account's global instance made, by name, with its own account's Proxylity values."""
     body = _template(templates, REGIONAL_TEMPLATE_NAME)
     parameters = {DESTINATION_PARAMETER: config.destination_name or ""} if config.binds_per_region else {}
-    return _spec(config, config.regional_stack_name, body, config.regions, "regional", parameters)
+    parameters.update(_per_instance(body))
+    return _spec(config, config.regional_stack_name, body, config.regions, "regional", parameters, overrides or {})
 
 
 def operation_preferences(config: Config, regions: Iterable[str]) -> dict[str, Any]:

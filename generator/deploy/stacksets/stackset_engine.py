@@ -30,7 +30,7 @@ class StackSetEngine(EngineBase):
     def plan(self, regions: Iterable[str] | None = None) -> Plan:
         refuse_regions(self.config, regions)
         with run_lock(self.options.out_dir, "plan"):
-            return plan_stacksets(self.config, clients=self.clients)
+            return plan_stacksets(self.config, clients=self.clients, max_parallel=self.options.max_parallel)
 
     def inventory(self) -> Inventory:
         return stackset_inventory(self.config, self.clients, self.options.max_parallel)

@@ -46,6 +46,9 @@ knows nothing of them:
 - an update whose template drops a parameter (bind -> map routing drops DestinationId) raises KeyError
   in moto's load_parameters, which keeps the old values -> the parameters the new template no longer
   declares are forgotten first.
+- S3 holds no Proxylity bucket -> GetObject of s3://proxylity-config-REGION/ACCOUNT/customer-config.json is
+  answered with the stand-in's document of that account, to that account alone (AccessDenied for another,
+  NoSuchKey in the unsubscribed region), as the StackSets path reads it through each account's role.
 - every region answers -> `LocalCloud.aws.refused_region` answers DescribeStacks there with
   InvalidClientTokenId, as AWS does in an opt-in region the account has not enabled (only DescribeStacks,
   the first call every command makes there).

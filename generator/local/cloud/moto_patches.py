@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.s3 import exceptions as s3_exceptions
+from moto.s3 import responses as s3_responses
 
 from generator.local.cloud.stand_in import (
     _INCLUDE_BUCKET,
@@ -139,6 +142,7 @@ _original = {
     "describe_stacks": cfn_models.CloudFormationBackend.describe_stacks,
     "update": cfn_parsing.ResourceMap.update,
     "diff": cfn_models.ChangeSet.diff,
+    "get_object": s3_responses.S3Response.get_object,
 }
 _patched = False
 _create_change_set_lock = threading.Lock()
@@ -468,6 +472,27 @@ def _diff_with_details(self: cfn_models.ChangeSet) -> list[Any]:
     return changes
 
 
+_CUSTOMER_CONFIG_BUCKET = re.compile(r"proxylity-config-(?P<region>[a-z0-9-]+)\Z")
+_CUSTOMER_CONFIG_KEY = re.compile(r"(?P<account>[0-9]{12})/customer-config\.json\Z")
+
+
+def _get_object(self: s3_responses.S3Response) -> Any:
+    """GetObject of s3://proxylity-config-REGION/ACCOUNT/customer-config.json is answered by the stand-in, as
+    Proxylity's own bucket in every region answers a subscribed customer: the document of that account, readable
+    by that account alone (another account's key is AccessDenied, an unsubscribed region NoSuchKey)."""
+    bucket = _CUSTOMER_CONFIG_BUCKET.match(self.bucket_name or "")
+    key = _CUSTOMER_CONFIG_KEY.match(self.parse_key_name() or "") if bucket else None
+    if key is None:
+        return _original["get_object"](self)
+    account, region = key["account"], bucket["region"]
+    if self.current_account != account:
+        raise s3_exceptions.S3AccessDeniedError()
+    if region == _stand_in.unsubscribed_region:
+        raise s3_exceptions.MissingKey(key=self.parse_key_name())
+    body = json.dumps(_stand_in.include_document(account, region)).encode()
+    return 200, {"Content-Type": "application/json", "Content-Length": str(len(body))}, body
+
+
 def install_moto_patches() -> None:
     """Close moto's gaps (module docstring) in this process; idempotent."""
     global _patched
@@ -490,6 +515,7 @@ def install_moto_patches() -> None:
     cfn_models.Stack.parse_template = staticmethod(_parse_template)
     cfn_models.ChangeSet._parse_template = _parse_change_set_template
     cfn_models.ChangeSet.diff = _diff_with_details
+    s3_responses.S3Response.get_object = _get_object
     _patched = True
 
 

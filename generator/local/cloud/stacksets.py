@@ -121,6 +121,8 @@ class Operation:
     targets: list[tuple[str, str]]
     preferences: dict[str, Any]
     retain_stacks: bool = False
+    # UpdateStackSet changes the StackSet itself (its template, parameters): it conflicts with every operation.
+    set_wide: bool = False
     status: str = "QUEUED"
     status_reason: str = ""
     created: Any = field(default_factory=utcnow)
@@ -157,6 +159,23 @@ class LocalStackSet:
 
     def running(self) -> Operation | None:
         return next((op for op in self.operations if op.status not in FINISHED), None)
+
+    def may_run(self, operation: Operation) -> bool:
+        """Whether `operation` may run now: with ManagedExecution, "StackSets performs non-conflicting operations
+        concurrently and queues conflicting operations. After conflicting operations finish, StackSets starts
+        queued operations in request order" (API reference, ManagedExecution). Two operations conflict here when
+        either changes the StackSet itself or both touch one instance; without ManagedExecution a second
+        operation was refused when it was asked for."""
+        for earlier in self.operations:
+            if earlier is operation:
+                return True
+            if earlier.status not in FINISHED and _conflict(earlier, operation):
+                return False
+        return False
+
+
+def _conflict(first: Operation, second: Operation) -> bool:
+    return first.set_wide or second.set_wide or bool(set(first.targets) & set(second.targets))
 
 
 class _Registry:
@@ -253,8 +272,8 @@ def _start(stack_set: LocalStackSet, operation: Operation) -> Operation:
 
 
 def _run_operation(stack_set: LocalStackSet, operation: Operation) -> None:
-    with stack_set.condition:  # queued (ManagedExecution): one operation of a set at a time, in order
-        stack_set.condition.wait_for(lambda: stack_set.running() is operation or operation.stop.is_set())
+    with stack_set.condition:  # queued (ManagedExecution) behind the conflicting operations asked for before it
+        stack_set.condition.wait_for(lambda: stack_set.may_run(operation) or operation.stop.is_set())
         operation.status = "RUNNING"
     preferences = operation.preferences
     order = [r for r in preferences.get("RegionOrder") or [] if any(t[1] == r for t in operation.targets)]
@@ -465,6 +484,18 @@ def _parameter_list(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 
 
+def _masked(stack_set: LocalStackSet, values: dict[str, str]) -> dict[str, str]:
+    """`values` as CloudFormation shows them: a parameter the template declares NoEcho as ****."""
+    try:
+        declared = json.loads(stack_set.template).get("Parameters") or {}
+    except (ValueError, AttributeError):
+        declared = {}
+    hidden = {
+        name for name, spec in declared.items() if isinstance(spec, dict) and spec.get("NoEcho") in (True, "true")
+    }
+    return {key: "****" if key in hidden else value for key, value in values.items()}
+
+
 def _preferences(response: Any) -> dict[str, Any]:
     return response._get_param("OperationPreferences") or {}
 
@@ -539,7 +570,7 @@ def describe_stack_set(self: Any) -> ActionResult:
                 "Status": "ACTIVE",
                 "TemplateBody": stack_set.template,
                 # moto's response transformers make these dicts the lists CloudFormation sends
-                "Parameters": dict(stack_set.parameters),
+                "Parameters": _masked(stack_set, stack_set.parameters),
                 "Capabilities": stack_set.capabilities,
                 "Tags": dict(stack_set.tags),
                 "StackSetARN": stack_set.arn,
@@ -611,7 +642,7 @@ def update_stack_set(self: Any) -> ActionResult:
                 instance.status = "OUTDATED"
         wanted = {(a, r) for a in accounts for r in regions} if accounts else None
         targets = [key for key in stack_set.instances if wanted is None or key in wanted]
-    operation = _start(stack_set, _operation(self, "UPDATE", targets))
+    operation = _start(stack_set, _operation(self, "UPDATE", targets, set_wide=True))
     return ActionResult({"OperationId": operation.id})
 
 
@@ -711,7 +742,7 @@ def describe_stack_instance(self: Any) -> ActionResult:
         if instance is None:
             raise _Error("StackInstanceNotFoundException", f"Stack instance {key[0]}/{key[1]} does not exist")
         description = _instance_summary(stack_set, instance)
-        description["ParameterOverrides"] = _parameter_list(instance.overrides)
+        description["ParameterOverrides"] = _parameter_list(_masked(stack_set, instance.overrides))
     return ActionResult({"StackInstance": description})
 
 

@@ -119,6 +119,8 @@ class ProxylityStandIn:
     # (account, region) pairs in which every request fails, as fail_region does for a whole region.
     fail_in: set[tuple[str, str]] = field(default_factory=set)
     customers: dict[str, Customer] = field(default_factory=dict)  # account id -> its Proxylity state
+    # account id -> a key Proxylity issued it in place of its first one (rotate_api_key)
+    rotated_keys: dict[str, str] = field(default_factory=dict)
     calls: list[StandInCall] = field(default_factory=list)
     # Holds the requests (StandInCall) a test chooses until it releases them.
     gate: Gate = field(default_factory=Gate)
@@ -146,6 +148,16 @@ class ProxylityStandIn:
             self.customers.clear()
             self.calls.clear()
             self.fail_in.clear()
+            self.rotated_keys.clear()
+
+    def api_key_of(self, account_id: str) -> str:
+        """The API key Proxylity holds for an account now (its customer-config.json says the same)."""
+        return self.rotated_keys.get(account_id) or api_key(account_id)
+
+    def rotate_api_key(self, account_id: str) -> str:
+        """Issue the account a new API key, as a customer may ask Proxylity to: the old one is refused from now."""
+        self.rotated_keys[account_id] = f"{api_key(account_id)}-rotated-{uuid.uuid4().hex[:8]}"
+        return self.rotated_keys[account_id]
 
     def include_document(self, account_id: str, region: str) -> dict[str, Any]:
         """What s3://proxylity-config-<region>/<account>/customer-config.json holds for a customer."""
@@ -154,7 +166,7 @@ class ProxylityStandIn:
                 "ServiceToken": f"arn:aws:lambda:{region}:{PROXYLITY_ACCOUNT}:function:proxylity-udp-gateway",
                 "ServiceRole": f"arn:aws:iam::{PROXYLITY_ACCOUNT}:role/proxylity-udp-gateway-{region}",
             },
-            "Account": {"ApiKey": api_key(account_id)},
+            "Account": {"ApiKey": self.api_key_of(account_id)},
         }
 
     def handle(
@@ -178,7 +190,7 @@ class ProxylityStandIn:
                 raise ProxylityFailure(f"Proxylity stand-in: failing every request in {region} (--fail-region)")
             if (account_id, region) in self.fail_in and request_type != "Delete":
                 raise ProxylityFailure(f"Proxylity stand-in: failing every request of account {account_id} in {region}")
-            if properties.get("ApiKey") != api_key(account_id) and request_type != "Delete":
+            if properties.get("ApiKey") != self.api_key_of(account_id) and request_type != "Delete":
                 raise ProxylityFailure(
                     f"Invalid ApiKey for account {account_id} (was that account's ProxylityConfig include resolved?)"
                 )

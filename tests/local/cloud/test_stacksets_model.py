@@ -8,8 +8,9 @@ from botocore.exceptions import ClientError
 
 from generator.config import load_config
 from generator.render import render_templates
+from tests.support.config_files import write_config
 from tests.support.deploy import local_cloud_fixtures, wait_for
-from tests.support.stacksets import admin_client, stackset_config, stacksets_cloud_fixture
+from tests.support.stacksets import admin_client, stacksets_cloud_fixture
 
 local_cloud, cloud = local_cloud_fixtures()
 ss_cloud = stacksets_cloud_fixture()
@@ -17,7 +18,8 @@ ss_cloud = stacksets_cloud_fixture()
 
 @pytest.fixture
 def global_template(tmp_path) -> str:
-    return render_templates(load_config(stackset_config(tmp_path)))[0].to_json()
+    """A template with the AWS::Include macro: the change-set mode's (the StackSets templates take none)."""
+    return render_templates(load_config(write_config(tmp_path)))[0].to_json()
 
 
 def refusal(**arguments) -> tuple[str, str]:
