@@ -16,7 +16,7 @@ GENERATOR := $(BIN)/python -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
-.PHONY: help render validate lint test format bench clean
+.PHONY: help render validate lint test test-all format bench clean
 .PHONY: deploy plan status destroy local-cloud
 .PHONY: smoke local local-down local-up local-status demo tune
 .PHONY: canary logs
@@ -36,10 +36,20 @@ lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
 	$(BIN)/cfn-lint $(TEMPLATES)
 	$(CHECKOV_ENV) $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-test: $(DEV) ## ruff, then every test (offline)
+# The tests run on every core (TEST_WORKERS=0 runs them in this process), a test file's tests in one worker
+# (its module fixtures, such as the linted templates, are made once), and end with the ten slowest.
+TEST_WORKERS ?= auto
+PYTEST = $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10
+
+test: $(DEV) ## ruff, then every test (offline; property tests derandomized: the same examples each run)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+test-all: $(DEV) ## make test with many more property-test examples, new random ones each run
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	HYPOTHESIS_PROFILE=thorough $(PYTEST)
 
 format: $(DEV) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from generator.observe.logs import LogClients, LogSource, parse_since, read_logs
-from tests.support.cli import run_cli, run_cli_in_process
+from tests.support.cli import run_cli_in_process
 from tests.support.deploy import local_cloud_fixtures, run_cli_watched, watching
 
 local_cloud, cloud = local_cloud_fixtures()
@@ -149,7 +149,7 @@ def test_since_reads_durations(text, seconds_ago):
 
 
 def test_since_refuses_what_it_cannot_read_in_one_line(config_path):
-    status, _, err = run_cli("logs", "--config", config_path, "--since", "yesterday")
+    status, _, err = run_cli_in_process("logs", "--config", config_path, "--since", "yesterday")
     assert status == 2
     assert err.splitlines()[-1].endswith(
         "argument --since: expected a duration such as 10m, 2h, 90s or 1d, or a time such as 2026-11-27T10:00:00Z; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,32 @@ TOPIC = "arn:aws:sns:us-west-2:123456789012:alerts"  # an SNS topic for observab
 @cache
 def _default_config_data() -> dict[str, Any]:
     return yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+
+
+class Yaml12SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, which writes YAML 1.1, made to quote every string that a YAML 1.2 reader (as the
+    project's, generator/config/yaml_source.py) would read as something else: PyYAML leaves `0E0`, `1e3` or
+    `0o17` plain because YAML 1.1 reads them as text, and YAML 1.2 reads the first two as numbers."""
+
+
+# The YAML 1.2 core schema's plain scalars that are not strings (https://yaml.org/spec/1.2.2/#1032-tag-resolution),
+# added to the 1.1 ones PyYAML already quotes: a string matching any of them is written quoted.
+_YAML12_CORE = {
+    "tag:yaml.org,2002:null": (r"~|null|Null|NULL", "~nN"),
+    "tag:yaml.org,2002:bool": (r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    "tag:yaml.org,2002:int": (r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    "tag:yaml.org,2002:float": (
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+.0123456789",
+    ),
+}
+for _tag, (_pattern, _first) in _YAML12_CORE.items():
+    Yaml12SafeDumper.add_implicit_resolver(_tag, re.compile(rf"(?:{_pattern})\Z"), list(_first))
+
+
+def dump_yaml(data: Any, allow_unicode: bool = True, sort_keys: bool = True) -> str:
+    """`data` as YAML text that the project reads back as the same data (safe_dump, with YAML 1.2's numbers quoted)."""
+    return yaml.dump(data, Dumper=Yaml12SafeDumper, allow_unicode=allow_unicode, sort_keys=sort_keys)
 
 
 def default_config_data() -> dict[str, Any]:
@@ -36,7 +63,7 @@ def write_config(
     if edit is not None:
         edit(content)
     path = Path(folder) / name
-    path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(dump_yaml(content, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -36,13 +36,13 @@ FAST = ("--poll", "0.05")
 
 
 def local_cloud_fixtures() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The fixtures (local_cloud, cloud) for a test module: one local cloud per module, and per test the
-    same cloud emptied, with AWS pointed at it; its gates released and its faults cleared after."""
+    """The fixtures (local_cloud, cloud) for a test module: the local cloud of this test process (one for
+    every module: tests/conftest.py's worker_local_cloud), and per test that cloud emptied, with AWS pointed
+    at it; its gates released and its faults cleared after."""
 
     @pytest.fixture(scope="module")
-    def local_cloud() -> Iterator[LocalCloud]:
-        with LocalCloud() as running:
-            yield running
+    def local_cloud(worker_local_cloud: LocalCloud) -> LocalCloud:
+        return worker_local_cloud
 
     @pytest.fixture
     def cloud(local_cloud: LocalCloud, monkeypatch: Any, tmp_path: Path) -> Iterator[LocalCloud]:
