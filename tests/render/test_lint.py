@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +117,12 @@ def linted(tmp_path_factory) -> LintedTree:
         by_regions.setdefault(tuple(regions), []).extend(sorted(out.glob("*.json")))
     by_regions.setdefault(tuple(SIZES["default"]), []).extend(sorted(observability_out.glob("*.json")))
     by_regions.setdefault(("us-east-1",), []).append(broken / "broken.template.json")
-    findings = [line for regions, files in by_regions.items() for line in cfn_lint(files, regions)]
-    failed, skipped = checkov_checks(root)
+    # The linters run side by side: each is mostly one process's start-up and reading of its rules.
+    with ThreadPoolExecutor(len(by_regions) + 1) as runs:
+        checkov_run = runs.submit(checkov_checks, root)
+        cfn_lint_runs = [runs.submit(cfn_lint, files, regions) for regions, files in by_regions.items()]
+        findings = [line for run in cfn_lint_runs for line in run.result()]
+        failed, skipped = checkov_run.result()
     return LintedTree(root, variants, combinations, findings, failed, skipped)
 
 

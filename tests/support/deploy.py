@@ -230,13 +230,15 @@ def http_server(handle: Callable[[_QuietHandler], None]) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
+    # A short poll: shutdown() waits for the loop to look (0.5 s by default, at the end of every test).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="test-http", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
+        server.shutdown()  # serve_forever returns: the thread ends
         server.server_close()
+        thread.join(timeout=10)
 
 
 def fixed_answer(status: int, body: bytes, content_type: str = "text/xml") -> Callable[[_QuietHandler], None]:
@@ -297,6 +299,9 @@ class SilentServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (a close alone does not)
         self._socket.close()
+        self._thread.join(timeout=10)
         for connection in self.connections:
             connection.close()
