@@ -174,7 +174,7 @@ def test_an_integer_of_thousands_of_digits_is_one_line(tmp_path):
 def test_a_config_that_is_not_a_readable_file_is_one_line_and_never_hangs(tmp_path, make, expected):
     config = tmp_path / "config.yaml"
     make(config)
-    result = run_cli("render", "--config", config, "--out", tmp_path / "out", timeout=60)
+    result = run_cli("render", "--config", config, "--out", tmp_path / "out", timeout=30)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{config}: {expected}")

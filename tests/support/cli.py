@@ -27,7 +27,7 @@ class CliResult:
 def run_cli(
     *args: str | Path,
     cwd: Path = PROJECT_ROOT,
-    timeout: float = 120,
+    timeout: float = 50,  # inside a test's own 60 s bound (pyproject.toml): a hang fails here, the process killed
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     in_process: bool = False,
