@@ -3,7 +3,6 @@ of this test process; the hypothesis profile; and what keeps tests from sharing 
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -13,25 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
+import tests.support.properties  # noqa: F401  (loads the hypothesis profile: fast, or HYPOTHESIS_PROFILE's)
 from tests.support import config_files
-
-# Property tests. `fast` (make test, CI): the same examples on every run, so a red run is red again on any
-# machine, and a failure found in `thorough` is kept in its test as an @example. `thorough` (make test-all):
-# twenty times as many examples, new random ones each run, remembered in .hypothesis/ until they pass. A test
-# whose examples are cheap asks for a multiple of the profile's max_examples.
-# No deadline: a loaded 2-core machine makes any example slow now and then; pytest-timeout bounds the test.
-settings.register_profile(
-    "fast",
-    derandomize=True,
-    deadline=None,
-    max_examples=10,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("thorough", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
 @pytest.fixture
@@ -94,7 +77,7 @@ class _SearchPaths(list):
 @pytest.fixture(scope="session", autouse=True)
 def _one_botocore_loader() -> Iterator[None]:
     """Every botocore Session of this test process shares one loader of AWS's service models. The deploy code
-    makes a Session per command, which re-reads and parses the same JSON models (a fifth of a deploy test's
+    makes a Session per command, which re-reads and parses the same JSON models (near a third of a deploy test's
     CPU); the models are read-only data, shared already by every client of one Session."""
     import botocore.loaders
     import botocore.session

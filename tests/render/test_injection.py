@@ -20,6 +20,7 @@ from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 from generator.render.files import template_text
 from tests.support.config_files import dump_yaml
+from tests.support.properties import PROPERTY_TEST_BOUND
 
 PAYLOADS = [
     'say "hi"',
@@ -100,6 +101,7 @@ def test_payload_round_trips_exactly_and_changes_nothing_else(tmp_path, baseline
 
 # Cheap examples (~25 ms): fifteen times the profile's count (tests/conftest.py). `0E0` and `1e3` are numbers
 # to YAML 1.2 and text to PyYAML's YAML 1.1 writer, which once left them unquoted; `0o17` is the other way round.
+@PROPERTY_TEST_BOUND
 @settings(max_examples=15 * settings().max_examples)
 @example("0E0")
 @example("1e3")

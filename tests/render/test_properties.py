@@ -24,6 +24,7 @@ from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 from tests.support.config_files import default_config_data, dump_yaml, maximal
 from tests.support.lint_tools import cfn_lint_text
+from tests.support.properties import PROPERTY_TEST_BOUND
 from tests.support.stacksets import ACCOUNTS
 
 SAMPLE_NETWORKS = ["0.0.0.0/0", "::/0", "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"]
@@ -130,6 +131,7 @@ def _map_routing_with_every_region_config() -> dict:
 
 # Every option set, stacksets (the canary off), map routing in every region: the corners a few random
 # examples may miss, tried on every run.
+@PROPERTY_TEST_BOUND
 @LINT_SETTINGS
 @example(_maximal_config())
 @example(_stacksets_config())
@@ -240,6 +242,7 @@ def _with(edit) -> dict:
 
 # A tag key with a colon, found by an earlier run (its key path is quoted: tags["a: b"]); and, on every run
 # whatever the examples drawn, a mapping where a number goes, a region twice, NaN, a trailing newline.
+@PROPERTY_TEST_BOUND
 @BROKEN_SETTINGS
 @example(_with(lambda data: data.update(tags={"a: b": {"oops": 1}})))
 @example(_with(lambda data: data["destination"]["batching"].update(count={"oops": 1})))

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from generator.paths import PROJECT_ROOT
 from tests.support.config_files import write_config
 from tests.support.local_process import running_generator
@@ -18,6 +20,7 @@ BARE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 STATUS_BOUND = 50.0  # seconds; a bound for a loaded machine, within the test's own
 
 
+@pytest.mark.timeout(120)  # two interpreters that import moto and boto3: 30 s on a loaded machine
 def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
