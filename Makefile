@@ -8,6 +8,7 @@ OUT ?= out
 FORMAT ?= json
 LOCAL_CLOUD_PORT ?= 4566
 LOCAL_CLOUD_DELAY ?= 2
+TEST_WORKERS ?= auto
 
 # The variables a user sets (make render CONFIG="/tmp/my dir/config.yaml"). Each reaches the CLI as one argument,
 # exactly as typed: taken literally (make expands no `$(...)` in it), exported as ARG_NAME, and written "$$ARG_NAME"
@@ -16,7 +17,7 @@ LOCAL_CLOUD_DELAY ?= 2
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
 USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
-	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV
+	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV TEST_WORKERS
 # Given on the command line or in the environment, even empty: read before the values are made literal below.
 given = $(filter command environment,$(firstword $(origin $(1))))
 $(foreach name,$(USER_VARIABLES),$(eval GIVEN_$(name) := $(call given,$(name))))
@@ -37,7 +38,7 @@ GENERATOR = "$$ARG_BIN/python" -m generator
 # checkov: no network (no guideline download, no version check).
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
-.PHONY: help render validate lint test format bench clean
+.PHONY: help render validate lint test test-all format bench clean
 .PHONY: deploy plan status destroy local-cloud
 .PHONY: smoke local local-down local-up local-status demo tune
 .PHONY: canary logs
@@ -57,10 +58,19 @@ lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
 	"$$ARG_BIN/cfn-lint" $(TEMPLATES)
 	$(CHECKOV_ENV) "$$ARG_BIN/checkov" --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-test: $(DEV) ## ruff, then every test (offline)
+# The tests run on every core (TEST_WORKERS=0 runs them in this process), a test file's tests in one worker
+# (its module fixtures, such as the linted templates, are made once), and end with the ten slowest.
+PYTEST = "$$ARG_BIN/python" -m pytest -n "$$ARG_TEST_WORKERS" --dist loadfile --durations=10
+
+test: $(DEV) ## ruff, then every test (offline; property tests derandomized: the same examples each run)
 	"$$ARG_BIN/ruff" check .
 	"$$ARG_BIN/ruff" format --check .
-	"$$ARG_BIN/python" -m pytest
+	$(PYTEST)
+
+test-all: $(DEV) ## make test with many more property-test examples, new random ones each run
+	"$$ARG_BIN/ruff" check .
+	"$$ARG_BIN/ruff" format --check .
+	HYPOTHESIS_PROFILE=thorough $(PYTEST)
 
 format: $(DEV) ## apply ruff's fixes and formatting
 	"$$ARG_BIN/ruff" check --fix .

@@ -244,13 +244,36 @@ class _Places:
         return index - self.line_starts[self.line(index) - 1]
 
 
-def yaml_text(data: Any) -> str:
-    """`data` as YAML that load_yaml_document reads back as `data`, in key order and as a user would write it
-    (non-ASCII characters as they are), except that PyYAML's emitter would write a YAML 1.1 line break such
-    as NEL raw, which is refused here: then every non-ASCII character is written as an escape."""
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    if _HIDDEN_LINE_BREAK.search(text):
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+class _Yaml12SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, which writes YAML 1.1, made to quote every string that a YAML 1.2 reader (this
+    module) would read as something else: PyYAML leaves `0E0`, `1e3` or `0o17` plain because YAML 1.1 reads them
+    as text, and YAML 1.2 reads the first two as numbers."""
+
+
+# The YAML 1.2 core schema's plain scalars that are not strings (https://yaml.org/spec/1.2.2/#1032-tag-resolution),
+# added to the 1.1 ones PyYAML already quotes: a string matching any of them is written quoted.
+_YAML12_CORE = {
+    "tag:yaml.org,2002:null": (r"~|null|Null|NULL", "~nN"),
+    "tag:yaml.org,2002:bool": (r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    "tag:yaml.org,2002:int": (r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+    "tag:yaml.org,2002:float": (
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        "-+.0123456789",
+    ),
+}
+for _tag, (_pattern, _first) in _YAML12_CORE.items():
+    _Yaml12SafeDumper.add_implicit_resolver(_tag, re.compile(rf"(?:{_pattern})\Z"), list(_first))
+
+
+def yaml_text(data: Any, sort_keys: bool = False, allow_unicode: bool = True) -> str:
+    """`data` as YAML that load_yaml_document reads back as `data`, as a user would write it (non-ASCII characters
+    as they are unless not `allow_unicode`; keys in their order unless `sort_keys`): a string YAML 1.2 would read
+    as a number, a boolean or
+    null is quoted, and as PyYAML's emitter would write a YAML 1.1 line break such as NEL raw, which is refused
+    here, such a text has every non-ASCII character written as an escape."""
+    text = yaml.dump(data, Dumper=_Yaml12SafeDumper, sort_keys=sort_keys, allow_unicode=allow_unicode)
+    if allow_unicode and _HIDDEN_LINE_BREAK.search(text):
+        text = yaml.dump(data, Dumper=_Yaml12SafeDumper, sort_keys=sort_keys, allow_unicode=False)
     return text
 
 

@@ -9,7 +9,7 @@ import pytest
 from generator.config import load_config
 from generator.config.yaml_source import MAX_FILE_BYTES
 from generator.errors import ConfigError
-from tests.support.cli import run_cli, snapshot
+from tests.support.cli import run_cli, run_cli_in_process, snapshot
 
 
 def problems_of(path: Path) -> list[str]:
@@ -128,11 +128,11 @@ def test_missing_file_and_directory(tmp_path):
 def test_cli_prints_problems_exits_2_without_traceback_and_leaves_out_untouched(tmp_path, write_config):
     out = tmp_path / "out"
     good = write_config(name="good.yaml")
-    assert run_cli("render", "--config", good, "--out", out).returncode == 0
+    assert run_cli_in_process("render", "--config", good, "--out", out).returncode == 0
     before = snapshot(out)
 
     bad = write_config(lambda c: c["destination"]["batching"].update(count=0, timeout_in_seconds=-1), name="bad.yaml")
-    result = run_cli("render", "--config", bad, "--out", out)
+    result = run_cli_in_process("render", "--config", bad, "--out", out)
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

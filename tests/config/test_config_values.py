@@ -14,7 +14,7 @@ from generator.config import load_config
 from generator.config.yaml_source import load_yaml_document
 from generator.errors import ConfigError
 from generator.render import render_templates
-from tests.support.cli import run_cli, snapshot
+from tests.support.cli import run_cli, run_cli_in_process, snapshot
 
 SEED_HEAD = "regions: [us-west-2, us-east-1]\n"
 
@@ -61,7 +61,7 @@ def test_non_finite_numbers_are_refused_anywhere_not_only_in_number_fields(tmp_p
 def test_a_local_gateway_is_never_started_with_a_non_finite_batching(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(f"{SEED_HEAD}destination:\n  batching: {{timeout_in_seconds: .nan}}\n")
-    result = run_cli("demo", "--config", config, "--out", tmp_path / "out")
+    result = run_cli_in_process("demo", "--config", config, "--out", tmp_path / "out")
     assert result.returncode == 2
     assert (
         result.stderr
@@ -174,7 +174,7 @@ def test_an_integer_of_thousands_of_digits_is_one_line(tmp_path):
 def test_a_config_that_is_not_a_readable_file_is_one_line_and_never_hangs(tmp_path, make, expected):
     config = tmp_path / "config.yaml"
     make(config)
-    result = run_cli("render", "--config", config, "--out", tmp_path / "out", timeout=60)
+    result = run_cli("render", "--config", config, "--out", tmp_path / "out", timeout=30)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{config}: {expected}")
@@ -184,7 +184,7 @@ def test_a_config_that_is_not_a_readable_file_is_one_line_and_never_hangs(tmp_pa
 def test_many_long_tags_over_the_size_limit_are_blamed_on_the_tags(tmp_path, write_config):
     tags = {f"key-{index:02d}-" + "k" * 100: "v" * 250 for index in range(40)}
     config = write_config(lambda c: c.update(tags=tags))
-    result = run_cli("render", "--config", config, "--out", tmp_path / "out")
+    result = run_cli_in_process("render", "--config", config, "--out", tmp_path / "out")
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert "renders regional.template.json at " in line and "CloudFormation accepts at most 51,200" in line
@@ -211,7 +211,7 @@ def test_a_900_kb_value_is_not_echoed_whole(tmp_path, yaml_text):
     huge = "x" * 900_000
     config = tmp_path / "config.yaml"
     config.write_text(SEED_HEAD + yaml_text.replace("VALUE", huge))
-    result = run_cli("validate", "--config", config)
+    result = run_cli_in_process("validate", "--config", config)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines
@@ -294,11 +294,11 @@ def test_batching_too_small_to_mean_anything_is_refused(tmp_path, batching_yaml,
 
 def test_a_refused_config_leaves_out_untouched(tmp_path, write_config):
     out = tmp_path / "out"
-    assert run_cli("render", "--config", write_config(name="good.yaml"), "--out", out).returncode == 0
+    assert run_cli_in_process("render", "--config", write_config(name="good.yaml"), "--out", out).returncode == 0
     before = snapshot(out)
     bad = tmp_path / "bad.yaml"
     bad.write_text(SEED_HEAD + 'name_prefix: "pc\\n"\ndestination: {batching: {timeout_in_seconds: .nan}}\n')
-    result = run_cli("render", "--config", bad, "--out", out)
+    result = run_cli_in_process("render", "--config", bad, "--out", out)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 2
     assert snapshot(out) == before
 

@@ -11,7 +11,7 @@ import pytest
 from generator.config import PermissionModel, RegionConcurrency, load_config
 from generator.errors import ConfigError
 from generator.render import render_templates
-from tests.support.cli import run_cli, snapshot
+from tests.support.cli import run_cli_in_process, snapshot
 
 
 def problems_of(path: Path) -> list[str]:
@@ -157,7 +157,7 @@ def test_a_refused_config_leaves_out_untouched_and_exits_2(tmp_path):
     (out / "global.template.json").write_text("{}\n")
     before = snapshot(out)
 
-    result = run_cli("render", "--config", str(path), "--out", str(out))
+    result = run_cli_in_process("render", "--config", str(path), "--out", str(out))
 
     assert result.returncode == 2
     assert "stacksets.permission_model: service-managed is refused" in result.stderr

@@ -16,7 +16,7 @@ from generator.paths import PROJECT_ROOT, REGIONAL_TEMPLATE_NAME
 from generator.render import function_code_from_template, template_path, write_templates
 from generator.render.function_code import CANARY_RESOURCE
 from generator.render.templates import render_templates
-from tests.support.cli import limit_open_files, run_cli
+from tests.support.cli import limit_open_files, run_cli, run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.responder import faulty_responder
 from tests.support.udp import local_gateway, rendered_handler_code
@@ -103,7 +103,9 @@ def test_no_reply_is_counted_twice_and_none_from_another_sender_is_counted():
 
 def test_make_canary_against_the_local_gateway_prints_its_emf_record_and_exits_0(code):
     with local_gateway(code, count=10, timeout=0.2) as gateway:
-        result = run_cli("canary", "--host", "127.0.0.1", "--port", gateway.port, "-n", "20", "--wait", BOUND)
+        result = run_cli_in_process(
+            "canary", "--host", "127.0.0.1", "--port", gateway.port, "-n", "20", "--wait", BOUND
+        )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records[0]["Counted"] == 20 and records[0]["LossPercent"] == 0
@@ -115,7 +117,7 @@ def test_when_nothing_answers_the_canary_reports_100_percent_loss_and_exits_1_wi
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # takes the probes, answers none
         silent.bind(("127.0.0.1", 0))
         port = silent.getsockname()[1]
-        result = run_cli("canary", "--host", "127.0.0.1", "--port", port, "-n", "5", "--wait", "0.5")
+        result = run_cli_in_process("canary", "--host", "127.0.0.1", "--port", port, "-n", "5", "--wait", "0.5")
     assert result.returncode == 1
     (record,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert (record["Sent"], record["Counted"], record["LossPercent"]) == (5, 0, 100)
@@ -125,14 +127,16 @@ def test_when_nothing_answers_the_canary_reports_100_percent_loss_and_exits_1_wi
 
 
 def test_a_host_that_does_not_resolve_is_100_percent_loss_with_the_reason(tmp_path):
-    result = run_cli("canary", "--host", "no-such-host.invalid", "--port", "2000", "-n", "3", "--wait", "0.1")
+    result = run_cli_in_process(
+        "canary", "--host", "no-such-host.invalid", "--port", "2000", "-n", "3", "--wait", "0.1"
+    )
     assert result.returncode == 1
     assert json.loads(result.stdout)["LossPercent"] == 100
     assert "0 answered, loss 100.00%" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_without_an_endpoint_the_canary_says_where_to_get_one(tmp_path):
-    result = run_cli("canary", "--outputs", tmp_path / "none.json")
+    result = run_cli_in_process("canary", "--outputs", tmp_path / "none.json")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"canary: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'none.json'} has a Domain",

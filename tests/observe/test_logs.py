@@ -147,7 +147,7 @@ def test_since_reads_durations(text, seconds_ago):
 
 
 def test_since_refuses_what_it_cannot_read_in_one_line(config_path):
-    status, _, err = run_cli("logs", "--config", config_path, "--since", "yesterday")
+    status, _, err = run_cli_in_process("logs", "--config", config_path, "--since", "yesterday")
     assert status == 2
     assert err.splitlines()[-1].endswith(
         "argument --since: expected a duration such as 10m, 2h, 90s or 1d (at most 3,653d), or a time such as "

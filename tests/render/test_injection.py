@@ -11,7 +11,7 @@ from pathlib import Path
 import cfn_flip
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from generator.config import load_config
@@ -19,6 +19,8 @@ from generator.errors import ConfigError
 from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 from generator.render.files import template_text
+from tests.support.config_files import dump_yaml
+from tests.support.properties import PROPERTY_TEST_BOUND
 
 PAYLOADS = [
     'say "hi"',
@@ -49,15 +51,16 @@ FIELDS = {
 def render_with(tmp: Path, config_path_in_data: tuple, value, raw_unicode: bool = True) -> list[dict]:
     """Render the default config with one value replaced, written as a user would (raw UTF-8) unless
     that YAML would not read back as the same value: PyYAML's emitter writes NEL (U+0085) raw, which
-    YAML reads as a line break. raw_unicode=False always writes non-ASCII as escapes."""
+    YAML reads as a line break. raw_unicode=False always writes non-ASCII as escapes. Strings that YAML 1.2
+    (the project's reader) takes for numbers, such as `0E0`, are quoted (tests/support/config_files.py)."""
     data = yaml.safe_load(DEFAULT_CONFIG.read_text())
     target = data
     for key in config_path_in_data[:-1]:
         target = target.setdefault(key, {})
     target[config_path_in_data[-1]] = value
-    text = yaml.safe_dump(data, allow_unicode=raw_unicode)
+    text = dump_yaml(data, allow_unicode=raw_unicode)
     if yaml.safe_load(text) != data:
-        text = yaml.safe_dump(data, allow_unicode=False)
+        text = dump_yaml(data, allow_unicode=False)
     path = tmp / "config.yaml"
     path.write_text(text, encoding="utf-8")
     return [template.document for template in render_templates(load_config(path))]
@@ -96,7 +99,21 @@ def test_payload_round_trips_exactly_and_changes_nothing_else(tmp_path, baseline
     assert_only_the_field_changed(documents, baselines[field], template_index, output_path, payload)
 
 
-@settings(max_examples=150, deadline=None)
+# Cheap examples (~25 ms): fifteen times the profile's count (tests/conftest.py). `0E0` and `1e3` are numbers
+# to YAML 1.2 and text to PyYAML's YAML 1.1 writer, which once left them unquoted; `0o17` is the other way round.
+@PROPERTY_TEST_BOUND
+@settings(max_examples=15 * settings().max_examples)
+@example("0E0")
+@example("1e3")
+@example("-.5E+1")
+@example("0o17")
+@example("0x1F")
+@example(".inf")
+@example("~")
+@example("NULL")
+@example("yes")
+@example("1:30")
+@example("010")
 @given(st.text(min_size=1, max_size=300))
 def test_any_description_round_trips(baselines, text):
     with tempfile.TemporaryDirectory() as folder:
@@ -132,7 +149,7 @@ def test_payload_round_trips_through_the_yaml_format_too(tmp_path, payload):
     data = yaml.safe_load(DEFAULT_CONFIG.read_text())
     data["destination"]["description"] = payload
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=False), encoding="utf-8")
+    path.write_text(dump_yaml(data, allow_unicode=False), encoding="utf-8")
     template = render_templates(load_config(path))[template_index]
     read_back = json.loads(cfn_flip.to_json(template_text(template, "yaml")))
     assert read_back == template.document

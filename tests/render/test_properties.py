@@ -13,8 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from cfnlint.api import ManualArgs, lint
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
@@ -25,6 +24,10 @@ from generator.config.schema import load_schema
 from generator.config.yaml_source import yaml_text
 from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
+from tests.support.config_files import default_config_data, maximal
+from tests.support.lint_tools import cfn_lint_text
+from tests.support.properties import PROPERTY_TEST_BOUND
+from tests.support.stacksets import ACCOUNTS
 
 SAMPLE_NETWORKS = ["0.0.0.0/0", "::/0", "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"]
 SAMPLE_DOMAINS = ["example.com", "client.example.org", "a-1.b-2.example.net", "xn--bcher-kva.example"]
@@ -112,9 +115,11 @@ valid_configs = (
     .filter(_peers_share_no_address)
     .filter(_observability_coherent)
 )
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Each example runs cfn-lint (~0.3 s): report the failing example as found rather than shrink for minutes.
-LINT_SETTINGS = settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# How many examples: the profile's (tests/conftest.py: 10 in `make test`, 200 in `make test-all`) for the lint
+# test, whose examples run cfn-lint (~0.4 s each), beside its explicit ones; three times as many for the cheaper
+# broken-config test. Each lint example is reported as found rather than shrunk for minutes.
+LINT_SETTINGS = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
+BROKEN_SETTINGS = settings(max_examples=3 * settings().max_examples)
 
 
 def write_yaml(folder: Path, data: object) -> Path:
@@ -124,7 +129,34 @@ def write_yaml(folder: Path, data: object) -> Path:
     return path
 
 
+def _maximal_config() -> dict:
+    data = default_config_data()
+    maximal(data)
+    return data
+
+
+def _stacksets_config() -> dict:
+    data = default_config_data()
+    data["regions"] = ["us-west-2", "eu-west-1", "ap-southeast-2"]
+    data["stacksets"] = {"accounts": list(ACCOUNTS)}
+    data["observability"] = {"alarms": True, "dashboard": True}
+    return data
+
+
+def _map_routing_with_every_region_config() -> dict:
+    data = default_config_data()
+    data["routing"] = "map"
+    data["regions"] = sorted(known_regions())
+    return data
+
+
+# Every option set, stacksets (the canary off), map routing in every region: the corners a few random
+# examples may miss, tried on every run.
+@PROPERTY_TEST_BOUND
 @LINT_SETTINGS
+@example(_maximal_config())
+@example(_stacksets_config())
+@example(_map_routing_with_every_region_config())
 @given(valid_configs)
 def test_every_valid_config_renders_lint_clean_deterministic_json(data):
     with tempfile.TemporaryDirectory() as folder:
@@ -134,8 +166,7 @@ def test_every_valid_config_renders_lint_clean_deterministic_json(data):
     assert first == second
     regions = sorted({config.home_region, *config.regions})
     for text in first:
-        findings = lint(text, config=ManualArgs(regions=regions))
-        assert findings == [], [str(f) for f in findings]
+        assert cfn_lint_text(text, regions) == []
 
 
 def leaf_paths(value, path=()):
@@ -224,7 +255,21 @@ _BARE = r"[A-Za-z0-9_:/=+@-]+"  # generator/config/yaml_source.py's _BARE_KEY
 KEY_PATH = rf"(?:{_BARE}|{_SEGMENT})(?:\.{_BARE}|{_SEGMENT})*"
 
 
-@SETTINGS
+def _with(edit) -> dict:
+    data = default_config_data()
+    edit(data)
+    return data
+
+
+# A tag key with a colon, found by an earlier run (its key path is quoted: tags["a: b"]); and, on every run
+# whatever the examples drawn, a mapping where a number goes, a region twice, NaN, a trailing newline.
+@PROPERTY_TEST_BOUND
+@BROKEN_SETTINGS
+@example(_with(lambda data: data.update(tags={"a: b": {"oops": 1}})))
+@example(_with(lambda data: data["destination"]["batching"].update(count={"oops": 1})))
+@example(_with(lambda data: data["regions"].append(data["regions"][0])))
+@example(_with(lambda data: data["destination"]["batching"].update(timeout_in_seconds=math.nan)))
+@example(_with(lambda data: data.update(name_prefix="pc\n")))
 @given(broken_configs())
 def test_every_broken_config_gets_clear_lines_and_out_is_untouched(data):
     with tempfile.TemporaryDirectory() as folder:

@@ -15,7 +15,7 @@ from generator.errors import GeneratorError, RenderError
 from generator.paths import DEFAULT_CONFIG
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from generator.render.files import write_templates
-from tests.support.cli import run_cli, snapshot
+from tests.support.cli import run_cli, run_cli_in_process, snapshot
 
 
 def test_render_writes_both_templates_byte_identical_on_every_run(tmp_path):
@@ -34,15 +34,15 @@ def test_render_writes_both_templates_byte_identical_on_every_run(tmp_path):
 
 
 def test_yaml_format_is_the_same_template(tmp_path):
-    assert run_cli("render", "--out", tmp_path / "j").returncode == 0
-    assert run_cli("render", "--format", "yaml", "--out", tmp_path / "y").returncode == 0
+    assert run_cli_in_process("render", "--out", tmp_path / "j").returncode == 0
+    assert run_cli_in_process("render", "--format", "yaml", "--out", tmp_path / "y").returncode == 0
     for name in ("global.template", "regional.template"):
         yaml_text = (tmp_path / "y" / f"{name}.yaml").read_text()
         assert json.loads(cfn_flip.to_json(yaml_text)) == json.loads((tmp_path / "j" / f"{name}.json").read_text())
 
 
 def test_validate_says_what_it_checked():
-    result = run_cli("validate", "--config", DEFAULT_CONFIG)
+    result = run_cli_in_process("validate", "--config", DEFAULT_CONFIG)
     assert result.returncode == 0
     assert result.stdout.endswith(": valid (3 regions, routing bind)\n")
 
@@ -53,7 +53,7 @@ def test_a_template_over_cloudformations_size_limit_is_refused_and_nothing_writt
     (out / "global.template.json").write_text("previous\n")
     domains = [f"client-{i:05d}.example.com" for i in range(2000)]
     config_path = write_config(lambda c: c["listener"].update(client_domains=domains))
-    result = run_cli("render", "--config", config_path, "--out", out)
+    result = run_cli_in_process("render", "--config", config_path, "--out", out)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{config_path}: renders global.template.json at ")
@@ -100,7 +100,7 @@ def test_a_directory_in_the_way_of_a_template_changes_nothing(tmp_path):
     out.mkdir()
     (out / "global.template.json").write_text("previous\n")
     (out / "regional.template.json").mkdir()
-    result = run_cli("render", "--out", out)
+    result = run_cli_in_process("render", "--out", out)
     assert result.returncode == 2
     assert result.stderr == (
         f"{out / 'regional.template.json'}: cannot write templates: a directory is in the way of the file;"
@@ -135,8 +135,8 @@ def test_rendering_one_format_removes_the_other_formats_templates(tmp_path):
     out = tmp_path / "out"
     (out).mkdir()
     (out / "outputs.json").write_text("{}\n")  # not a template: kept
-    assert run_cli("render", "--out", out, "--format", "yaml").returncode == 0
-    assert run_cli("render", "--out", out).returncode == 0
+    assert run_cli_in_process("render", "--out", out, "--format", "yaml").returncode == 0
+    assert run_cli_in_process("render", "--out", out).returncode == 0
     assert sorted(snapshot(out)) == ["global.template.json", "outputs.json", "regional.template.json"]
-    assert run_cli("render", "--out", out, "--format", "yaml").returncode == 0
+    assert run_cli_in_process("render", "--out", out, "--format", "yaml").returncode == 0
     assert sorted(snapshot(out)) == ["global.template.yaml", "outputs.json", "regional.template.yaml"]

@@ -21,6 +21,11 @@ def _default_config_data() -> dict[str, Any]:
     return yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
+def dump_yaml(data: Any, allow_unicode: bool = True, sort_keys: bool = True) -> str:
+    """`data` as YAML text that the project reads back as the same data (generator.config.yaml_source.yaml_text)."""
+    return yaml_text(data, sort_keys=sort_keys, allow_unicode=allow_unicode)
+
+
 def default_config_data() -> dict[str, Any]:
     """config/config.yaml as plain data, a fresh copy to edit."""
     return copy.deepcopy(_default_config_data())

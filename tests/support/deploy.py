@@ -38,13 +38,13 @@ FAST = ("--poll", "0.05")
 
 
 def local_cloud_fixtures() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The fixtures (local_cloud, cloud) for a test module: one local cloud per module, and per test the
-    same cloud emptied, with AWS pointed at it; its gates released and its faults cleared after."""
+    """The fixtures (local_cloud, cloud) for a test module: the local cloud of this test process (one for
+    every module: tests/conftest.py's worker_local_cloud), and per test that cloud emptied, with AWS pointed
+    at it; its gates released and its faults cleared after."""
 
     @pytest.fixture(scope="module")
-    def local_cloud() -> Iterator[LocalCloud]:
-        with LocalCloud() as running:
-            yield running
+    def local_cloud(worker_local_cloud: LocalCloud) -> LocalCloud:
+        return worker_local_cloud
 
     @pytest.fixture
     def cloud(local_cloud: LocalCloud, monkeypatch: Any, tmp_path: Path) -> Iterator[LocalCloud]:
@@ -249,13 +249,15 @@ def http_server(handle: Callable[[_QuietHandler], None]) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
+    # A short poll: shutdown() waits for the loop to look (0.5 s by default, at the end of every test).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="test-http", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
+        server.shutdown()  # serve_forever returns: the thread ends
         server.server_close()
+        thread.join(timeout=10)
 
 
 def fixed_answer(status: int, body: bytes, content_type: str = "text/xml") -> Callable[[_QuietHandler], None]:
@@ -329,7 +331,10 @@ class SilentServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (a close alone does not)
         self._socket.close()
+        self._thread.join(timeout=10)
         for connection in self.connections:
             connection.close()
 

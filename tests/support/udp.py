@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 from generator.config import Batching, load_config
 from generator.local.gateway.gateway import GatewaySettings, Invocation, LocalGateway
@@ -142,23 +140,6 @@ def _free(family: int, host: str, port: int) -> bool:
         # No IPv6 here: the gateway serves IPv4 alone, so the port is as good as free.
         return error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
     return True
-
-
-def read_until(stream: IO[str], marker: str, seconds: float) -> str:
-    """What `stream` printed up to and including the line holding `marker`; returns at that line,
-    at the end of the stream, or after `seconds` (a bound for a process that hangs), whichever is first."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in stream:
-            lines.append(line)
-            if marker in line:
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(seconds)
-    return "".join(lines)
 
 
 @contextmanager

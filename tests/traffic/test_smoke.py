@@ -20,7 +20,7 @@ from generator.paths import PROJECT_ROOT
 from generator.traffic.endpoint import resolve_endpoint
 from generator.traffic.report import ClientLedger, SmokeTally, parse_reply
 from generator.traffic.smoke import SmokeOptions, run_smoke
-from tests.support.cli import limit_open_files, run_cli
+from tests.support.cli import limit_open_files, run_cli, run_cli_in_process
 
 
 class ScriptedServer:
@@ -144,7 +144,7 @@ def test_no_host_anywhere_is_one_line_per_missing_thing(tmp_path):
     with pytest.raises(EndpointError) as raised:
         resolve_endpoint(None, None, tmp_path / "missing.json")
     assert [p.message.split(":")[0] for p in raised.value.problems] == ["no host", "no port"]
-    result = run_cli("smoke", "--outputs", str(tmp_path / "missing.json"))
+    result = run_cli_in_process("smoke", "--outputs", str(tmp_path / "missing.json"))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"smoke: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'missing.json'} has a Domain",
@@ -155,7 +155,8 @@ def test_no_host_anywhere_is_one_line_per_missing_thing(tmp_path):
 def test_exit_status_says_whether_too_many_packets_went_unaccounted():
     # Half the packets are never answered, so the client can only stop on quiet: a generous
     # 3 s after the last reply (each comes at once), so no late reply is missed. The two runs
-    # go side by side to wait those seconds once, each with a server of its own.
+    # go side by side to wait those seconds once, each with a server of its own (and a process of its own: an
+    # in-process run takes this process's stdout).
     with (
         ScriptedServer(every(2, b"1 test-region\n")) as half,
         ScriptedServer(every(2, b"1 test-region\n")) as other_half,
@@ -176,7 +177,7 @@ def test_exit_status_says_whether_too_many_packets_went_unaccounted():
 
 def test_json_output_for_machines():
     with ScriptedServer(every(10, b"10 us-west-2\n")) as server:
-        result = run_cli("smoke", "--host", "127.0.0.1", "--port", str(server.port), "-n", "30", "--json")
+        result = run_cli_in_process("smoke", "--host", "127.0.0.1", "--port", str(server.port), "-n", "30", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0
     assert report["packets_sent"] == 30 and report["packets_counted"] == 30 and report["loss_percent"] == 0
@@ -236,7 +237,7 @@ def test_more_client_sockets_than_select_can_watch():
     ],
 )
 def test_bad_numbers_are_refused_in_one_line(option, value, expected):
-    result = run_cli("smoke", "--host", "127.0.0.1", "--port", "9", option, value)
+    result = run_cli_in_process("smoke", "--host", "127.0.0.1", "--port", "9", option, value)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"python -m generator smoke: error: {expected}"
     assert "Traceback" not in result.stderr

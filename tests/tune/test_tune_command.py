@@ -18,7 +18,7 @@ from PIL import Image
 from generator.cli.tune_commands import format_table
 from generator.errors import ExitCode
 from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
-from tests.support.cli import run_cli, run_cli_in_process, snapshot
+from tests.support.cli import run_cli_in_process, snapshot
 from tests.support.tune import synthetic_result
 
 # A small grid at a rate far above count/timeout (see test_measurement): seconds, not minutes.
@@ -88,7 +88,7 @@ def test_tune_prints_the_table_writes_json_and_chart_and_applies_the_cheapest(tm
     config.write_text(started, encoding="utf-8")
     out = tmp_path / "out"
     # A target every setting meets: the recommendation is then the cheapest, count 10 (a tenth of the requests).
-    result = run_cli("tune", "--config", config, "--out", out, *SMALL, "--p99", "60000", "--apply")
+    result = run_cli_in_process("tune", "--config", config, "--out", out, *SMALL, "--p99", "60000", "--apply")
     assert result.returncode == ExitCode.OK, result.stderr
     assert "Proxylity's own charges are not included" in result.stdout
     assert "[2/2] count 10, timeout 1 s: 200 packets, 20 invocations (model 20)" in result.stdout
@@ -120,7 +120,7 @@ def test_when_no_setting_meets_the_target_it_says_so_and_applies_nothing(tmp_pat
     shutil.copyfile(DEFAULT_CONFIG, config)
     before = snapshot(tmp_path)
     out = tmp_path / "out"
-    result = run_cli("tune", "--config", config, "--out", out, *SMALL, "--p99", "0.001", "--apply")
+    result = run_cli_in_process("tune", "--config", config, "--out", out, *SMALL, "--p99", "0.001", "--apply")
     assert result.returncode == ExitCode.FAILED
     assert "none meets the target (p99 ≤ 0.001 ms with no loss) at 400 packets/s: no recommendation" in result.stdout
     assert "left as it was: nothing to apply" in result.stderr
@@ -147,7 +147,7 @@ def test_a_setting_the_config_would_refuse_is_measured_but_never_recommended(tmp
     before = config.read_bytes()
     out = tmp_path / "out"
     grid = ("--rate", "400", "--clients", "4", "--seconds", "0.5", "--counts", "10", "100", "--timeouts", "0.5")
-    result = run_cli("tune", "--config", config, "--out", out, *grid, "--p99", "5000", "--apply")
+    result = run_cli_in_process("tune", "--config", config, "--out", out, *grid, "--p99", "5000", "--apply")
     assert result.returncode == ExitCode.OK, result.stderr
     assert "count 100, timeout 0.5 s: measured, never recommended:" in result.stdout
     assert "observability.canary.max_p99_ms: 500 ms is not above" in result.stdout

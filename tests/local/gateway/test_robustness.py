@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
-import re
 import signal
 import socket
 import struct
-import subprocess
-import sys
 import termios
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 
 from generator.errors import GatewayError
 from generator.local.gateway import gateway as gateway_module
 from generator.local.gateway.control import control_socket_path
 from generator.local.gateway.gateway import LocalGateway
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
-from tests.support.udp import (
-    exchange,
-    local_gateway,
-    read_until,
-    rendered_handler_code,
-    silent_client,
-    wait_until,
-)
+from tests.support.config_files import default_config_data, dump_yaml
+from tests.support.local_process import running_generator
+from tests.support.udp import exchange, local_gateway, rendered_handler_code, silent_client, wait_until
 
 # A handler that misbehaves when a packet asks it to, else is the real packet counter.
 MISBEHAVING = """
@@ -218,35 +207,26 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the function processes through /proc")
 def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data = default_config_data()
     data["destination"]["batching"] = {"count": 1000, "timeout_in_seconds": 60}  # only the stop cuts it
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    command = [sys.executable, "-m", "generator", "local", "--config", config, "--out", tmp_path / "out", "--port", "0"]
+    config.write_text(dump_yaml(data), encoding="utf-8")
     # Its own session, as a shell gives a foreground job its own process group: the
     # SIGINT below goes to that whole group, as a terminal's Ctrl-C does.
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        started = read_until(process.stdout, "Ctrl-C to stop", 60)
-        assert "Ctrl-C to stop" in started, started
-        port = int(re.search(r"127\.0\.0\.1:(\d+)", started).group(1))
-        functions = _children(process.pid)
+    local_command = ("local", "--config", config, "--out", tmp_path / "out", "--port", "0")
+    with running_generator(*local_command, own_group=True, stop_signal=signal.SIGINT) as local:
+        functions = _children(local.pid)
         assert len(functions) == len(data["regions"])
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
             for n in range(1, 6):
-                client.sendto(b"packet_%d" % n, ("127.0.0.1", port))
-            os.killpg(process.pid, signal.SIGINT)
+                client.sendto(b"packet_%d" % n, ("127.0.0.1", local.port))
+            local.send_signal(signal.SIGINT)
             client.settimeout(20)
             reply = client.recv(65536)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        local.stop()
+    out, err = local.stdout, local.stderr
     assert reply == b"5 us-west-2\n"  # the open batch went through the function before the stop
-    assert process.returncode == 0, err
+    assert local.returncode == 0, err
     assert "Traceback" not in out + err and "KeyboardInterrupt" not in err
     assert "lost" not in err
     assert "stopped: 5 datagrams" in out

@@ -4,17 +4,14 @@ run at start and then every every_minutes, and `make demo` shows its figures aft
 from __future__ import annotations
 
 import queue
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.observe.canary import load_canary, run_canary
-from generator.paths import PROJECT_ROOT
-from tests.support.cli import run_cli
-from tests.support.udp import free_udp_port, local_gateway, read_until, rendered_handler_code
+from tests.support.cli import run_cli_in_process
+from tests.support.local_process import running_generator
+from tests.support.udp import local_gateway, rendered_handler_code
 
 BOUND = 30.0  # a bound for a loaded machine; each run ends with its last reply
 
@@ -53,28 +50,18 @@ def test_runs_come_one_after_another_and_a_failing_run_does_not_stop_the_schedul
 
 
 def test_make_local_runs_the_canary_at_start_and_says_how_often(write_config, tmp_path):
-    port = free_udp_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "local", "--config", canary_config(write_config, 2)]
-        + ["--out", tmp_path / "out", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        started = read_until(process.stdout, "probes to 127.0.0.1", 60)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        rest, _err = process.communicate(timeout=60)
+    local_command = ("local", "--config", canary_config(write_config, 2), "--out", tmp_path / "out", "--port", "0")
+    with running_generator(*local_command, ready="probes to 127.0.0.1") as local:
+        pass
+    started = local.started
     assert "canary: every 2 min from us-west-2, the first run now" in started, started
-    assert f"canary: 20 probes to 127.0.0.1:{port}: 20 answered, loss 0.00%" in started
+    assert f"canary: 20 probes to 127.0.0.1:{local.port}: 20 answered, loss 0.00%" in started
     assert "served by us-west-2 20" in started
-    assert process.returncode == 0 and "stopped: " in rest
+    assert local.returncode == 0 and "stopped: " in local.stdout
 
 
 def test_make_demo_shows_the_canary_figures_when_it_is_on(write_config, tmp_path):
-    result = run_cli("demo", "--config", canary_config(write_config), "--out", tmp_path / "out", "-n", "20")
+    result = run_cli_in_process("demo", "--config", canary_config(write_config), "--out", tmp_path / "out", "-n", "20")
     assert result.returncode == 0, result.stderr
     canary_lines = [line for line in result.stdout.splitlines() if line.startswith("canary: ")]
     assert len(canary_lines) == 1 and "20 answered, loss 0.00%" in canary_lines[0]
@@ -82,6 +69,6 @@ def test_make_demo_shows_the_canary_figures_when_it_is_on(write_config, tmp_path
 
 
 def test_make_demo_without_the_canary_shows_none(tmp_path):
-    result = run_cli("demo", "--out", tmp_path / "out", "-n", "10")
+    result = run_cli_in_process("demo", "--out", tmp_path / "out", "-n", "10")
     assert result.returncode == 0, result.stderr
     assert "canary" not in result.stdout

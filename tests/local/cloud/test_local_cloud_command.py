@@ -4,44 +4,33 @@ must work exactly as printed."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
+
+import pytest
 
 from generator.paths import PROJECT_ROOT
 from tests.support.config_files import write_config
+from tests.support.local_process import running_generator
 
 # Only what a shell gives any command: no AWS variable, and a home with no ~/.aws in it.
 BARE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-STARTUP_BOUND = 60.0  # seconds; a bound for a loaded machine, not a speed goal
+STATUS_BOUND = 50.0  # seconds; a bound for a loaded machine, within the test's own
 
 
-def line_reader(stream) -> queue.Queue:
-    """The lines of `stream` as they come, read by a thread: a test waits for one with a bound."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
-    return lines
-
-
+@pytest.mark.timeout(120)  # two interpreters that import moto and boto3: 30 s on a loaded machine
 def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     bare = {name: os.environ[name] for name in BARE_VARIABLES if name in os.environ}
-    cloud = subprocess.Popen(
-        [sys.executable, "-m", "generator", "local-cloud", "--port", "0", "--delay", "0"],
-        cwd=PROJECT_ROOT,
-        env={**bare, "HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = line_reader(cloud.stdout)
-        banner = lines.get(timeout=STARTUP_BOUND)  # printed (and flushed) before it waits
-        hint = lines.get(timeout=STARTUP_BOUND)
+    local_cloud = ("local-cloud", "--port", "0", "--delay", "0")
+    environment = {**bare, "HOME": str(home)}
+    with running_generator(
+        *local_cloud, ready="in another terminal:", env=environment, stop_signal=signal.SIGINT
+    ) as cloud:
+        banner, hint = cloud.started.splitlines(keepends=True)  # both printed (and flushed) before it waits
         assert "STAND-IN for Proxylity's control plane" in banner and "not the real service" in banner
         match = re.fullmatch(r"in another terminal: (?P<command>.+?) make deploy +\(Ctrl-C here to stop\)\n", hint)
         assert match, hint
@@ -49,19 +38,18 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
         assert re.fullmatch(r"http://127\.0\.0\.1:[1-9]\d*", variables["AWS_ENDPOINT_URL"])  # the real port
         assert variables["AWS_ENDPOINT_URL"] in banner
 
+        # As typed in another terminal: a process of its own, in the same bare environment plus the hint's.
         status = subprocess.run(
             [sys.executable, "-m", "generator", "status", "--config", str(write_config(tmp_path))],
             cwd=PROJECT_ROOT,
-            env={**bare, "HOME": str(home), **variables},
+            env={**environment, **variables},
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=STATUS_BOUND,
         )
-    finally:
-        cloud.send_signal(signal.SIGINT)
-        cloud.wait(timeout=30)
 
     assert status.returncode == 0, status.stderr
     assert status.stderr == ""
     assert re.search(r"^us-west-2\s+packet-counter-global\s+absent\s", status.stdout, re.M)
-    assert cloud.returncode == 0 and lines.get(timeout=STARTUP_BOUND).strip() == "local cloud stopped"
+    assert cloud.returncode == 0, cloud.stderr
+    assert cloud.stdout.splitlines()[-1].strip() == "local cloud stopped"

@@ -11,7 +11,6 @@ import logging
 import os
 import pwd
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -26,8 +25,9 @@ import pytest
 from generator.errors import GeneratorError
 from generator.local.gateway.control import control_directory, control_socket_path, send_control
 from generator.paths import PROJECT_ROOT
-from tests.support.cli import run_cli
-from tests.support.udp import exchange, free_udp_port, local_gateway, read_until, rendered_handler_code
+from tests.support.cli import run_cli, run_cli_in_process
+from tests.support.local_process import GeneratorProcess, running_generator
+from tests.support.udp import exchange, free_udp_port, local_gateway, rendered_handler_code
 
 UID = os.getuid()
 AS_ROOT = pytest.mark.skipif(UID != 0, reason="switching to another uid needs root")
@@ -119,40 +119,29 @@ def try_udp_control(port: int, line: bytes = b"down us-west-2") -> str:
 @dataclass
 class RunningLocal:
     port: int
-    process: subprocess.Popen
+    process: GeneratorProcess
     socket_path: Path
     out: Path
 
 
 @pytest.fixture(scope="module")
 def running_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLocal]:
-    port = free_udp_port()
     out = tmp_path_factory.mktemp("out")
-    with runtime_directory_others_can_enter():
-        process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "local", "--out", str(out), "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            started = read_until(process.stdout, "Ctrl-C to stop", 60)
-            assert "Ctrl-C to stop" in started, started
-            path = control_socket_path(port)
-            assert f"local-control --port {port} " in started and str(path) in started
-            yield RunningLocal(port, process, path, out)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            out_text, err_text = process.communicate(timeout=60)
-    assert process.returncode == 0, err_text
-    assert "Traceback" not in out_text + err_text
+    with (
+        runtime_directory_others_can_enter(),
+        running_generator("local", "--out", out, "--port", "0") as local,
+    ):
+        path = control_socket_path(local.port)
+        assert f"local-control --port {local.port} " in local.started and str(path) in local.started
+        yield RunningLocal(local.port, local, path, out)
+    assert local.returncode == 0, local.stderr
+    assert "Traceback" not in local.stdout + local.stderr
 
 
 def test_the_old_udp_control_port_changes_nothing(running_local):
     assert try_udp_control(running_local.port + 1) in ("ConnectionRefusedError", "TimeoutError")
     assert regions_answering(running_local.port) == {"us-west-2"}
-    status = run_cli("local-control", "--port", running_local.port, "status")
+    status = run_cli_in_process("local-control", "--port", running_local.port, "status")
     assert status.stdout == "ok ingress=us-west-2 serving=us-west-2 down=-\n", status.stderr
 
 
@@ -394,8 +383,8 @@ def test_local_control_without_a_gateway_or_with_a_bad_command_is_one_line(tmp_p
     env_dir.mkdir(mode=0o700)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_RUNTIME_DIR", str(env_dir))
-        nothing = run_cli("local-control", "--port", "2999", "status")
-        typo = run_cli("local-control", "down")
+        nothing = run_cli_in_process("local-control", "--port", "2999", "status")
+        typo = run_cli_in_process("local-control", "down")
     assert nothing.returncode == 2
     assert nothing.stderr == (
         f"local-control: no local gateway runs on port 2999 for this user (no {env_dir / 'packet-counter'})\n"
