@@ -20,13 +20,13 @@ from jsonschema.exceptions import ValidationError
 
 from generator.config.yaml_source import YamlDocument, format_key_path
 from generator.errors import Problem, closest_match, shown
-from generator.paths import SCHEMA_FILE
+from generator.resources import schema_file
 
 
 @cache
 def load_schema() -> dict[str, Any]:
     """The parsed config.schema.json (cached; treat as read-only)."""
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return json.loads(schema_file().read_text(encoding="utf-8"))
 
 
 @cache

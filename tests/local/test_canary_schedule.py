@@ -12,7 +12,7 @@ import pytest
 
 from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.observe.canary import load_canary, run_canary
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli
 from tests.support.udp import free_udp_port, local_gateway, read_until, rendered_handler_code
 
@@ -57,7 +57,7 @@ def test_make_local_runs_the_canary_at_start_and_says_how_often(write_config, tm
     process = subprocess.Popen(
         [sys.executable, "-m", "generator", "local", "--config", canary_config(write_config, 2)]
         + ["--out", tmp_path / "out", "--port", str(port)],
-        cwd=PROJECT_ROOT,
+        cwd=CHECKOUT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.config_files import write_config
 
 # Only what a shell gives any command: no AWS variable, and a home with no ~/.aws in it.
@@ -32,7 +32,7 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     bare = {name: os.environ[name] for name in BARE_VARIABLES if name in os.environ}
     cloud = subprocess.Popen(
         [sys.executable, "-m", "generator", "local-cloud", "--port", "0", "--delay", "0"],
-        cwd=PROJECT_ROOT,
+        cwd=CHECKOUT,
         env={**bare, "HOME": str(home)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -51,7 +51,7 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
 
         status = subprocess.run(
             [sys.executable, "-m", "generator", "status", "--config", str(write_config(tmp_path))],
-            cwd=PROJECT_ROOT,
+            cwd=CHECKOUT,
             env={**bare, "HOME": str(home), **variables},
             capture_output=True,
             text=True,
@@ -65,3 +65,4 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     assert status.stderr == ""
     assert re.search(r"^us-west-2\s+packet-counter-global\s+absent\s", status.stdout, re.M)
     assert cloud.returncode == 0 and lines.get(timeout=STARTUP_BOUND).strip() == "local cloud stopped"
+

@@ -22,7 +22,7 @@ from generator.errors import GatewayError
 from generator.local.gateway import gateway as gateway_module
 from generator.local.gateway.control import control_socket_path
 from generator.local.gateway.gateway import LocalGateway
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 from tests.support.udp import (
     exchange,
     local_gateway,
@@ -226,7 +226,7 @@ def test_ctrl_c_flushes_the_open_batch_and_stops_cleanly(tmp_path):
     # Its own session, as a shell gives a foreground job its own process group: the
     # SIGINT below goes to that whole group, as a terminal's Ctrl-C does.
     process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
         started = read_until(process.stdout, "Ctrl-C to stop", 60)

@@ -13,7 +13,7 @@ import yaml
 
 from generator.cli import build_parser
 from generator.cli.argv import attach_negative_values, parse_command_line
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 from tests.support.cli import run_cli
 from tests.support.udp import exchange, free_udp_port, read_until
 
@@ -63,7 +63,7 @@ def test_local_serves_until_sigterm_and_reports(tmp_path):
             "--port",
             str(port),
         ],
-        cwd=PROJECT_ROOT,
+        cwd=CHECKOUT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -22,8 +22,8 @@ from generator.cli import main
 from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.config.schema import load_schema
-from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
+from tests.support.checkout import DEFAULT_CONFIG
 
 SAMPLE_NETWORKS = ["0.0.0.0/0", "::/0", "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"]
 SAMPLE_DOMAINS = ["example.com", "client.example.org", "a-1.b-2.example.net", "xn--bcher-kva.example"]

@@ -17,7 +17,7 @@ from PIL import Image
 
 from generator.cli.tune_commands import format_table
 from generator.errors import ExitCode
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
 from tests.support.tune import synthetic_result
 
@@ -62,7 +62,7 @@ def test_make_passes_the_grid_as_typed(tmp_path, variable, message):
     config = tmp_path / "config.yaml"
     shutil.copyfile(DEFAULT_CONFIG, config)
     typed = [variable, f"CONFIG={config}", f"OUT={tmp_path / 'out'}"]
-    result = subprocess.run([*MAKE, "tune", *typed], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([*MAKE, "tune", *typed], cwd=CHECKOUT, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert result.stderr.splitlines()[0].startswith(message), result.stderr
     if variable == "APPLY=2":
@@ -74,7 +74,7 @@ def test_make_passes_the_grid_as_typed(tmp_path, variable, message):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 @pytest.mark.parametrize(("variable", "applies"), [("APPLY=0", False), ("APPLY=no", False), ("APPLY=1", True)])
 def test_make_applies_only_when_asked_with_1(variable, applies):
-    planned = subprocess.run([*MAKE, "-n", "tune", variable], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    planned = subprocess.run([*MAKE, "-n", "tune", variable], cwd=CHECKOUT, capture_output=True, text=True)
     assert planned.returncode == 0, planned.stderr
     assert ("--apply" in planned.stdout.split()) is applies
 
