@@ -29,7 +29,8 @@ from generator.cli.argv import (
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.traffic_commands import add_traffic_options, check_send_time, print_report, smoke_options
 from generator.config import Config
-from generator.errors import ExitCode, GeneratorError, Problem
+from generator.distribution import missing_extra
+from generator.errors import ExitCode, GeneratorError, MissingExtraError, Problem
 from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
@@ -107,7 +108,9 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         default=1,
         help=f"function processes per region, 1 to {MAX_PROCESSES} (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (default: ./out)"
+    )
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
@@ -246,15 +249,7 @@ def command_local_cloud(args: argparse.Namespace) -> int:
         # Imported here: moto is in the optional `local` extra, which the other commands do not need.
         from generator.local.cloud import LocalCloud, PortInUse, hint
     except ImportError as error:
-        raise GeneratorError(
-            [
-                Problem(
-                    "local-cloud",
-                    f"needs moto, which is not installed ({error.name}): pip install -e '.[local]' "
-                    "(make local-cloud does it)",
-                )
-            ]
-        ) from None
+        raise MissingExtraError.of("local-cloud", missing_extra("local", error.name)) from None
     cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
     try:
         cloud.start()

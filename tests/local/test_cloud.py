@@ -66,3 +66,20 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     assert re.search(r"^us-west-2\s+packet-counter-global\s+absent\s", status.stdout, re.M)
     assert cloud.returncode == 0 and lines.get(timeout=STARTUP_BOUND).strip() == "local cloud stopped"
 
+
+def test_without_moto_it_says_which_extra_to_install_in_one_line():
+    # Python's own answer when a package is missing: `import moto` raises ModuleNotFoundError (name 'moto').
+    code = "import sys; sys.modules['moto'] = None; from generator.cli import main; sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "local-cloud", "--port", "0"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        "local-cloud: needs the 'local' extra of packet-counter-generator (moto is not installed): pip install "
+    )
+    assert line.endswith("[local]'")

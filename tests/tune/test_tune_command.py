@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from generator.cli.tune_commands import format_table
+from generator.distribution import install_command
 from generator.errors import ExitCode
 from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
@@ -185,9 +186,10 @@ def test_without_matplotlib_it_says_how_to_install_it_before_measuring(tmp_path,
     result = run_cli_in_process("tune", "--out", tmp_path / "out")
     assert result.returncode == ExitCode.USAGE
     assert result.stderr == (
-        "tune: drawing the chart needs matplotlib, which is not installed (matplotlib): "
-        "pip install -e '.[tune]' (make tune does it)\n"
+        "tune: drawing the chart needs the 'tune' extra of packet-counter-generator (matplotlib is not installed): "
+        f"{install_command('tune')}\n"
     )
+    assert install_command("tune").startswith("pip install ") and install_command("tune").endswith("[tune]'")
     assert not (tmp_path / "out").exists()
 
 
