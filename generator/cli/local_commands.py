@@ -43,8 +43,9 @@ from generator.render.observability_context import canary_namespace, canary_wait
 from generator.traffic.smoke import run_smoke
 
 
-def register_local_commands(commands: argparse._SubParsersAction) -> None:
-    """Add local, local-control and demo to the CLI (called once from generator.cli.main.build_parser)."""
+def register_local_commands(commands: argparse._SubParsersAction, deploy_command: str) -> None:
+    """Add local, local-control, demo and local-cloud to the CLI (called once from generator.cli.main.build_parser);
+    local-cloud's hint names `deploy_command`, the deploy the user runs against it."""
     local = add_command(commands, "local", command_local, "run a local UDP Gateway on 127.0.0.1 and ::1")
     local.add_argument("--port", type=port_to_listen_on, default=DEFAULT_PORT, help="UDP port (default: %(default)s)")
     _add_gateway_options(local)
@@ -86,7 +87,7 @@ def register_local_commands(commands: argparse._SubParsersAction) -> None:
         help=f"seconds the Proxylity stand-in waits per answer, 0 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
     )
     cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
-    cloud.set_defaults(handler=command_local_cloud)
+    cloud.set_defaults(handler=lambda args: command_local_cloud(args, deploy_command))
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
@@ -244,7 +245,7 @@ def _canary_schedule(config: Config, template: Path, gateway: LocalGateway) -> c
 DEFAULT_CLOUD_PORT = 4566  # the port local AWS endpoints customarily use
 
 
-def command_local_cloud(args: argparse.Namespace) -> int:
+def command_local_cloud(args: argparse.Namespace, deploy_command: str) -> int:
     try:
         # Imported here: moto is in the optional `local` extra, which the other commands do not need.
         from generator.local.cloud import LocalCloud, PortInUse, hint
@@ -260,7 +261,7 @@ def command_local_cloud(args: argparse.Namespace) -> int:
         f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
         f"(not the real service; answers after {args.delay:g}s{failing})"
     )
-    print(f"in another terminal: {hint(cloud.endpoint_url)}    (Ctrl-C here to stop)", flush=True)
+    print(f"in another terminal: {hint(cloud.endpoint_url, deploy_command)}    (Ctrl-C here to stop)", flush=True)
     stop = threading.Event()
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

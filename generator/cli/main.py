@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_render_commands(commands)
     register_deploy_commands(commands)
     register_traffic_commands(commands)
-    register_local_commands(commands)
+    # `python -m generator` is the checkout's (make local-cloud runs it), where make deploy passes CONFIG and OUT.
+    register_local_commands(commands, f"{program} deploy" if program == CONSOLE_SCRIPT else "make deploy")
     register_observe_commands(commands)
     register_tune_commands(commands)
     register_completion_command(commands, CONSOLE_SCRIPT)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from tests.support.checkout import CHECKOUT
 from tests.support.config_files import write_config
@@ -83,3 +84,24 @@ def test_without_moto_it_says_which_extra_to_install_in_one_line():
         "local-cloud: needs the 'local' extra of packet-counter-generator (moto is not installed): pip install "
     )
     assert line.endswith("[local]'")
+
+
+def test_the_installed_commands_hint_names_its_own_deploy(tmp_path):
+    command = Path(sys.executable).parent / "packet-counter"  # the console script, as an install makes it
+    cloud = subprocess.Popen(
+        [command, "local-cloud", "--port", "0", "--delay", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = line_reader(cloud.stdout)
+        lines.get(timeout=STARTUP_BOUND)
+        hint = lines.get(timeout=STARTUP_BOUND)
+    finally:
+        cloud.send_signal(signal.SIGINT)
+        cloud.wait(timeout=30)
+    assert re.fullmatch(
+        r"in another terminal: AWS_ENDPOINT_URL=\S+ .* packet-counter deploy +\(Ctrl-C here to stop\)\n", hint
+    )
