@@ -26,7 +26,9 @@ import yaml
 from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.deploy import DEFAULT_MAX_PARALLEL, EngineOptions, engine_for
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from generator.resources import default_config_file
+
+CHECKOUT = Path(__file__).resolve().parents[1]  # `python -m generator` runs from here
 
 ANSWER_DELAY = 1.0
 POLL_INTERVAL = 0.5
@@ -37,7 +39,7 @@ COUNTS = (1, 10, 30)
 
 
 def _config(folder: Path, count: int):
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data = yaml.safe_load(default_config_file().read_text(encoding="utf-8"))
     data["regions"] = list(REGIONS[:count])
     path = folder / f"config-{count}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -51,7 +53,7 @@ def local_cloud_process():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "generator", "local-cloud", "--port", str(port), "--delay", str(ANSWER_DELAY)]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -18,7 +18,7 @@ import timeit
 from pathlib import Path
 
 from benchmarks.baselines import dataclass_handler
-from generator.paths import HANDLER_FILE
+from generator.resources import packet_counter_handler_file
 
 NODE_HANDLER = Path(__file__).parent / "baselines" / "handler.js"
 CASES = [(1_000, 100), (10_000, 1_000)]
@@ -46,7 +46,7 @@ def make_event(messages: int, clients: int, seed: int = 1) -> dict:
 
 
 def our_handler():
-    spec = importlib.util.spec_from_file_location("packet_counter_bench", HANDLER_FILE)
+    spec = importlib.util.spec_from_file_location("packet_counter_bench", packet_counter_handler_file())
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.handler

@@ -11,12 +11,12 @@ import yaml
 
 from generator.config import load_config
 from generator.config.regions import known_regions
-from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
+from generator.resources import default_config_file
 
 
 def main() -> None:
-    base = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    base = yaml.safe_load(default_config_file().read_text(encoding="utf-8"))
     all_regions = list(known_regions())
     print("config -> validated -> both templates rendered and size-checked (best of 5; ms)")
     print(f"{'regions':>8} {'bind':>8} {'map':>8} {'global bytes (map)':>19}")

@@ -30,13 +30,13 @@ from benchmarks.deploy_bench import (
 )
 from generator.config import load_config
 from generator.deploy import DEFAULT_MAX_PARALLEL
-from generator.paths import DEFAULT_CONFIG
+from generator.resources import default_config_file
 
 SPREAD = {1: (1, 1), 5: (5, 1), 20: (5, 4)}  # instances -> (accounts, regions)
 
 
 def _config(folder: Path, regions: int, accounts: int | None):
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    data = yaml.safe_load(default_config_file().read_text(encoding="utf-8"))
     data["regions"] = list(REGIONS[:regions])
     if accounts is not None:
         data["stacksets"] = {"accounts": [f"{index:012d}" for index in range(100000000001, 100000000001 + accounts)]}

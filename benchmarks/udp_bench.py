@@ -22,8 +22,10 @@ from pathlib import Path
 from generator.config import Batching, load_config
 from generator.local.gateway.gateway import GatewaySettings, LocalGateway
 from generator.local.gateway.routing import Router, load_latency_table
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
 from generator.render import render_function_code
+from generator.resources import default_config_file
+
+CHECKOUT = Path(__file__).resolve().parents[1]  # `python -m generator` runs from here
 
 SECONDS_PER_STEP = 4
 RATES = (20_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000)
@@ -37,12 +39,12 @@ def smoke(port: int, packets: int, rate: float | None, quiet: float = 2.0, host:
     command += ["--timeout", str(quiet), "--json", "--max-loss", "100"]  # percent: every loss is reported, none fails
     if rate is not None:
         command += ["--rate", str(rate)]
-    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True)
+    completed = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, timeout=120, check=True)
     return json.loads(completed.stdout)
 
 
 def gateway(code: str, count: int, timeout: float, concurrency: int = 1) -> LocalGateway:
-    config = load_config(DEFAULT_CONFIG)
+    config = load_config(default_config_file())
     router = Router(config.home_region, config.regions, load_latency_table())
     settings = GatewaySettings.from_config(
         config, code, router, batching=Batching(count, timeout, None), port=0, concurrency=concurrency
@@ -76,7 +78,7 @@ def light_load_latency(code: str) -> dict:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as out_dir:
-        code, _ = render_function_code(load_config(DEFAULT_CONFIG), Path(out_dir))
+        code, _ = render_function_code(load_config(default_config_file()), Path(out_dir))
     for concurrency in (1, 2):
         print(
             f"sustained rate through the local gateway (Count 1000, {SECONDS_PER_STEP} s per step, "

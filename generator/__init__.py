@@ -8,7 +8,7 @@ One room per stage, data flowing one way:
     cli/     the only code that prints, asks or reads the terminal
 This module is the small public API of the first stages (the engine of the deploy stage is
 generator.deploy: deploy, plan, inventory, destroy_plan, destroy); errors.py holds every error and exit
-code, paths.py every path.
+code, resources.py finds every file the package ships, paths.py the user's files (./config.yaml, ./out/).
 """
 
 from generator.config import Config, load_config

@@ -1,9 +1,9 @@
 """Files replaced whole or not at all: a reader never sees half a file, and a failure part-way through a set
 of files leaves every one of them as it was.
 
-The general helper of every command that writes (templates, outputs.json, tune.json and tune.png, config.yaml):
-the new content is staged in a temporary file beside its target, flushed to disk, then swapped in with
-os.replace, which is atomic within one file system.
+The general helper of every command that writes (templates, outputs.json, tune.json and tune.png, config.yaml,
+init's starter files): the new content is staged in a temporary file beside its target, flushed to disk, then
+swapped in with os.replace, which is atomic within one file system (or linked in, for a file that must be new).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 Content = str | bytes
+# The name of a staged file starts so: not the user's, whatever error names it.
+STAGED_PREFIX = ".staged-"
 
 
 def write_atomically(
@@ -102,6 +104,22 @@ class FileTransaction:
         self._undo.append((Path(target), self._keep(Path(target))))
         os.replace(temporary, target)
 
+    def create(self, target: Path, content: Content, mode: int = 0o644) -> None:
+        """As replace, for a file that must not exist: FileExistsError, and that file left alone, when one does,
+        however it got there since anyone looked (no check-then-write gap)."""
+        temporary = stage(self.folder, content, mode)
+        self._temporaries.append(temporary)
+        try:
+            os.link(temporary, target)  # atomic, and never over an existing name (a dangling link included)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system: claim the name, then fill it
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode))
+            self._undo.append((Path(target), None))
+            os.replace(temporary, target)
+            return
+        self._undo.append((Path(target), None))
+
     def remove(self, target: Path) -> None:
         self._undo.append((Path(target), self._keep(Path(target))))
         os.unlink(target)
@@ -134,7 +152,7 @@ class FileTransaction:
 
 def stage(folder: Path, content: Content, mode: int = 0o644) -> str:
     """`content` in a new file in `folder` (beside its target), flushed to disk; its name, for os.replace."""
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".staged-", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=STAGED_PREFIX, suffix=".tmp")
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         with os.fdopen(descriptor, "wb") as stream:

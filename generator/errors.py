@@ -2,9 +2,9 @@
 
 Every error meant for the user is a GeneratorError subclass defined here, one per room or input it names
 (the config, the templates, the deploy, the outputs file, the smoke client, the canary, the local gateway,
-its routing and its control socket, the tuner), so `cli/` knows them all from one module. An error of one
-problem is raised as `DeployError.of("--regions", "names no region")`. Anything else that escapes is a bug
-in the generator and keeps its traceback.
+its routing and its control socket, the tuner, `init`, a missing extra), so `cli/` knows them all from one
+module. An error of one problem is raised as `DeployError.of("--regions", "names no region")`. Anything else
+that escapes is a bug in the generator and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -152,4 +152,13 @@ class ControlError(GeneratorError):
 
 
 class TuneError(GeneratorError):
-    """The tuning cannot run as asked: a bad grid value, an unknown price region, a missing package."""
+    """The tuning cannot run as asked: a bad grid value, an unknown price region."""
+
+
+class InitError(GeneratorError):
+    """`init` cannot write the starter config: a file is in the way (without --force), or the folder is not usable;
+    nothing was written."""
+
+
+class MissingExtraError(GeneratorError):
+    """The command needs an optional extra of the package (`local`, `tune`) that is not installed."""

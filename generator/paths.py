@@ -1,15 +1,24 @@
-"""Where the project's own files live, relative to this checkout."""
+"""Where a command's own files are: relative to the folder it runs in, wherever the package is installed.
 
+The files the package ships (templates, schema, default config, handler code, tables) are generator.resources'.
+"""
+
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "config.yaml"
-SCHEMA_FILE = CONFIG_DIR / "config.schema.json"
-TEMPLATES_DIR = PROJECT_ROOT / "templates.j2"
-HANDLER_FILE = PROJECT_ROOT / "handler" / "packet_counter.py"
-CANARY_HANDLER_FILE = PROJECT_ROOT / "handler" / "canary.py"
-DEFAULT_OUT_DIR = PROJECT_ROOT / "out"
+from generator.resources import DEFAULT_CONFIG_NAME, default_config_file
+
+# Relative: read against the current folder when used, so `out/` is the one where the command runs.
+DEFAULT_OUT_DIR = Path("out")
 
 GLOBAL_TEMPLATE_NAME = "global.template"
 REGIONAL_TEMPLATE_NAME = "regional.template"
+
+
+def default_config() -> Path:
+    """The config a command reads without --config: ./config.yaml when there is one (whatever it is: a directory
+    or a broken link there is reported, never silently passed over), else the packaged default config."""
+    here = Path(DEFAULT_CONFIG_NAME)
+    return here if os.path.lexists(here) else default_config_file()

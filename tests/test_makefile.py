@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
-MAKEFILE = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+MAKEFILE = (CHECKOUT / "Makefile").read_text(encoding="utf-8")
 # The virtualenv running these tests, and no install step before any target.
 NO_INSTALL = [f"BIN={Path(sys.executable).parent}", "RUNTIME=", "LOCAL=", "TUNE=", "DEV="]
 VARIABLES = (
@@ -39,7 +39,7 @@ def make(*words: str, env: dict[str, str] | None = None, timeout: float = 120) -
     """make WORDS in this checkout; a BIN=, RUNTIME= ... among WORDS wins over NO_INSTALL's (the last one does)."""
     return subprocess.run(
         ["make", "--no-print-directory", *NO_INSTALL, *words],
-        cwd=PROJECT_ROOT,
+        cwd=CHECKOUT,
         capture_output=True,
         text=True,
         timeout=timeout,

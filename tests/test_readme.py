@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli
 from tools.config_reference import BEGIN, END, config_reference_markdown
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-MAKEFILE = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+README = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+MAKEFILE = (CHECKOUT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_first_screen_holds_the_two_commands():

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from generator.config import Config, load_config
-from generator.paths import DEFAULT_CONFIG
+from generator.paths import default_config
 
 
 def display_path(path: Path | str) -> str:
@@ -37,7 +37,10 @@ def add_command(
     """A subcommand that reads the config; `handler` runs it and returns the exit status."""
     command = commands.add_parser(name, help=summary, description=summary)
     command.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config/config.yaml)"
+        "--config",
+        type=Path,
+        default=default_config(),  # the parser is built when the command runs: the folder it runs in
+        help="config file (default: ./config.yaml when there is one, else the packaged default config)",
     )
     command.set_defaults(handler=handler)
     return command

@@ -245,7 +245,7 @@ def _with_engine_options(
         "--out",
         type=Path,
         default=DEFAULT_OUT_DIR,
-        help="where outputs.json and the lock that keeps runs apart are (default: out/)",
+        help="where outputs.json and the lock that keeps runs apart are (default: ./out)",
     )
     command.add_argument(
         "--max-parallel",

@@ -29,7 +29,8 @@ from generator.cli.argv import (
 from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.traffic_commands import add_traffic_options, check_send_time, print_report, smoke_options
 from generator.config import Config
-from generator.errors import ExitCode, GeneratorError, Problem
+from generator.distribution import missing_extra
+from generator.errors import ExitCode, GeneratorError, MissingExtraError, Problem
 from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
@@ -42,8 +43,9 @@ from generator.render.observability_context import canary_namespace, canary_wait
 from generator.traffic.smoke import run_smoke
 
 
-def register_local_commands(commands: argparse._SubParsersAction) -> None:
-    """Add local, local-control and demo to the CLI (called once from generator.cli.main.build_parser)."""
+def register_local_commands(commands: argparse._SubParsersAction, deploy_command: str) -> None:
+    """Add local, local-control, demo and local-cloud to the CLI (called once from generator.cli.main.build_parser);
+    local-cloud's hint names `deploy_command`, the deploy the user runs against it."""
     local = add_command(commands, "local", command_local, "run a local UDP Gateway on 127.0.0.1 and ::1")
     local.add_argument("--port", type=port_to_listen_on, default=DEFAULT_PORT, help="UDP port (default: %(default)s)")
     _add_gateway_options(local)
@@ -85,7 +87,7 @@ def register_local_commands(commands: argparse._SubParsersAction) -> None:
         help=f"seconds the Proxylity stand-in waits per answer, 0 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
     )
     cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
-    cloud.set_defaults(handler=command_local_cloud)
+    cloud.set_defaults(handler=lambda args: command_local_cloud(args, deploy_command))
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
@@ -107,7 +109,9 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         default=1,
         help=f"function processes per region, 1 to {MAX_PROCESSES} (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (out/)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (default: ./out)"
+    )
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 
@@ -241,20 +245,12 @@ def _canary_schedule(config: Config, template: Path, gateway: LocalGateway) -> c
 DEFAULT_CLOUD_PORT = 4566  # the port local AWS endpoints customarily use
 
 
-def command_local_cloud(args: argparse.Namespace) -> int:
+def command_local_cloud(args: argparse.Namespace, deploy_command: str) -> int:
     try:
         # Imported here: moto is in the optional `local` extra, which the other commands do not need.
         from generator.local.cloud import LocalCloud, PortInUse, hint
     except ImportError as error:
-        raise GeneratorError(
-            [
-                Problem(
-                    "local-cloud",
-                    f"needs moto, which is not installed ({error.name}): pip install -e '.[local]' "
-                    "(make local-cloud does it)",
-                )
-            ]
-        ) from None
+        raise MissingExtraError.of("local-cloud", missing_extra("local", error.name)) from None
     cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
     try:
         cloud.start()
@@ -265,7 +261,7 @@ def command_local_cloud(args: argparse.Namespace) -> int:
         f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
         f"(not the real service; answers after {args.delay:g}s{failing})"
     )
-    print(f"in another terminal: {hint(cloud.endpoint_url)}    (Ctrl-C here to stop)", flush=True)
+    print(f"in another terminal: {hint(cloud.endpoint_url, deploy_command)}    (Ctrl-C here to stop)", flush=True)
     stop = threading.Event()
     # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

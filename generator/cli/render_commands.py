@@ -15,7 +15,7 @@ def register_render_commands(commands: argparse._SubParsersAction) -> None:
     """Add validate and render to the CLI (called once from generator.cli.main.build_parser)."""
     add_command(commands, "validate", command_validate, "check the config and the templates it renders")
     render = add_command(commands, "render", command_render, "write the global and regional templates")
-    render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: out/)")
+    render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: ./out)")
     render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
 
 

@@ -104,7 +104,9 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--prices", type=Path, default=DEFAULT_PRICE_TABLE, help="Lambda price table (JSON; default: the shipped one)"
     )
-    tune.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="where tune.json and tune.png go (out/)")
+    tune.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where tune.json and tune.png go (default: ./out)"
+    )
 
 
 def command_tune(args: argparse.Namespace) -> int:

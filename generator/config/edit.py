@@ -8,8 +8,9 @@ change what refers to it, or what it refers to), as is a mapping on its path tha
 not write (its default applies) is added as a line of its own in its mapping's style. The edited text must
 load as the same config with only those two values changed, or nothing is written; it replaces the
 file in one step (generator.atomic_files: a reader never sees half a file), keeping the file's permissions.
-A read-only file is refused; one with line breaks other than LF and CRLF (CR-only, old Mac OS, or the YAML 1.1
-ones editors do not show) is refused by the config reader before any edit, each named as what it is.
+A read-only file is refused, and so is a file of the installed package (its default config): never edited;
+one with line breaks other than LF and CRLF (CR-only, old Mac OS, or the YAML 1.1 ones editors do not show) is
+refused by the config reader before any edit, each named as what it is.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from generator.config.loader import load_config
 from generator.config.model import Batching, Config
 from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document, yaml_text
 from generator.errors import ConfigError, Problem
+from generator.resources import is_package_file
 
 BATCHING = ("destination", "batching")
 INDENT = "  "  # for a mapping the edit has to add; existing ones keep their own
@@ -113,7 +115,13 @@ def check_applicable(path: Path, source: str | None = None) -> None:
 
 def _check_writable(path: Path, source: str) -> None:
     """A read-only config stays read-only: refused, even where this user could replace it (root, or the
-    owner of a writable folder)."""
+    owner of a writable folder). So does the installed package's default config, whatever its mode."""
+    if is_package_file(path):
+        raise ConfigError.of(
+            source,
+            "is the installed package's default config, which is never edited; nothing to apply: "
+            "`init` writes ./config.yaml to edit (or give --config FILE)",
+        )
     try:
         mode = os.stat(path).st_mode
     except OSError as error:

@@ -30,13 +30,13 @@ from jsonschema.exceptions import ValidationError
 from generator.config.arns import arn_pattern
 from generator.config.yaml_source import YamlDocument, format_key_path
 from generator.errors import Problem, closest_match, shown
-from generator.paths import SCHEMA_FILE
+from generator.resources import schema_file
 
 
 @cache
 def load_schema() -> dict[str, Any]:
     """The parsed config.schema.json, each ARN's pattern filled in (cached; treat as read-only)."""
-    return _with_arn_patterns(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    return _with_arn_patterns(json.loads(schema_file().read_text(encoding="utf-8")))
 
 
 def _with_arn_patterns(schema: Any) -> Any:

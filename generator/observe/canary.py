@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import CanaryError, Problem
-from generator.paths import CANARY_HANDLER_FILE
+from generator.resources import canary_handler_file
 from generator.traffic.open_files import SPARE_FILES, allow_open_files, is_out_of_files, out_of_files_advice
 
 LOCAL_REGION = "local"  # the Region dimension of a run from this machine
@@ -50,10 +50,12 @@ class CanaryRun:
         return text
 
 
-def load_canary(code: str | None = None, source: str = str(CANARY_HANDLER_FILE)) -> types.ModuleType:
-    """The canary module from `code` (default: handler/canary.py), as Lambda loads the inline code."""
+def load_canary(code: str | None = None, source: str | None = None) -> types.ModuleType:
+    """The canary module from `code` (default: handler/canary.py), as Lambda loads the inline code; `source`
+    names the code in errors (default: the file)."""
+    source = source or str(canary_handler_file())
     try:
-        text = CANARY_HANDLER_FILE.read_text(encoding="utf-8") if code is None else code
+        text = canary_handler_file().read_text(encoding="utf-8") if code is None else code
         module = types.ModuleType("canary")
         exec(compile(text, source, "exec"), module.__dict__)
     except (OSError, SyntaxError) as error:

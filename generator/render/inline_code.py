@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.errors import Problem, RenderError
-from generator.paths import HANDLER_FILE
+from generator.resources import packet_counter_handler_file
 
 # Lambda refuses inline code (Code.ZipFile) longer than this.
 MAX_INLINE_CODE_CHARS = 4096
@@ -14,7 +14,7 @@ MAX_INLINE_CODE_CHARS = 4096
 def read_handler_code(path: Path | None = None) -> str:
     """A handler file (default: the packet counter), verbatim: the same file the tests import; refused when
     Lambda would refuse it inline."""
-    path = path or HANDLER_FILE
+    path = path or packet_counter_handler_file()
     code = path.read_text(encoding="utf-8")
     if len(code) > MAX_INLINE_CODE_CHARS:
         raise RenderError(

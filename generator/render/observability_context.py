@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.config import Config
-from generator.paths import CANARY_HANDLER_FILE
 from generator.render.inline_code import read_handler_code
+from generator.resources import canary_handler_file
 
 # The regional stacks take the global Endpoint output (domain:port) as this parameter when the canary is on.
 ENDPOINT_PARAMETER = "Endpoint"
@@ -78,7 +78,7 @@ def observability_context(config: Config) -> dict[str, Any]:
         context.update(
             canary_function_name=config.canary_function_name,
             canary_log_group=config.log_group_names["canary"],
-            canary_code=read_handler_code(CANARY_HANDLER_FILE),
+            canary_code=read_handler_code(canary_handler_file()),
             canary_timeout=math.ceil(wait) + CANARY_STARTUP_SECONDS,
             canary_schedule=f"rate({canary.every_minutes} minute{'s' if canary.every_minutes > 1 else ''})",
             canary_every_minutes=canary.every_minutes,

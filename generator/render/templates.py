@@ -10,10 +10,11 @@ from typing import Any
 
 from generator.config import Config
 from generator.errors import Problem, RenderError
-from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME, TEMPLATES_DIR
+from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render.context import template_context
 from generator.render.environment import template_environment
 from generator.render.inline_code import read_handler_code
+from generator.resources import template_file
 
 # Characters JSON allows raw in a string but YAML parsers (CloudFormation's, cfn-lint's) refuse or
 # read as line breaks: C1 controls, NEL, U+2028, U+2029 and the non-characters. Written as \uXXXX
@@ -116,6 +117,6 @@ def _render(config: Config, name: str, context: dict[str, Any]) -> RenderedTempl
     except json.JSONDecodeError as error:
         # Only a broken template gets here: every config value enters through tojson.
         raise RenderError(
-            [Problem(str(TEMPLATES_DIR / f"{name}.json.j2"), f"rendered invalid JSON for {config.source}: {error}")]
+            [Problem(str(template_file(f"{name}.json.j2")), f"rendered invalid JSON for {config.source}: {error}")]
         ) from None
     return RenderedTemplate(name=name, document=document)

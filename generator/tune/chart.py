@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import math
 
-from generator.errors import Problem, TuneError
+from generator.distribution import missing_extra
+from generator.errors import MissingExtraError, TuneError
 from generator.tune.model import MILLION
 from generator.tune.recommend import SettingResult
 from generator.tune.tuning import TuneResult
@@ -23,19 +24,12 @@ LABEL_LINE_PIXELS = 14  # a label's height at the figure's dpi, and a little air
 
 
 def check_chart_support() -> None:
-    """Raise TuneError (one line) when matplotlib is missing: said before minutes of measuring, not after."""
+    """Raise MissingExtraError (one line: the extra to install) when matplotlib is missing: said before minutes of
+    measuring, not after."""
     try:
         import matplotlib  # noqa: F401
     except ImportError as error:
-        raise TuneError(
-            [
-                Problem(
-                    "tune",
-                    f"drawing the chart needs matplotlib, which is not installed ({error.name}): "
-                    "pip install -e '.[tune]' (make tune does it)",
-                )
-            ]
-        ) from None
+        raise MissingExtraError.of("tune", f"drawing the chart {missing_extra('tune', error.name)}") from None
 
 
 def chart_png(result: TuneResult) -> bytes:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from generator.errors import Problem, TuneError
 from generator.json_tables import read_json_table
+from generator.resources import price_table_file
 
-DEFAULT_PRICE_TABLE = Path(__file__).resolve().parent / "lambda_prices.json"
+DEFAULT_PRICE_TABLE = price_table_file()
 ARCHITECTURES = ("x86_64", "arm64")
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from generator.cli.progress import ProgressDisplay
 from generator.deploy import Notice, StackProgress, StackQueued
 from generator.local.cloud import DUMMY_CREDENTIALS
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.config_files import write_config
 from tests.support.deploy import local_cloud_fixtures
 
@@ -62,7 +62,7 @@ def test_a_deploy_on_an_80_column_terminal_writes_no_wider_line(cloud, tmp_path)
         "AWS_CONFIG_FILE": str(tmp_path / "none"),
         "COLUMNS": "80",
         "LINES": "24",
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONPATH": str(CHECKOUT),
     }
     command = [sys.executable, "-m", "generator", "deploy", "--config", str(config), "--out", str(tmp_path / "out")]
     with subprocess.Popen(

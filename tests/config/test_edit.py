@@ -10,7 +10,7 @@ import pytest
 from generator.config import Batching, load_config
 from generator.config.edit import apply_batching, check_applicable
 from generator.errors import ConfigError
-from generator.paths import DEFAULT_CONFIG
+from tests.support.checkout import DEFAULT_CONFIG
 
 MINIMAL = "# my config\nregions: [us-west-2]  # one region\n"
 SETTING = Batching(100, 0.2, None)

@@ -22,7 +22,7 @@ from generator.deploy.specs import StackSpec
 from generator.deploy.stack_errors import Busy
 from generator.errors import AlreadyRunning, ExitCode
 from generator.local.cloud import LISTENER_TYPE
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (
@@ -298,7 +298,7 @@ def test_a_leftover_stack_under_review_is_deleted_and_created_again(cloud, capsy
 def test_two_deploy_commands_at_once_with_the_same_out_dir(cloud, tmp_path):
     """As users run them: two processes; the second is refused by the lock, naming the first."""
     config_path = write_config(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
     command = [
         sys.executable,
         "-m",
@@ -312,7 +312,7 @@ def test_two_deploy_commands_at_once_with_the_same_out_dir(cloud, tmp_path):
     cloud.aws.change_set_requests.close(lambda stack_name: stack_name == GLOBAL)
     processes = [
         subprocess.Popen(
-            [*command, *FAST], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*command, *FAST], cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         for _ in range(2)
     ]

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from generator.deploy import AwsClients, endpoint_guard
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (
@@ -145,7 +145,7 @@ def test_a_bad_profile_while_the_config_is_read_is_one_line(tmp_path):
     env.update(AWS_PROFILE="no-such-profile", AWS_CONFIG_FILE=str(tmp_path / "none"), HOME=str(tmp_path))
     completed = subprocess.run(
         [sys.executable, "-m", "generator", "status", "--config", str(write_config(tmp_path))],
-        cwd=PROJECT_ROOT,
+        cwd=CHECKOUT,
         capture_output=True,
         text=True,
         env=env,

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from generator.paths import HANDLER_FILE
+from tests.support.checkout import HANDLER_FILE
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ import pytest
 
 from generator.config import load_config
 from generator.observe.canary import load_canary, run_canary
-from generator.paths import PROJECT_ROOT, REGIONAL_TEMPLATE_NAME
+from generator.paths import REGIONAL_TEMPLATE_NAME
 from generator.render import function_code_from_template, template_path, write_templates
 from generator.render.function_code import CANARY_RESOURCE
 from generator.render.templates import render_templates
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import limit_open_files, run_cli, run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.responder import faulty_responder
@@ -203,7 +204,7 @@ def test_the_canary_functions_own_code_raises_when_out_of_files_rather_than_logg
     with _sink() as sink:
         completed = subprocess.run(
             [sys.executable, "-c", PROBE_OUT_OF_FILES, str(sink.getsockname()[1])],
-            cwd=PROJECT_ROOT,
+            cwd=CHECKOUT,
             capture_output=True,
             text=True,
             timeout=60,

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from generator.config import load_config
 from generator.errors import ConfigError
-from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
 from generator.render.files import template_text
+from tests.support.checkout import DEFAULT_CONFIG
 from tests.support.config_files import dump_yaml
 from tests.support.properties import PROPERTY_TEST_BOUND
 

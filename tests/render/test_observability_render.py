@@ -10,8 +10,8 @@ import pytest
 from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.errors import RenderError
-from generator.paths import CANARY_HANDLER_FILE
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
+from tests.support.checkout import CANARY_HANDLER_FILE
 from tests.support.config_files import maximal
 
 EVERYTHING = {
@@ -165,7 +165,7 @@ def test_a_canary_handler_too_long_for_inline_code_is_refused_naming_the_file(wr
 
     big = tmp_path / "canary.py"
     big.write_text("#" * 5000, encoding="utf-8")
-    monkeypatch.setattr(observability_context, "CANARY_HANDLER_FILE", big)
+    monkeypatch.setattr(observability_context, "canary_handler_file", lambda: big)
     with pytest.raises(RenderError) as caught:
         rendered(write_config, canary={"enabled": True})
     assert str(caught.value) == f"{big}: is 5,000 characters; Lambda inline code (Code.ZipFile) allows at most 4,096"

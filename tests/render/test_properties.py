@@ -22,8 +22,8 @@ from generator.config import load_config
 from generator.config.regions import known_regions
 from generator.config.schema import load_schema
 from generator.config.yaml_source import yaml_text
-from generator.paths import DEFAULT_CONFIG
 from generator.render import render_templates
+from tests.support.checkout import DEFAULT_CONFIG
 from tests.support.config_files import default_config_data, maximal
 from tests.support.lint_tools import cfn_lint_text
 from tests.support.properties import PROPERTY_TEST_BOUND

@@ -12,9 +12,9 @@ import generator.atomic_files
 import generator.render.inline_code
 from generator.config import load_config
 from generator.errors import GeneratorError, RenderError
-from generator.paths import DEFAULT_CONFIG
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from generator.render.files import write_templates
+from tests.support.checkout import DEFAULT_CONFIG
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
 
 
@@ -64,7 +64,7 @@ def test_a_template_over_cloudformations_size_limit_is_refused_and_nothing_writt
 def test_a_handler_too_long_for_inline_code_is_refused(tmp_path, monkeypatch):
     big_handler = tmp_path / "packet_counter.py"
     big_handler.write_text("# padding\n" * 500)
-    monkeypatch.setattr(generator.render.inline_code, "HANDLER_FILE", big_handler)
+    monkeypatch.setattr(generator.render.inline_code, "packet_counter_handler_file", lambda: big_handler)
     with pytest.raises(RenderError) as caught:
         render_templates(load_config(DEFAULT_CONFIG))
     assert str(caught.value) == (

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from generator.config import load_config
-from generator.paths import DEFAULT_CONFIG, HANDLER_FILE
 from generator.render import render_templates
+from tests.support.checkout import DEFAULT_CONFIG, HANDLER_FILE
 
 # What we changed on purpose, and why (also in the README's "What differs from the seed").
 DELIBERATE_DIFFERENCES = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cli import main
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 
 
 @dataclass
@@ -27,7 +27,7 @@ class CliResult:
 
 def run_cli(
     *args: str | Path,
-    cwd: Path = PROJECT_ROOT,
+    cwd: Path = CHECKOUT,
     timeout: float = 50,  # inside a test's own 60 s bound (pyproject.toml): a hang fails here, the process killed
     env: dict[str, str] | None = None,
     stdin: str | None = None,
@@ -51,7 +51,7 @@ def run_cli(
         text=True,
         timeout=timeout,
         input=stdin,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(CHECKOUT), **(env or {})},
         preexec_fn=None if open_files is None else lambda: limit_open_files(open_files),
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from generator.config.yaml_source import yaml_text
-from generator.paths import DEFAULT_CONFIG
+from tests.support.checkout import DEFAULT_CONFIG
 
 TOPIC = "arn:aws:sns:us-west-2:123456789012:alerts"  # an SNS topic for observability.alarms_topic_arn
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 
 READY = "Ctrl-C to stop"  # what `local` prints once it serves
 # Seconds; bounds for a loaded machine, not speed goals, inside a test's own 60 s (pyproject.toml) so that a
@@ -132,8 +132,11 @@ def running_generator(
     own_group: bool = False,
     stop_signal: int = signal.SIGTERM,
     within: float = START_BOUND,
+    program: tuple[str | Path, ...] = (sys.executable, "-m", "generator"),
+    cwd: Path = CHECKOUT,
 ) -> Iterator[GeneratorProcess]:
-    """`python -m generator ARGS` from the checkout, yielded once it has printed a line holding `ready`.
+    """`python -m generator ARGS` (or `program` ARGS: the installed console script, say) from the checkout (or
+    `cwd`), yielded once it has printed a line holding `ready`.
 
     `env` replaces the environment (default: this one, as the test has set it). With `own_group` it runs in a
     session of its own, as a shell runs a foreground job, and signals go to its whole group. When the block
@@ -141,8 +144,8 @@ def running_generator(
     seconds, killed with its group.
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator", *map(str, args)],
-        cwd=PROJECT_ROOT,
+        [*map(str, program), *map(str, args)],
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from generator.config import Config, load_config
 from generator.local.gateway.routing import load_latency_table
-from generator.paths import DEFAULT_CONFIG
 from generator.traffic.report import LatencySummary
 from generator.tune import (
     CostModel,
@@ -23,6 +22,7 @@ from generator.tune import (
     predicted_invocations,
     run_tuning,
 )
+from tests.support.checkout import DEFAULT_CONFIG
 from tests.support.udp import rendered_handler_code
 
 

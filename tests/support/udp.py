@@ -17,8 +17,8 @@ from pathlib import Path
 from generator.config import Batching, load_config
 from generator.local.gateway.gateway import GatewaySettings, Invocation, LocalGateway
 from generator.local.gateway.routing import LatencyTable, Router, load_latency_table
-from generator.paths import DEFAULT_CONFIG
 from generator.render import render_function_code
+from tests.support.checkout import DEFAULT_CONFIG
 
 SEED_REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
 

@@ -16,10 +16,10 @@ import pytest
 
 from generator.errors import EndpointError, SmokeError
 from generator.local.gateway.gateway import grow_receive_buffer
-from generator.paths import PROJECT_ROOT
 from generator.traffic.endpoint import resolve_endpoint
 from generator.traffic.report import ClientLedger, SmokeTally, parse_reply
 from generator.traffic.smoke import SmokeOptions, run_smoke
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import limit_open_files, run_cli, run_cli_in_process
 
 
@@ -296,7 +296,7 @@ def test_running_out_of_sockets_anyway_is_the_smoke_clients_error_not_loss():
         sink.setblocking(False)
         completed = subprocess.run(
             [sys.executable, "-c", RUN_OUT_OF_FILES, str(sink.getsockname()[1])],
-            cwd=PROJECT_ROOT,
+            cwd=CHECKOUT,
             capture_output=True,
             text=True,
             timeout=60,

@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from generator.cli.tune_commands import format_table
+from generator.distribution import install_command
 from generator.errors import ExitCode
-from generator.paths import DEFAULT_CONFIG, PROJECT_ROOT
+from tests.support.checkout import CHECKOUT, DEFAULT_CONFIG
 from tests.support.cli import run_cli_in_process, snapshot
 from tests.support.tune import synthetic_result
 
@@ -62,7 +63,7 @@ def test_make_passes_the_grid_as_typed(tmp_path, variable, message):
     config = tmp_path / "config.yaml"
     shutil.copyfile(DEFAULT_CONFIG, config)
     typed = [variable, f"CONFIG={config}", f"OUT={tmp_path / 'out'}"]
-    result = subprocess.run([*MAKE, "tune", *typed], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([*MAKE, "tune", *typed], cwd=CHECKOUT, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert result.stderr.splitlines()[0].startswith(message), result.stderr
     if variable == "APPLY=2":
@@ -74,7 +75,7 @@ def test_make_passes_the_grid_as_typed(tmp_path, variable, message):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 @pytest.mark.parametrize(("variable", "applies"), [("APPLY=0", False), ("APPLY=no", False), ("APPLY=1", True)])
 def test_make_applies_only_when_asked_with_1(variable, applies):
-    planned = subprocess.run([*MAKE, "-n", "tune", variable], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    planned = subprocess.run([*MAKE, "-n", "tune", variable], cwd=CHECKOUT, capture_output=True, text=True)
     assert planned.returncode == 0, planned.stderr
     assert ("--apply" in planned.stdout.split()) is applies
 
@@ -185,9 +186,10 @@ def test_without_matplotlib_it_says_how_to_install_it_before_measuring(tmp_path,
     result = run_cli_in_process("tune", "--out", tmp_path / "out")
     assert result.returncode == ExitCode.USAGE
     assert result.stderr == (
-        "tune: drawing the chart needs matplotlib, which is not installed (matplotlib): "
-        "pip install -e '.[tune]' (make tune does it)\n"
+        "tune: drawing the chart needs the 'tune' extra of packet-counter-generator (matplotlib is not installed): "
+        f"{install_command('tune')}\n"
     )
+    assert install_command("tune").startswith("pip install ") and install_command("tune").endswith("[tune]'")
     assert not (tmp_path / "out").exists()
 
 

@@ -59,8 +59,8 @@ knows nothing of them:
 
 `python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1` runs it in the foreground
 until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real one
-with the variables that point the generator at it. It needs moto: the `local` extra
-(`pip install -e '.[local]'`, which `make local-cloud` does).
+with the variables that point the generator at it (and `make deploy`, or `packet-counter deploy` for the installed
+command). It needs moto: the `local` extra (`pip install '.[local]'`, which `make local-cloud` does).
 
 - StackSets are records in moto whose operations succeed the moment they are asked for -> stacksets answers
   the StackSet actions with a model of its own: operations that take time (each instance a real stack in

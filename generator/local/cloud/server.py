@@ -77,7 +77,7 @@ def _check_port_free(port: int) -> None:
             ) from None
 
 
-def hint(endpoint_url: str) -> str:
-    """The command that deploys against this local cloud, to run as typed in another terminal."""
+def hint(endpoint_url: str, deploy_command: str = "make deploy") -> str:
+    """`deploy_command` against this local cloud, to run as typed in another terminal."""
     variables = {"AWS_ENDPOINT_URL": endpoint_url, **DUMMY_CREDENTIALS}
-    return " ".join(f"{name}={value}" for name, value in variables.items()) + " make deploy"
+    return " ".join(f"{name}={value}" for name, value in variables.items()) + f" {deploy_command}"

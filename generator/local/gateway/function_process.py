@@ -12,12 +12,12 @@ import os
 import select
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from generator.local.gateway.lambda_runtime import read_frame, write_frame
+from generator.resources import lambda_runtime_script
 
-RUNTIME_SCRIPT = Path(__file__).resolve().parent / "lambda_runtime.py"
+RUNTIME_SCRIPT = lambda_runtime_script()
 START_TIMEOUT_SECONDS = 10.0
 
 

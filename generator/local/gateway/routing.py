@@ -15,8 +15,9 @@ from pathlib import Path
 
 from generator.errors import Problem, RoutingError
 from generator.json_tables import read_json_table
+from generator.resources import latency_table_file
 
-DEFAULT_LATENCY_TABLE = Path(__file__).resolve().parent / "region_latency.json"
+DEFAULT_LATENCY_TABLE = latency_table_file()
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.config_files import write_config
 from tests.support.local_process import running_generator
 
@@ -41,7 +42,7 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
         # As typed in another terminal: a process of its own, in the same bare environment plus the hint's.
         status = subprocess.run(
             [sys.executable, "-m", "generator", "status", "--config", str(write_config(tmp_path))],
-            cwd=PROJECT_ROOT,
+            cwd=CHECKOUT,
             env={**environment, **variables},
             capture_output=True,
             text=True,
@@ -53,3 +54,32 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     assert re.search(r"^us-west-2\s+packet-counter-global\s+absent\s", status.stdout, re.M)
     assert cloud.returncode == 0, cloud.stderr
     assert cloud.stdout.splitlines()[-1].strip() == "local cloud stopped"
+
+
+def test_without_moto_it_says_which_extra_to_install_in_one_line():
+    # Python's own answer when a package is missing: `import moto` raises ModuleNotFoundError (name 'moto').
+    code = "import sys; sys.modules['moto'] = None; from generator.cli import main; sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "local-cloud", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        "local-cloud: needs the 'local' extra of packet-counter-generator (moto is not installed): pip install "
+    )
+    assert line.endswith("[local]'")
+
+
+def test_the_installed_commands_hint_names_its_own_deploy(tmp_path):
+    console_script = Path(sys.executable).parent / "packet-counter"  # as an install makes it
+    local_cloud = ("local-cloud", "--port", "0", "--delay", "0")
+    with running_generator(
+        *local_cloud, ready="in another terminal:", program=(console_script,), cwd=tmp_path, stop_signal=signal.SIGINT
+    ) as cloud:
+        hint = cloud.started.splitlines(keepends=True)[-1]
+    assert re.fullmatch(
+        r"in another terminal: AWS_ENDPOINT_URL=\S+ .* packet-counter deploy +\(Ctrl-C here to stop\)\n", hint
+    )

@@ -24,7 +24,7 @@ import pytest
 
 from generator.errors import GeneratorError
 from generator.local.gateway.control import control_directory, control_socket_path, send_control
-from generator.paths import PROJECT_ROOT
+from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli, run_cli_in_process
 from tests.support.local_process import GeneratorProcess, running_generator
 from tests.support.udp import exchange, free_udp_port, local_gateway, rendered_handler_code
@@ -167,7 +167,7 @@ def test_make_targets_control_the_gateway_on_local_port(running_local):
     port = f"LOCAL_PORT={running_local.port}"
 
     def run(*words: str) -> str:
-        done = subprocess.run([*make, *words], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run([*make, *words], cwd=CHECKOUT, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return done.stdout.splitlines()[-1]
 
@@ -176,7 +176,7 @@ def test_make_targets_control_the_gateway_on_local_port(running_local):
     assert regions_answering(running_local.port) == {"us-east-1"}
     assert run("local-up", "REGION=us-west-2", port) == "ok ingress=us-west-2 serving=us-west-2 down=-"
     assert regions_answering(running_local.port) == {"us-west-2"}
-    missing = subprocess.run([*make, "local-down", port], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    missing = subprocess.run([*make, "local-down", port], cwd=CHECKOUT, capture_output=True, text=True)
     assert missing.returncode != 0
     assert "local-down needs REGION=..., e.g. make local-down REGION=us-west-2" in missing.stderr
 

@@ -10,9 +10,10 @@ import pytest
 from generator.errors import GeneratorError
 from generator.local.gateway.gateway import RECEIVE_BUFFER_BYTES
 from generator.local.gateway.lambda_runtime import build_event
-from generator.paths import HANDLER_FILE, REGIONAL_TEMPLATE_NAME
+from generator.paths import REGIONAL_TEMPLATE_NAME
 from generator.render import function_code_from_template, template_path
 from generator.traffic.smoke import SmokeOptions, run_smoke
+from tests.support.checkout import HANDLER_FILE
 from tests.support.udp import exchange, local_gateway, rendered_handler_code
 
 
