@@ -9,7 +9,6 @@ import pytest
 
 from generator.config import load_config
 from generator.config.regions import known_regions
-from generator.errors import RenderError
 from generator.paths import CANARY_HANDLER_FILE
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from tests.support.config_files import maximal
@@ -158,18 +157,3 @@ def test_everything_on_for_every_region_with_every_other_setting_stays_within_cl
 
     templates = render_templates(load_config(write_config(edit)))
     assert all(template.size <= MAX_TEMPLATE_BODY_BYTES for template in templates), [t.size for t in templates]
-
-
-def test_a_canary_handler_too_long_for_inline_code_is_refused_naming_the_file(write_config, tmp_path, monkeypatch):
-    import generator.render.observability_context as observability_context
-
-    big = tmp_path / "canary.py"
-    big.write_text("#" * 5000, encoding="utf-8")
-    monkeypatch.setattr(observability_context, "CANARY_HANDLER_FILE", big)
-    with pytest.raises(RenderError) as caught:
-        rendered(write_config, canary={"enabled": True})
-    assert str(caught.value) == f"{big}: is 5,000 characters; Lambda inline code (Code.ZipFile) allows at most 4,096"
-
-
-def test_the_canary_handler_itself_fits_inline():
-    assert len(CANARY_HANDLER_FILE.read_text(encoding="utf-8")) <= 4096
