@@ -138,7 +138,7 @@ canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EM
 	$(GENERATOR) canary --config="$$ARG_CONFIG" $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
 		--outputs="$$ARG_OUT/outputs.json" $(if $(PACKETS),--packets="$$ARG_PACKETS")
 
-logs: $(RUNTIME) ## the counter's and canary's logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
+logs: $(RUNTIME) ## the counter's, canary's and delivery-error logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
 	$(GENERATOR) logs --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG) \
 		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
 

@@ -170,6 +170,12 @@ class Config:
         return groups
 
     @property
+    def delivery_log_group_name(self) -> str:
+        """The log group where Proxylity writes the destination's delivery errors (its LogGroupName): one of this
+        name in every regional stack, as Proxylity writes them in the region that delivered."""
+        return f"/proxylity/udp-listeners/{self.name_prefix}"
+
+    @property
     def destination_name(self) -> str | None:
         """The destination's Name: the user's; else, with StackSets, name_prefix, so every account's regional
         instances bind to their own account's destination by a name known in advance (no outputs passed

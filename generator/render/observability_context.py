@@ -1,5 +1,5 @@
 """Config.observability -> the `obs` part of the Jinja context: the canary, the alarms, the dashboard and the
-delivery-error log group, every value decided here (the observability_*.json.j2 partials hold structure only).
+delivery-error log groups, every value decided here (the observability_*.json.j2 partials hold structure only).
 
 Everything is off by default: with the section left out, `obs` renders nothing and the templates are as before.
 """
@@ -92,12 +92,24 @@ def observability_context(config: Config) -> dict[str, Any]:
         )
     if obs.delivery_log_retention_days is not None:
         context.update(
-            delivery_log_group=f"/proxylity/udp-listeners/{config.name_prefix}",
+            delivery_log_group=config.delivery_log_group_name,
             delivery_log_retention_days=obs.delivery_log_retention_days,
+            delivery_log_writes=delivery_log_writes(config.delivery_log_group_name),
         )
     if obs.dashboard:
         context.update(dashboard_name=config.name_prefix, dashboard_body=dashboard_body(config))
     return context
+
+
+def delivery_log_writes(group: str) -> dict[str, str]:
+    """The streams of the delivery log group `group` in every region of this account and partition: what the role
+    Proxylity assumes may write. Proxylity writes a destination's delivery errors in the region that delivered;
+    its multi-region radius example (proxylity/examples, radius/templates/global.template.json) grants
+    logs:CreateLogStream and logs:PutLogEvents on arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:...:*
+    and puts a log group of that name in every regional stack (radius/templates/region-auth.template.json)."""
+    if "${" in group:  # name_prefix is letters, digits and hyphens (schema): nothing in it can extend the Fn::Sub
+        raise ValueError(f"not a log group name to substitute into: {group!r}")
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{group}:*"}
 
 
 def _alarm_actions(topic_arn: str | None) -> list[Any]:

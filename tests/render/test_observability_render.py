@@ -1,5 +1,5 @@
-"""What the observability section puts in the templates: the canary in every regional stack, the alarms, the
-dashboard and the delivery log group in the global stack, and only what is asked for."""
+"""What the observability section puts in the templates: the canary, the alarms and the delivery log group in every
+regional stack, the dashboard in the global stack, and only what is asked for."""
 
 from __future__ import annotations
 
@@ -103,27 +103,42 @@ def test_without_the_canary_alarms_watch_the_counter_only_and_without_a_topic_no
     assert "Endpoint" not in regional["Parameters"]
 
 
-def test_proxylity_writes_delivery_errors_to_a_log_group_its_role_may_write_and_nothing_else(write_config):
-    global_template, _ = rendered(write_config, delivery_log_retention_days=30)
+@pytest.mark.parametrize("routing", ["bind", "map"])
+def test_delivery_errors_are_kept_in_every_region_that_delivers_and_the_role_may_write_them_there_only(
+    write_config, routing
+):
+    global_template, regional = rendered(write_config, routing, delivery_log_retention_days=30)
+    group = "/proxylity/udp-listeners/packet-counter"
+    # Proxylity writes a destination's delivery errors in the region that delivered: a log group of that name in
+    # the regional stack (so in every region), none in the global stack.
+    assert regional["Resources"]["DeliveryLogGroup"]["Type"] == "AWS::Logs::LogGroup"
+    assert regional["Resources"]["DeliveryLogGroup"]["Properties"] == {"LogGroupName": group, "RetentionInDays": 30}
+    assert [r["Type"] for r in global_template["Resources"].values()].count("AWS::Logs::LogGroup") == 0
     resources = global_template["Resources"]
-    assert resources["DeliveryLogGroup"]["Properties"] == {
-        "LogGroupName": "/proxylity/udp-listeners/packet-counter",
-        "RetentionInDays": 30,
-    }
     destination = resources["UdpListener"]["Properties"]["Destinations"][0]
-    assert destination["LogGroupName"] == {"Ref": "DeliveryLogGroup"}
+    assert destination["LogGroupName"] == group
     policies = {
         p["PolicyName"]: p["PolicyDocument"]["Statement"]
         for p in resources["DestinationRole"]["Properties"]["Policies"]
     }
+    # Any region, but only this account's, this partition's and this group's streams.
     assert policies["write-delivery-logs"] == [
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": {"Fn::GetAtt": ["DeliveryLogGroup", "Arn"]},
+            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{group}:*"},
         }
     ]
-    assert global_template["Outputs"]["DeliveryLogGroup"]["Value"] == {"Ref": "DeliveryLogGroup"}
+    assert global_template["Outputs"]["DeliveryLogGroup"]["Value"] == group
+
+
+def test_without_the_delivery_log_no_stack_has_its_group_and_the_role_no_logs_permission(write_config):
+    global_template, regional = rendered(write_config, canary={"enabled": True})
+    assert "DeliveryLogGroup" not in regional["Resources"] and "DeliveryLogGroup" not in global_template["Outputs"]
+    destination = global_template["Resources"]["UdpListener"]["Properties"]["Destinations"][0]
+    assert "LogGroupName" not in destination
+    policies = global_template["Resources"]["DestinationRole"]["Properties"]["Policies"]
+    assert "write-delivery-logs" not in {p["PolicyName"] for p in policies}
 
 
 def test_the_dashboard_shows_every_region_and_no_invented_proxylity_metric(write_config):
