@@ -15,6 +15,7 @@ LOCAL_CLOUD_DELAY ?= 2
 # its own SECONDS). Unset or empty, a variable passes no flag (the defaults live in `python -m generator COMMAND
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
 USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
+	LOCAL_CLOUD_CONCURRENCY \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
 	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV
 # Given on the command line or in the environment, even empty: read before the values are made literal below.
@@ -88,9 +89,10 @@ status: $(RUNTIME) ## per region: stack status, last update, function ARN; orpha
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
 	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
-local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
+local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C [LOCAL_CLOUD_CONCURRENCY=10]
 	$(GENERATOR) local-cloud --port="$$ARG_LOCAL_CLOUD_PORT" --delay="$$ARG_LOCAL_CLOUD_DELAY" \
-		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION")
+		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION") \
+		$(if $(LOCAL_CLOUD_CONCURRENCY),--lambda-concurrency="$$ARG_LOCAL_CLOUD_CONCURRENCY")
 
 # Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
 UDP_FLAGS = $(if $(PACKETS),--packets="$$ARG_PACKETS") $(if $(RATE),--rate="$$ARG_RATE") \

@@ -113,6 +113,7 @@ class CanarySettings:
     packets: int
     max_loss_percent: float
     max_p99_ms: float
+    reserved_concurrency: int | None  # None: no reservation
 
 
 @dataclass(frozen=True)

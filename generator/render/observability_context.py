@@ -82,6 +82,9 @@ def observability_context(config: Config) -> dict[str, Any]:
             canary_timeout=math.ceil(wait) + CANARY_STARTUP_SECONDS,
             canary_schedule=f"rate({canary.every_minutes} minute{'s' if canary.every_minutes > 1 else ''})",
             canary_every_minutes=canary.every_minutes,
+            # None: no reservation. Lambda keeps 100 of an account's concurrency unreserved (all of a quota below
+            # 100), so on a new account (quota 10) any reservation fails the stack; runs may overlap harmlessly.
+            canary_reserved_concurrency=canary.reserved_concurrency,
             # Lambda environment values are strings.
             canary_environment={
                 "ENDPOINT": {"Ref": ENDPOINT_PARAMETER},

@@ -81,3 +81,39 @@ def test_every_region_keeps_its_own_delivery_errors_and_the_global_stack_none(cl
     global_types = [r["ResourceType"] for r in home.describe_stack_resources(StackName=GLOBAL)["StackResources"]]
     assert "AWS::Logs::LogGroup" not in global_types
     assert outputs(stack("us-west-2", GLOBAL))["DeliveryLogGroup"] == group
+
+
+REFUSED_ON_A_NEW_ACCOUNT = (
+    "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below "
+    "its minimum value of [10]."
+)
+
+
+def test_on_a_new_account_a_canary_reservation_fails_every_region_and_without_one_it_deploys(
+    cloud, write_config, tmp_path
+):
+    cloud.aws.lambda_concurrency = 10  # a new account's quota: Lambda keeps all 10 unreserved
+
+    def canary(**settings):
+        def edit(data):
+            data["observability"] = {"canary": {"enabled": True, **settings}}
+
+        return edit
+
+    reserved = deploy_cli(write_config(canary(reserved_concurrency=1), name="reserved.yaml"), tmp_path)
+
+    assert reserved.returncode == 1
+    failures = reserved.stderr.splitlines()
+    assert len(failures) == len(REGIONS)
+    for region in REGIONS:
+        [line] = [line for line in failures if region in line]
+        assert "CanaryFunction" in line and REFUSED_ON_A_NEW_ACCOUNT in line, line
+        assert stack(region, REGIONAL)["StackStatus"] == "ROLLBACK_COMPLETE"  # rolled back, as on AWS
+
+    unset = deploy_cli(write_config(canary(), name="unset.yaml"), tmp_path)
+
+    assert unset.returncode == 0, unset.stderr
+    for region in REGIONS:
+        assert stack(region, REGIONAL)["StackStatus"] == "CREATE_COMPLETE"
+        lam = boto3.client("lambda", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+        assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="packet-counter-canary")

@@ -9,6 +9,7 @@ import pytest
 
 from generator.config import load_config
 from generator.config.regions import known_regions
+from generator.errors import ConfigError
 from generator.paths import CANARY_HANDLER_FILE
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from tests.support.config_files import maximal
@@ -43,7 +44,9 @@ def test_the_canary_runs_the_handler_file_on_a_schedule_against_the_global_endpo
         "WAIT_SECONDS": "3",  # batching timeout 1 s + twice the 500 ms p99 threshold + 1 s
         "NAMESPACE": "packet-counter/Canary",
     }
-    assert function["Timeout"] == 13 and function["ReservedConcurrentExecutions"] == 1
+    assert function["Timeout"] == 13
+    # No reservation unless asked for: on an account with Lambda's minimum quota any reservation fails the stack.
+    assert "ReservedConcurrentExecutions" not in function
     assert regional["Parameters"]["Endpoint"]["Type"] == "String"
     assert ("DestinationId" in regional["Parameters"]) == (routing == "bind")
     assert resources["CanarySchedule"]["Properties"]["ScheduleExpression"] == "rate(1 minute)"
@@ -52,6 +55,19 @@ def test_the_canary_runs_the_handler_file_on_a_schedule_against_the_global_endpo
     permission = resources["CanarySchedulePermission"]["Properties"]
     assert permission["SourceArn"] == {"Fn::GetAtt": ["CanarySchedule", "Arn"]}
     assert resources["CanaryInvokeConfig"]["Properties"]["MaximumRetryAttempts"] == 0
+
+
+@pytest.mark.parametrize("reserved", [1, 3])
+def test_a_canary_reservation_is_made_only_when_asked_for(write_config, reserved):
+    _, regional = rendered(write_config, canary={"enabled": True, "reserved_concurrency": reserved})
+    assert regional["Resources"]["CanaryFunction"]["Properties"]["ReservedConcurrentExecutions"] == reserved
+
+
+def test_a_canary_reservation_of_none_is_refused_in_one_line(write_config):
+    with pytest.raises(ConfigError) as caught:
+        rendered(write_config, canary={"enabled": True, "reserved_concurrency": 0})
+    [problem] = caught.value.problems
+    assert str(problem).endswith("observability.canary.reserved_concurrency: 0 is less than the minimum of 1")
 
 
 def test_the_canary_role_may_only_write_its_own_log_group(write_config):
