@@ -44,6 +44,8 @@ class Alarm:
     threshold: float
     comparison: str
     missing_data: str
+    # Whether INSUFFICIENT_DATA notifies the topic too: the silence alarm's way of saying "silent" (see below).
+    notifies_insufficient_data: bool
 
 
 def canary_namespace(config: Config) -> str:
@@ -146,6 +148,7 @@ def _alarms(config: Config) -> list[Alarm]:
             0,
             "GreaterThanThreshold",
             "notBreaching",  # no invocation, no error
+            False,
         ),
         Alarm(
             "CounterThrottlesAlarm",
@@ -162,6 +165,7 @@ def _alarms(config: Config) -> list[Alarm]:
             0,
             "GreaterThanThreshold",
             "notBreaching",
+            False,
         ),
     ]
     canary = config.observability.canary
@@ -186,6 +190,7 @@ def _alarms(config: Config) -> list[Alarm]:
             canary.max_loss_percent,
             "GreaterThanThreshold",
             "missing",  # a canary that stopped is the silence alarm's to report
+            False,
         ),
         Alarm(
             "CanaryRoundTripAlarm",
@@ -202,22 +207,34 @@ def _alarms(config: Config) -> list[Alarm]:
             canary.max_p99_ms,
             "GreaterThanThreshold",
             "missing",  # no reply at all is the loss alarm's
+            False,
         ),
+        # Silence, told apart from "not yet started". An EventBridge rate schedule first fires one period after it is
+        # created, so a new canary reports nothing for a period after deploy. CloudWatch fills a range of missing
+        # data points with the TreatMissingData result ("Configuring how CloudWatch alarms treat missing data": the
+        # row "- - - - -" is ALARM with breaching), whatever the evaluation periods, so "breaching" goes to ALARM at
+        # the alarm's first evaluation after every new deploy. With "missing", a range of missing data points is
+        # INSUFFICIENT_DATA (the state a new alarm starts in: no change, no notification, until the first report),
+        # one real data point in the range is OK (a run's SampleCount is at least 1, never below the threshold),
+        # and once the canary's last report has left the range the alarm goes back to INSUFFICIENT_DATA, which is
+        # what notifies: missing data is not breaching until the canary has reported once.
         Alarm(
             "CanarySilentAlarm",
             f"{prefix}-canary-silent",
-            "The canary of this region reported nothing for two periods: it is failing, throttled or unscheduled, "
-            "so nothing watches UDP here. Read `make logs`.",
+            "INSUFFICIENT_DATA after OK: the canary of this region reported before and has now reported nothing for "
+            "CloudWatch's whole evaluation range: it is failing, throttled or unscheduled, so nothing watches UDP "
+            "here. Read `make logs`. (INSUFFICIENT_DATA from deploy until the canary's first report is expected.)",
             namespace,
             "LossPercent",
             here,
             "SampleCount",
             period,
-            2,
-            2,
+            1,
+            1,
             1,
             "LessThanThreshold",
-            "breaching",  # no data is the very thing this alarm is for
+            "missing",
+            True,
         ),
     ]
 

@@ -102,7 +102,7 @@ def test_alarms_per_region_notify_the_topic_of_the_same_name_in_their_own_region
         assert alarm["AlarmActions"] == alarm["OKActions"] == action
     silent = alarms["CanarySilentAlarm"]
     assert (silent["TreatMissingData"], silent["Statistic"], silent["ComparisonOperator"]) == (
-        "breaching",
+        "missing",  # silence is INSUFFICIENT_DATA after OK: tests/render/test_silence_alarm.py
         "SampleCount",
         "LessThanThreshold",
     )
