@@ -27,9 +27,9 @@ class ResourceHandlerFailed(Exception):
     'Resource handler returned message: "Unzipped size must be smaller than 262144000 bytes (Service: Lambda,
     Status Code: 400, Request ID: ...)" (RequestToken: ..., HandlerErrorCode: InvalidRequest)'."""
 
-    def __init__(self, service_message: str) -> None:
+    def __init__(self, service_message: str, service: str = "Lambda") -> None:
         super().__init__(
-            f'Resource handler returned message: "{service_message} (Service: Lambda, Status Code: 400, '
+            f'Resource handler returned message: "{service_message} (Service: {service}, Status Code: 400, '
             f'Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: InvalidRequest)'
         )
 
@@ -38,7 +38,13 @@ _original = {
     "create_from_cloudformation_json": lambda_models.LambdaFunction.create_from_cloudformation_json,
     "update_from_cloudformation_json": lambda_models.LambdaFunction.update_from_cloudformation_json,
 }
-_account_concurrency: Callable[[], int] = lambda: DEFAULT_ACCOUNT_CONCURRENCY  # noqa: E731
+
+
+def _default_account_concurrency() -> int:
+    return DEFAULT_ACCOUNT_CONCURRENCY
+
+
+_account_concurrency: Callable[[], int] = _default_account_concurrency
 # A reservation is checked and made as one step: regional stacks of one account and region may run at once.
 _reservations = threading.Lock()
 _patched = False
