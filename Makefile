@@ -16,6 +16,7 @@ TEST_WORKERS ?= auto
 # its own SECONDS). Unset or empty, a variable passes no flag (the defaults live in `python -m generator COMMAND
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
 USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
+	LOCAL_CLOUD_CONCURRENCY \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
 	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV TEST_WORKERS
 # Given on the command line or in the environment, even empty: read before the values are made literal below.
@@ -98,9 +99,10 @@ status: $(RUNTIME) ## per region: stack status, last update, function ARN; orpha
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
 	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
-local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C
+local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C [LOCAL_CLOUD_CONCURRENCY=10]
 	$(GENERATOR) local-cloud --port="$$ARG_LOCAL_CLOUD_PORT" --delay="$$ARG_LOCAL_CLOUD_DELAY" \
-		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION")
+		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION") \
+		$(if $(LOCAL_CLOUD_CONCURRENCY),--lambda-concurrency="$$ARG_LOCAL_CLOUD_CONCURRENCY")
 
 # Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
 UDP_FLAGS = $(if $(PACKETS),--packets="$$ARG_PACKETS") $(if $(RATE),--rate="$$ARG_RATE") \
@@ -148,7 +150,7 @@ canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EM
 	$(GENERATOR) canary --config="$$ARG_CONFIG" $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
 		--outputs="$$ARG_OUT/outputs.json" $(if $(PACKETS),--packets="$$ARG_PACKETS")
 
-logs: $(RUNTIME) ## the counter's and canary's logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
+logs: $(RUNTIME) ## the counter's, canary's and delivery-error logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
 	$(GENERATOR) logs --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG) \
 		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
 

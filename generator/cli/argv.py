@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from generator.errors import shown
+from generator.local.lambda_quotas import NEW_ACCOUNT_CONCURRENCY
 from generator.observe.logs import parse_since
 from generator.traffic.endpoint import MAX_PORT
 from generator.traffic.open_files import open_files_note, sockets_allowed
@@ -185,12 +186,16 @@ MAX_PROCESSES = 64
 MAX_LOG_LINES = 1_000_000
 # Polling faster than this is a busy loop against what is polled (CloudFormation's API and its throttling).
 MIN_POLL_SECONDS = 0.05
+# Lambda concurrent executions per account and region the local cloud models: from a new account's quota up to a
+# million (AWS raises quotas to tens of thousands; more is a typo).
+MAX_LAMBDA_CONCURRENCY = 1_000_000
 
 packets = whole_number("packets", 1, MAX_PACKETS)
 # One socket (an open file) each: at most the open-file limit less a margin, read as the option is.
 sockets = whole_number("sockets", 1, sockets_allowed, lambda: f" ({open_files_note()})")
 processes = whole_number("processes", 1, MAX_PROCESSES)
 log_lines = whole_number("lines", 1, MAX_LOG_LINES)
+lambda_concurrency = whole_number("concurrent executions", NEW_ACCOUNT_CONCURRENCY, MAX_LAMBDA_CONCURRENCY)
 packets_per_second = real_number("a number of packets per second", 0, MAX_RATE, above_low=True)
 # A wait that must end: above 0 (0 would not wait at all), at most an hour.
 wait_seconds = real_number("a number of seconds", 0, MAX_WAIT_SECONDS, above_low=True)

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from generator.cli.argv import (
+    MAX_LAMBDA_CONCURRENCY,
     MAX_PROCESSES,
     MAX_WAIT_SECONDS,
     delay_seconds,
+    lambda_concurrency,
     port_to_listen_on,
     port_to_send_to,
     processes,
@@ -35,6 +37,7 @@ from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
+from generator.local.lambda_quotas import DEFAULT_ACCOUNT_CONCURRENCY, NEW_ACCOUNT_CONCURRENCY
 from generator.observe.canary import CanaryRun, load_canary, run_canary
 from generator.paths import DEFAULT_OUT_DIR
 from generator.render import function_code_from_template, render_function_code
@@ -87,6 +90,15 @@ def register_local_commands(commands: argparse._SubParsersAction, deploy_command
         help=f"seconds the Proxylity stand-in waits per answer, 0 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
     )
     cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
+    cloud.add_argument(
+        "--lambda-concurrency",
+        type=lambda_concurrency,
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
+        help="Lambda concurrent executions per account and region, as AWS's quota: a reservation that leaves less "
+        f"unreserved than Lambda keeps (100, or all of a smaller quota) fails, {NEW_ACCOUNT_CONCURRENCY} to "
+        f"{MAX_LAMBDA_CONCURRENCY:,} (default: %(default)s, Lambda's default; a new account has "
+        f"{NEW_ACCOUNT_CONCURRENCY})",
+    )
     cloud.set_defaults(handler=lambda args: command_local_cloud(args, deploy_command))
 
 
@@ -251,7 +263,12 @@ def command_local_cloud(args: argparse.Namespace, deploy_command: str) -> int:
         from generator.local.cloud import LocalCloud, PortInUse, hint
     except ImportError as error:
         raise MissingExtraError.of("local-cloud", missing_extra("local", error.name)) from None
-    cloud = LocalCloud(port=args.port, delay=args.delay, fail_region=args.fail_region or None)
+    cloud = LocalCloud(
+        port=args.port,
+        delay=args.delay,
+        fail_region=args.fail_region or None,
+        lambda_concurrency=args.lambda_concurrency,
+    )
     try:
         cloud.start()
     except PortInUse as error:
@@ -259,7 +276,8 @@ def command_local_cloud(args: argparse.Namespace, deploy_command: str) -> int:
     failing = f", failing in {args.fail_region}" if args.fail_region else ""
     print(
         f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
-        f"(not the real service; answers after {args.delay:g}s{failing})"
+        f"(not the real service; answers after {args.delay:g}s{failing}); Lambda concurrency "
+        f"{args.lambda_concurrency:,} per account and region"
     )
     print(f"in another terminal: {hint(cloud.endpoint_url, deploy_command)}    (Ctrl-C here to stop)", flush=True)
     stop = threading.Event()

@@ -76,7 +76,8 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
         commands,
         "logs",
         command_logs,
-        "the counter's and the canary's logs of every region, merged in time order (like sam logs --tail)",
+        "the counter's and the canary's logs and Proxylity's delivery errors of every region, merged in time order "
+        "(like sam logs --tail)",
     )
     logs.add_argument("--regions", nargs="*", metavar="REGION", help="only these of the config's regions")
     logs.add_argument(
@@ -119,20 +120,19 @@ def command_canary(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _selected_regions(args: argparse.Namespace, config: Config) -> tuple[tuple[str, ...], bool]:
-    """The regions to read and whether REGIONS narrowed them."""
+def _selected_regions(args: argparse.Namespace, config: Config) -> tuple[str, ...]:
+    """The regions to read: REGIONS, or every configured region."""
     if args.regions is None:
-        return config.regions, False
+        return config.regions
     words = " ".join(args.regions).replace(",", " ").split()
     if not words:
         raise DeployError([Problem("--regions", "names no region; for every configured region leave it out")])
-    return select_regions(config, words), True
+    return select_regions(config, words)
 
 
 def command_logs(args: argparse.Namespace) -> int:
     config = load_command_config(args)
-    regions, narrowed = _selected_regions(args, config)
-    sources = log_sources(config, regions, narrowed)
+    sources = log_sources(config, _selected_regions(args, config))
     clients = LogClients({source.region for source in sources}, args.profile, args.region)
     width = max(len(source.region) for source in sources)
     readable = read_logs(

@@ -149,6 +149,7 @@ def _observability(section: dict[str, Any]) -> ObservabilitySettings:
             packets=canary["packets"],
             max_loss_percent=canary["max_loss_percent"],
             max_p99_ms=canary["max_p99_ms"],
+            reserved_concurrency=canary.get("reserved_concurrency"),
         ),
         alarms=section["alarms"],
         alarms_topic_arn=section["alarms_topic_arn"],

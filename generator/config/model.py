@@ -113,6 +113,7 @@ class CanarySettings:
     packets: int
     max_loss_percent: float
     max_p99_ms: float
+    reserved_concurrency: int | None  # None: no reservation
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,12 @@ class Config:
         if self.observability.canary.enabled:
             groups["canary"] = f"/aws/lambda/{self.canary_function_name}"
         return groups
+
+    @property
+    def delivery_log_group_name(self) -> str:
+        """The log group where Proxylity writes the destination's delivery errors (its LogGroupName): one of this
+        name in every regional stack, as Proxylity writes them in the region that delivered."""
+        return f"/proxylity/udp-listeners/{self.name_prefix}"
 
     @property
     def destination_name(self) -> str | None:

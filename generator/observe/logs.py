@@ -1,8 +1,8 @@
 """The functions' logs of every selected region, merged in time order: `make logs`, like `sam logs --tail` but
 across regions.
 
-Sources: in every selected region the packet counter's log group and, with the canary on, the canary's; with the
-delivery log on (and no REGIONS narrowing) the log group in the home region where Proxylity writes delivery errors.
+Sources: in every selected region the packet counter's log group, with the canary on the canary's, and with the
+delivery log on the log group where Proxylity writes the delivery errors of that region.
 Every read is bounded: at most MAX_PAGES pages per source per read, at most `limit` events per run without
 --follow; a follow polls every `poll_seconds` and remembers only the event ids of the last LATE_SECONDS (events
 CloudWatch ingests late, with an older timestamp, are still shown once: in the round they arrive in).
@@ -107,14 +107,13 @@ def parse_since(text: str, now: float | None = None) -> int:
     return milliseconds
 
 
-def log_sources(config: Config, regions: Iterable[str], narrowed: bool) -> list[LogSource]:
-    """The log groups to read: the functions' in each of `regions`, and Proxylity's delivery errors when the
-    config keeps them and REGIONS did not narrow the selection."""
-    sources = [LogSource(region, kind, group) for region in regions for kind, group in config.log_group_names.items()]
-    if config.observability.delivery_log_retention_days is not None and not narrowed:
-        group = f"/proxylity/udp-listeners/{config.name_prefix}"
-        sources.append(LogSource(config.home_region, "delivery", group))
-    return sources
+def log_sources(config: Config, regions: Iterable[str]) -> list[LogSource]:
+    """The log groups to read in each of `regions`: the functions', and Proxylity's delivery errors when the config
+    keeps them (Proxylity writes them in the region that delivered, so every regional stack has that group)."""
+    groups = dict(config.log_group_names)
+    if config.observability.delivery_log_retention_days is not None:
+        groups["delivery"] = config.delivery_log_group_name
+    return [LogSource(region, kind, group) for region in regions for kind, group in groups.items()]
 
 
 class LogClients:

@@ -1,5 +1,5 @@
 """Config.observability -> the `obs` part of the Jinja context: the canary, the alarms, the dashboard and the
-delivery-error log group, every value decided here (the observability_*.json.j2 partials hold structure only).
+delivery-error log groups, every value decided here (the observability_*.json.j2 partials hold structure only).
 
 Everything is off by default: with the section left out, `obs` renders nothing and the templates are as before.
 """
@@ -44,6 +44,8 @@ class Alarm:
     threshold: float
     comparison: str
     missing_data: str
+    # Whether INSUFFICIENT_DATA notifies the topic too: the silence alarm's way of saying "silent" (see below).
+    notifies_insufficient_data: bool
 
 
 def canary_namespace(config: Config) -> str:
@@ -82,6 +84,9 @@ def observability_context(config: Config) -> dict[str, Any]:
             canary_timeout=math.ceil(wait) + CANARY_STARTUP_SECONDS,
             canary_schedule=f"rate({canary.every_minutes} minute{'s' if canary.every_minutes > 1 else ''})",
             canary_every_minutes=canary.every_minutes,
+            # None: no reservation. Lambda keeps 100 of an account's concurrency unreserved (all of a quota below
+            # 100), so on a new account (quota 10) any reservation fails the stack; runs may overlap harmlessly.
+            canary_reserved_concurrency=canary.reserved_concurrency,
             # Lambda environment values are strings.
             canary_environment={
                 "ENDPOINT": {"Ref": ENDPOINT_PARAMETER},
@@ -92,12 +97,24 @@ def observability_context(config: Config) -> dict[str, Any]:
         )
     if obs.delivery_log_retention_days is not None:
         context.update(
-            delivery_log_group=f"/proxylity/udp-listeners/{config.name_prefix}",
+            delivery_log_group=config.delivery_log_group_name,
             delivery_log_retention_days=obs.delivery_log_retention_days,
+            delivery_log_writes=delivery_log_writes(config.delivery_log_group_name),
         )
     if obs.dashboard:
         context.update(dashboard_name=config.name_prefix, dashboard_body=dashboard_body(config))
     return context
+
+
+def delivery_log_writes(group: str) -> dict[str, str]:
+    """The streams of the delivery log group `group` in every region of this account and partition: what the role
+    Proxylity assumes may write. Proxylity writes a destination's delivery errors in the region that delivered;
+    its multi-region radius example (proxylity/examples, radius/templates/global.template.json) grants
+    logs:CreateLogStream and logs:PutLogEvents on arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:...:*
+    and puts a log group of that name in every regional stack (radius/templates/region-auth.template.json)."""
+    if "${" in group:  # name_prefix is letters, digits and hyphens (schema): nothing in it can extend the Fn::Sub
+        raise ValueError(f"not a log group name to substitute into: {group!r}")
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{group}:*"}
 
 
 def _alarm_actions(topic_arn: str | None) -> list[Any]:
@@ -131,6 +148,7 @@ def _alarms(config: Config) -> list[Alarm]:
             0,
             "GreaterThanThreshold",
             "notBreaching",  # no invocation, no error
+            False,
         ),
         Alarm(
             "CounterThrottlesAlarm",
@@ -147,6 +165,7 @@ def _alarms(config: Config) -> list[Alarm]:
             0,
             "GreaterThanThreshold",
             "notBreaching",
+            False,
         ),
     ]
     canary = config.observability.canary
@@ -171,6 +190,7 @@ def _alarms(config: Config) -> list[Alarm]:
             canary.max_loss_percent,
             "GreaterThanThreshold",
             "missing",  # a canary that stopped is the silence alarm's to report
+            False,
         ),
         Alarm(
             "CanaryRoundTripAlarm",
@@ -187,22 +207,34 @@ def _alarms(config: Config) -> list[Alarm]:
             canary.max_p99_ms,
             "GreaterThanThreshold",
             "missing",  # no reply at all is the loss alarm's
+            False,
         ),
+        # Silence, told apart from "not yet started". An EventBridge rate schedule first fires one period after it is
+        # created, so a new canary reports nothing for a period after deploy. CloudWatch fills a range of missing
+        # data points with the TreatMissingData result ("Configuring how CloudWatch alarms treat missing data": the
+        # row "- - - - -" is ALARM with breaching), whatever the evaluation periods, so "breaching" goes to ALARM at
+        # the alarm's first evaluation after every new deploy. With "missing", a range of missing data points is
+        # INSUFFICIENT_DATA (the state a new alarm starts in: no change, no notification, until the first report),
+        # one real data point in the range is OK (a run's SampleCount is at least 1, never below the threshold),
+        # and once the canary's last report has left the range the alarm goes back to INSUFFICIENT_DATA, which is
+        # what notifies: missing data is not breaching until the canary has reported once.
         Alarm(
             "CanarySilentAlarm",
             f"{prefix}-canary-silent",
-            "The canary of this region reported nothing for two periods: it is failing, throttled or unscheduled, "
-            "so nothing watches UDP here. Read `make logs`.",
+            "INSUFFICIENT_DATA after OK: the canary of this region reported before and has now reported nothing for "
+            "CloudWatch's whole evaluation range: it is failing, throttled or unscheduled, so nothing watches UDP "
+            "here. Read `make logs`. (INSUFFICIENT_DATA from deploy until the canary's first report is expected.)",
             namespace,
             "LossPercent",
             here,
             "SampleCount",
             period,
-            2,
-            2,
+            1,
+            1,
             1,
             "LessThanThreshold",
-            "breaching",  # no data is the very thing this alarm is for
+            "missing",
+            True,
         ),
     ]
 

@@ -23,6 +23,7 @@ BOUNDED = {
     argv.sockets: "sockets",
     argv.processes: "processes",
     argv.log_lines: "lines",
+    argv.lambda_concurrency: "concurrent executions",
     argv.packets_per_second: "packets per second",
     argv.wait_seconds: "seconds",
     argv.delay_seconds: "seconds",
@@ -91,6 +92,7 @@ def test_the_options_the_task_names_are_all_bounded():
         ("local", "--port"),
         ("local-cloud", "--port"),
         ("local-cloud", "--delay"),
+        ("local-cloud", "--lambda-concurrency"),
         ("local-control", "--port"),
         ("demo", "--concurrency"),
         ("demo", "--clients"),
@@ -124,6 +126,8 @@ def test_a_hostile_number_is_refused_in_one_line_naming_the_option_and_its_range
         (["tune", "--seconds"], "3600", "3601"),
         (["local", "--concurrency"], "64", "65"),
         (["local-cloud", "--delay"], "0", "3600.5"),
+        (["local-cloud", "--lambda-concurrency"], "10", "9"),  # a new account's quota is the least there is
+        (["local-cloud", "--lambda-concurrency"], "1000000", "1000001"),
     ],
 )
 def test_each_bound_is_the_last_value_taken(words, accepted, refused, capsys):

@@ -315,3 +315,19 @@ def test_the_yaml_source_knows_where_each_value_is_written(tmp_path):
     assert document.spans[("destination", "batching")].flow
     assert not document.spans[("destination",)].flow and document.spans[("destination",)].column == 2
     assert document.text == text
+
+
+# Proxylity's destination names: letters, digits and hyphens, no underscore (its docs: [a-zA-Z0-9-]+).
+@pytest.mark.parametrize("name", ["my_counter", "counter.eu", "counter one", "x" * 65, ""])
+def test_a_destination_name_proxylity_would_refuse_is_refused_in_one_line(tmp_path, name):
+    problems = problems_of(tmp_path, f'{SEED_HEAD}destination: {{name: "{name}"}}\n')
+    assert problems == [
+        f"cfg.yaml:2: destination.name: expected 1 to 64 letters, digits or hyphens (Proxylity's destination "
+        f"names have no underscore); got {name!r}"
+    ]
+
+
+@pytest.mark.parametrize("name", ["-edge-1", "Counter-EU-2", "9", "x" * 64])
+def test_a_destination_name_of_proxylitys_pattern_reaches_the_destination(tmp_path, name):
+    global_template, _ = render_text(tmp_path, f'{SEED_HEAD}destination: {{name: "{name}"}}\n')
+    assert global_template["Resources"]["UdpListener"]["Properties"]["Destinations"][0]["Name"] == name

@@ -122,6 +122,43 @@ def test_follow_shows_new_lines_of_any_region_once_until_ctrl_c(two_regions_logg
     assert err.getvalue().count("us-east-1 counter: no log group") == 1
 
 
+DELIVERY = "/proxylity/udp-listeners/packet-counter"
+
+
+@pytest.fixture
+def delivery_config_path(write_config):
+    def edit(data):
+        data["regions"] = ["us-west-2", "us-east-1", "eu-west-1"]
+        data["observability"]["delivery_log_retention_days"] = 14
+
+    return write_config(edit)
+
+
+def test_delivery_errors_are_read_in_every_selected_region_where_proxylity_wrote_them(cloud, delivery_config_path):
+    # Proxylity writes a batch's delivery error in the region that delivered it: here eu-west-1 and us-east-1,
+    # neither of them the home region (us-west-2).
+    put("eu-west-1", DELIVERY, (1000, "delivery failed: eu batch"))
+    put("us-east-1", DELIVERY, (2000, "delivery failed: us-east batch"))
+    put("us-west-2", COUNTER, (3000, "START RequestId: a"))
+
+    status, out, err = run_cli_in_process("logs", "--config", delivery_config_path, "--since", since_t0())
+
+    assert status == 0, err
+    assert out.splitlines() == [
+        f"{when(1000)} eu-west-1 delivery delivery failed: eu batch",
+        f"{when(2000)} us-east-1 delivery delivery failed: us-east batch",
+        f"{when(3000)} us-west-2 counter  START RequestId: a",
+    ]
+    assert f"logs: us-west-2 delivery: no log group {DELIVERY} yet" in err
+
+    # REGIONS narrows the delivery errors as it narrows the functions' logs: still read, in that region.
+    status, out, _ = run_cli_in_process(
+        "logs", "--config", delivery_config_path, "--since", since_t0(), "--regions", "eu-west-1"
+    )
+    assert status == 0
+    assert out.splitlines() == [f"{when(1000)} eu-west-1 delivery delivery failed: eu batch"]
+
+
 def test_no_readable_group_anywhere_is_a_failed_run(cloud, config_path):
     status, out, err = run_cli_in_process("logs", "--config", config_path)
     assert status == 1 and out == ""

@@ -113,5 +113,5 @@ def test_a_round_trip_alarm_that_a_quiet_service_would_always_fire_is_refused(tm
 def test_a_retention_written_as_a_float_renders_as_an_integer(tmp_path):
     config = load_config(written(tmp_path, "observability: {delivery_log_retention_days: 14.0}\n"))
     assert config.observability.delivery_log_retention_days == 14
-    group = render_templates(config)[0].document["Resources"]["DeliveryLogGroup"]
+    group = render_templates(config)[1].document["Resources"]["DeliveryLogGroup"]  # the regional template
     assert group["Properties"]["RetentionInDays"] == 14 and isinstance(group["Properties"]["RetentionInDays"], int)

@@ -1,5 +1,5 @@
-"""What the observability section puts in the templates: the canary in every regional stack, the alarms, the
-dashboard and the delivery log group in the global stack, and only what is asked for."""
+"""What the observability section puts in the templates: the canary, the alarms and the delivery log group in every
+regional stack, the dashboard in the global stack, and only what is asked for."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from generator.config import load_config
 from generator.config.regions import known_regions
-from generator.errors import RenderError
+from generator.errors import ConfigError
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from tests.support.checkout import CANARY_HANDLER_FILE
 from tests.support.config_files import maximal
@@ -44,7 +44,9 @@ def test_the_canary_runs_the_handler_file_on_a_schedule_against_the_global_endpo
         "WAIT_SECONDS": "3",  # batching timeout 1 s + twice the 500 ms p99 threshold + 1 s
         "NAMESPACE": "packet-counter/Canary",
     }
-    assert function["Timeout"] == 13 and function["ReservedConcurrentExecutions"] == 1
+    assert function["Timeout"] == 13
+    # No reservation unless asked for: on an account with Lambda's minimum quota any reservation fails the stack.
+    assert "ReservedConcurrentExecutions" not in function
     assert regional["Parameters"]["Endpoint"]["Type"] == "String"
     assert ("DestinationId" in regional["Parameters"]) == (routing == "bind")
     assert resources["CanarySchedule"]["Properties"]["ScheduleExpression"] == "rate(1 minute)"
@@ -53,6 +55,19 @@ def test_the_canary_runs_the_handler_file_on_a_schedule_against_the_global_endpo
     permission = resources["CanarySchedulePermission"]["Properties"]
     assert permission["SourceArn"] == {"Fn::GetAtt": ["CanarySchedule", "Arn"]}
     assert resources["CanaryInvokeConfig"]["Properties"]["MaximumRetryAttempts"] == 0
+
+
+@pytest.mark.parametrize("reserved", [1, 3])
+def test_a_canary_reservation_is_made_only_when_asked_for(write_config, reserved):
+    _, regional = rendered(write_config, canary={"enabled": True, "reserved_concurrency": reserved})
+    assert regional["Resources"]["CanaryFunction"]["Properties"]["ReservedConcurrentExecutions"] == reserved
+
+
+def test_a_canary_reservation_of_none_is_refused_in_one_line(write_config):
+    with pytest.raises(ConfigError) as caught:
+        rendered(write_config, canary={"enabled": True, "reserved_concurrency": 0})
+    [problem] = caught.value.problems
+    assert str(problem).endswith("observability.canary.reserved_concurrency: 0 is less than the minimum of 1")
 
 
 def test_the_canary_role_may_only_write_its_own_log_group(write_config):
@@ -87,7 +102,7 @@ def test_alarms_per_region_notify_the_topic_of_the_same_name_in_their_own_region
         assert alarm["AlarmActions"] == alarm["OKActions"] == action
     silent = alarms["CanarySilentAlarm"]
     assert (silent["TreatMissingData"], silent["Statistic"], silent["ComparisonOperator"]) == (
-        "breaching",
+        "missing",  # silence is INSUFFICIENT_DATA after OK: tests/render/test_silence_alarm.py
         "SampleCount",
         "LessThanThreshold",
     )
@@ -104,27 +119,42 @@ def test_without_the_canary_alarms_watch_the_counter_only_and_without_a_topic_no
     assert "Endpoint" not in regional["Parameters"]
 
 
-def test_proxylity_writes_delivery_errors_to_a_log_group_its_role_may_write_and_nothing_else(write_config):
-    global_template, _ = rendered(write_config, delivery_log_retention_days=30)
+@pytest.mark.parametrize("routing", ["bind", "map"])
+def test_delivery_errors_are_kept_in_every_region_that_delivers_and_the_role_may_write_them_there_only(
+    write_config, routing
+):
+    global_template, regional = rendered(write_config, routing, delivery_log_retention_days=30)
+    group = "/proxylity/udp-listeners/packet-counter"
+    # Proxylity writes a destination's delivery errors in the region that delivered: a log group of that name in
+    # the regional stack (so in every region), none in the global stack.
+    assert regional["Resources"]["DeliveryLogGroup"]["Type"] == "AWS::Logs::LogGroup"
+    assert regional["Resources"]["DeliveryLogGroup"]["Properties"] == {"LogGroupName": group, "RetentionInDays": 30}
+    assert [r["Type"] for r in global_template["Resources"].values()].count("AWS::Logs::LogGroup") == 0
     resources = global_template["Resources"]
-    assert resources["DeliveryLogGroup"]["Properties"] == {
-        "LogGroupName": "/proxylity/udp-listeners/packet-counter",
-        "RetentionInDays": 30,
-    }
     destination = resources["UdpListener"]["Properties"]["Destinations"][0]
-    assert destination["LogGroupName"] == {"Ref": "DeliveryLogGroup"}
+    assert destination["LogGroupName"] == group
     policies = {
         p["PolicyName"]: p["PolicyDocument"]["Statement"]
         for p in resources["DestinationRole"]["Properties"]["Policies"]
     }
+    # Any region, but only this account's, this partition's and this group's streams.
     assert policies["write-delivery-logs"] == [
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": {"Fn::GetAtt": ["DeliveryLogGroup", "Arn"]},
+            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:*:${{AWS::AccountId}}:log-group:{group}:*"},
         }
     ]
-    assert global_template["Outputs"]["DeliveryLogGroup"]["Value"] == {"Ref": "DeliveryLogGroup"}
+    assert global_template["Outputs"]["DeliveryLogGroup"]["Value"] == group
+
+
+def test_without_the_delivery_log_no_stack_has_its_group_and_the_role_no_logs_permission(write_config):
+    global_template, regional = rendered(write_config, canary={"enabled": True})
+    assert "DeliveryLogGroup" not in regional["Resources"] and "DeliveryLogGroup" not in global_template["Outputs"]
+    destination = global_template["Resources"]["UdpListener"]["Properties"]["Destinations"][0]
+    assert "LogGroupName" not in destination
+    policies = global_template["Resources"]["DestinationRole"]["Properties"]["Policies"]
+    assert "write-delivery-logs" not in {p["PolicyName"] for p in policies}
 
 
 def test_the_dashboard_shows_every_region_and_no_invented_proxylity_metric(write_config):
@@ -158,18 +188,3 @@ def test_everything_on_for_every_region_with_every_other_setting_stays_within_cl
 
     templates = render_templates(load_config(write_config(edit)))
     assert all(template.size <= MAX_TEMPLATE_BODY_BYTES for template in templates), [t.size for t in templates]
-
-
-def test_a_canary_handler_too_long_for_inline_code_is_refused_naming_the_file(write_config, tmp_path, monkeypatch):
-    import generator.render.observability_context as observability_context
-
-    big = tmp_path / "canary.py"
-    big.write_text("#" * 5000, encoding="utf-8")
-    monkeypatch.setattr(observability_context, "canary_handler_file", lambda: big)
-    with pytest.raises(RenderError) as caught:
-        rendered(write_config, canary={"enabled": True})
-    assert str(caught.value) == f"{big}: is 5,000 characters; Lambda inline code (Code.ZipFile) allows at most 4,096"
-
-
-def test_the_canary_handler_itself_fits_inline():
-    assert len(CANARY_HANDLER_FILE.read_text(encoding="utf-8")) <= 4096

@@ -11,7 +11,7 @@ import pytest
 import generator.atomic_files
 import generator.render.inline_code
 from generator.config import load_config
-from generator.errors import GeneratorError, RenderError
+from generator.errors import GeneratorError
 from generator.render import MAX_TEMPLATE_BODY_BYTES, render_templates
 from generator.render.files import write_templates
 from tests.support.checkout import DEFAULT_CONFIG
@@ -59,21 +59,6 @@ def test_a_template_over_cloudformations_size_limit_is_refused_and_nothing_writt
     assert line.startswith(f"{config_path}: renders global.template.json at ")
     assert f"CloudFormation accepts at most {MAX_TEMPLATE_BODY_BYTES:,} inline" in line
     assert snapshot(out) == {"global.template.json": b"previous\n"}
-
-
-def test_a_handler_too_long_for_inline_code_is_refused(tmp_path, monkeypatch):
-    big_handler = tmp_path / "packet_counter.py"
-    big_handler.write_text("# padding\n" * 500)
-    monkeypatch.setattr(generator.render.inline_code, "packet_counter_handler_file", lambda: big_handler)
-    with pytest.raises(RenderError) as caught:
-        render_templates(load_config(DEFAULT_CONFIG))
-    assert str(caught.value) == (
-        f"{big_handler}: is 5,000 characters; Lambda inline code (Code.ZipFile) allows at most 4,096"
-    )
-
-
-def test_the_real_handler_fits_inline_code_with_room_to_spare():
-    assert len(generator.render.inline_code.read_handler_code()) < 4096 * 0.75
 
 
 @pytest.mark.parametrize(

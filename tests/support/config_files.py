@@ -59,7 +59,7 @@ def maximal(config: dict[str, Any]) -> None:
     config["function"].update(reserved_concurrency=20, architecture="arm64", log_retention_days=365)
     config["tags"] = {"team": "networking"}
     config["observability"] = {
-        "canary": {"enabled": True, "every_minutes": 1, "packets": 1000},
+        "canary": {"enabled": True, "every_minutes": 1, "packets": 1000, "reserved_concurrency": 1},
         "alarms": True,
         "alarms_topic_arn": TOPIC,
         "dashboard": True,

@@ -57,19 +57,23 @@ knows nothing of them:
 - moto parses every template with PyYAML's pure-Python loader (~20 ms each, several times per change
   set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON.
 
-`python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1` runs it in the foreground
-until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real one
-with the variables that point the generator at it (and `make deploy`, or `packet-counter deploy` for the installed
-command). It needs moto: the `local` extra (`pip install '.[local]'`, which `make local-cloud` does).
+`python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1 --lambda-concurrency 10` runs it in
+the foreground until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real
+one with the variables that point the generator at it (and `make deploy`, or `packet-counter deploy` for the
+installed command). It needs moto: the `local` extra (`pip install '.[local]'`, which `make local-cloud` does).
 
+- Lambda reservations are unbounded (moto checks a quota only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set, and
+  never through CloudFormation) -> lambda_concurrency holds ReservedConcurrentExecutions (CloudFormation create and
+  update, PutFunctionConcurrency) to the account's quota per account and region, `LocalCloud.aws.lambda_concurrency`
+  (`--lambda-concurrency`, default 1,000), with Lambda's message; the resource fails and the stack rolls back.
 - StackSets are records in moto whose operations succeed the moment they are asked for -> stacksets answers
   the StackSet actions with a model of its own: operations that take time (each instance a real stack in
   its own account, through the change sets above), queue, honour the operation preferences and fail
   (`LocalCloud.stacksets`: a Gate for instance work, accounts without an execution role).
 
 Its parts: stand_in (Proxylity's control plane, and the Gate that holds requests for tests), moto_patches
-(moto's gaps closed, in this process only), stacksets (StackSets modelled), server (LocalCloud: moto's
-server on 127.0.0.1, and the hint).
+(moto's gaps closed, in this process only), lambda_concurrency (Lambda's account concurrency quota), stacksets
+(StackSets modelled), server (LocalCloud: moto's server on 127.0.0.1, and the hint).
 """
 
 from generator.local.cloud.server import DUMMY_CREDENTIALS, LocalCloud, PortInUse, hint

@@ -18,6 +18,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.s3 import exceptions as s3_exceptions
 from moto.s3 import responses as s3_responses
 
+from generator.local.cloud.lambda_concurrency import ResourceHandlerFailed
 from generator.local.cloud.stand_in import (
     _INCLUDE_BUCKET,
     DESTINATION_ARN_TYPE,
@@ -26,6 +27,7 @@ from generator.local.cloud.stand_in import (
     ProxylityFailure,
     ProxylityStandIn,
 )
+from generator.local.lambda_quotas import DEFAULT_ACCOUNT_CONCURRENCY
 
 # The one stand-in the patched moto talks to; LocalCloud sets it.
 _stand_in = ProxylityStandIn()
@@ -41,6 +43,9 @@ class AwsBehaviour:
     # set exists meanwhile): two runs can be made to create change sets for one stack at the same time.
     change_set_requests: Gate = field(default_factory=Gate)
     refused_region: str | None = None  # DescribeStacks there fails as in an opt-in region not enabled
+    # Lambda's concurrent executions per account and region: reservations that leave less unreserved than Lambda
+    # keeps are refused (lambda_concurrency).
+    lambda_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
 
 
 _aws = AwsBehaviour()
@@ -299,7 +304,7 @@ def _with_events(action: str, original_name: str):
         _add_resource_event(stack, logical_id, resource_type, f"{action}_IN_PROGRESS")
         try:
             resource = _original[original_name](logical_id, resource_json, resources_map, account_id, region_name)
-        except ProxylityFailure as error:
+        except (ProxylityFailure, ResourceHandlerFailed) as error:
             _add_resource_event(stack, logical_id, resource_type, f"{action}_FAILED", str(error))
             raise ResourceFailed(logical_id, str(error)) from None
         physical = getattr(resource, "physical_resource_id", "") or ""

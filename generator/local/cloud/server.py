@@ -9,9 +9,11 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
+from generator.local.cloud.lambda_concurrency import install_lambda_concurrency_patches
 from generator.local.cloud.moto_patches import aws_behaviour, install_moto_patches, use_stand_in
 from generator.local.cloud.stacksets import install_stackset_patches, reset_stacksets, stacksets_behaviour
 from generator.local.cloud.stand_in import ProxylityStandIn
+from generator.local.lambda_quotas import DEFAULT_ACCOUNT_CONCURRENCY
 
 # Dummy credentials: moto accepts any, and boto3 refuses to sign a request without some.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -20,13 +22,24 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test
 class LocalCloud:
     """moto's server on 127.0.0.1 plus the Proxylity stand-in; port 0 picks a free port."""
 
-    def __init__(self, port: int = 0, delay: float = 0.0, fail_region: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        delay: float = 0.0,
+        fail_region: str | None = None,
+        lambda_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
+    ) -> None:
         install_moto_patches()
         install_stackset_patches()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         self.proxylity = ProxylityStandIn(delay=delay, fail_region=fail_region)
         use_stand_in(self.proxylity)
         self.aws = aws_behaviour()
+        # Lambda's concurrent executions per account and region; tests change self.aws.lambda_concurrency, and
+        # reset() brings back this one.
+        self.lambda_concurrency = lambda_concurrency
+        self.aws.lambda_concurrency = lambda_concurrency
+        install_lambda_concurrency_patches(lambda: self.aws.lambda_concurrency)
         self.stacksets = stacksets_behaviour()
         self._port = port
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -42,10 +55,11 @@ class LocalCloud:
 
     def reset(self) -> None:
         """Forget every stack and resource (moto's reset API), every StackSet, the stand-in's state and
-        AwsBehaviour."""
+        AwsBehaviour (the Lambda concurrency quota back to this cloud's own)."""
         self.aws.change_sets.release()
         self.aws.change_set_requests.release()
         self.aws.refused_region = None
+        self.aws.lambda_concurrency = self.lambda_concurrency
         reset_stacksets()
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
