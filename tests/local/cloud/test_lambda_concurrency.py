@@ -7,18 +7,17 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
-import sys
+import signal
 import zipfile
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.local.test_cloud import BARE_VARIABLES, STARTUP_BOUND, line_reader
-from tests.support.checkout import CHECKOUT
+from tests.local.cloud.test_local_cloud_command import BARE_VARIABLES
 from tests.support.cli import run_cli
 from tests.support.deploy import REGIONAL, deploy_cli, local_cloud_fixtures, stack
+from tests.support.local_process import running_generator
 
 local_cloud, cloud = local_cloud_fixtures()
 
@@ -130,18 +129,11 @@ def test_the_command_lines_quota_is_enforced(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     bare = {name: os.environ[name] for name in BARE_VARIABLES if name in os.environ}
-    command = [sys.executable, "-m", "generator", "local-cloud", "--port", "0", "--delay", "0"]
-    process = subprocess.Popen(
-        [*command, "--lambda-concurrency", "10"],
-        cwd=CHECKOUT,
-        env={**bare, "HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = line_reader(process.stdout)
-        banner = lines.get(timeout=STARTUP_BOUND)
+    local_cloud = ("local-cloud", "--port", "0", "--delay", "0", "--lambda-concurrency", "10")
+    with running_generator(
+        *local_cloud, ready="Lambda concurrency", env={**bare, "HOME": str(home)}, stop_signal=signal.SIGINT
+    ) as cloud:
+        banner = cloud.started
         assert "Lambda concurrency 10 per account and region" in banner
         endpoint = re.search(r"http://127\.0\.0\.1:\d+", banner)[0]
         client = boto3.client(
@@ -157,11 +149,6 @@ def test_the_command_lines_quota_is_enforced(tmp_path):
         with pytest.raises(ClientError) as caught:
             client.put_function_concurrency(FunctionName="f", ReservedConcurrentExecutions=1)
         assert caught.value.response["Error"]["Message"] == refused_below(10)
-    finally:
-        process.terminate()
-        process.wait(timeout=STARTUP_BOUND)
-        process.stdout.close()
-        process.stderr.close()
 
 
 @pytest.mark.parametrize("value", ["9", "1e9", "ten", "-10"])
