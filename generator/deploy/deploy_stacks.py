@@ -7,9 +7,11 @@ strips another region's permissions) -> StackSpecs -> change sets -> results -> 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 
-from generator.config import Config
+from generator.config import Config, Routing
 from generator.deploy.clients import AWS_FAULTS, AwsClients
 from generator.deploy.engine_base import Run
 from generator.deploy.events import EventRelay
@@ -23,7 +25,7 @@ from generator.deploy.specs import (
     regional_stack_spec,
     regional_stacks_first,
 )
-from generator.deploy.stack_operations import deploy_stack
+from generator.deploy.stack_operations import CREATING_CHANGE_SET, deploy_stack
 from generator.deploy.stack_states import describe_stack
 from generator.render import RenderedTemplate, render_templates
 
@@ -34,9 +36,14 @@ def deploy_stacks(run: Run, selected: tuple[str, ...]) -> DeployReport:
     the stacks still in progress."""
     config, clients, relay, max_parallel = run.config, run.clients, run.relay, run.max_parallel
     templates = render_templates(config)
-    clients.prepare([config.home_region, *config.regions])
+    clients.prepare([config.home_region])
     stop = threading.Event()
-    deployed = _deployed_routing(clients, config, max_parallel, stop)
+    # Only a switch to map routing puts the regional stacks first, and only a switch with REGIONS left short is
+    # refused: a bind deploy of every region need not look at what is deployed first (30 calls saved).
+    if config.routing is Routing.MAP or set(selected) != set(config.regions):
+        deployed = _deployed_routing(clients, config, max_parallel, stop)
+    else:
+        deployed = {}
     regional_first = regional_stacks_first(config, deployed, selected)
     try:
         global_result, regional_results = _deploy_in_order(
@@ -50,6 +57,13 @@ def deploy_stacks(run: Run, selected: tuple[str, ...]) -> DeployReport:
     if global_result.ok:
         report.outputs_path, report.warnings = write_outputs(config, global_result, regional_results, run.out_dir)
     return report
+
+
+def _prepare_quietly(clients: AwsClients, regions: tuple[str, ...]) -> None:
+    """Make the regions' clients ahead of need; a client that cannot be made is made (and fails, said plainly)
+    again where it is needed, so nothing is raised here."""
+    with contextlib.suppress(Exception):
+        clients.prepare(regions)
 
 
 def _deployed_routing(
@@ -84,11 +98,28 @@ def _deploy_in_order(
     for region in selected:
         relay.queued(region, config.regional_stack_name)
 
-    def deploy_one(spec: StackSpec) -> StackResult:
+    preparing = threading.Event()
+
+    def prepare_regional_clients() -> None:
+        """Make the regions' clients while the global stack's operation runs (CloudFormation's time, idle here):
+        clients are made one at a time (a Session is not thread-safe), and thirty of them take a quarter of a
+        second of CPU that would otherwise delay the global stack or the regional ones."""
+        if not preparing.is_set():
+            preparing.set()
+            threading.Thread(target=_prepare_quietly, args=(clients, selected), name="clients", daemon=True).start()
+
+    def deploy_one(spec: StackSpec, once_under_way: Callable[[], None] | None = None) -> StackResult:
+        progress = relay.for_stack(spec.region, spec.name)
+
+        def on_progress(state: str, event: str | None = None) -> None:
+            progress(state, event)
+            if once_under_way is not None and state != CREATING_CHANGE_SET:
+                once_under_way()
+
         return deploy_stack(
             clients.cloudformation(spec.region),
             spec,
-            on_progress=relay.for_stack(spec.region, spec.name),
+            on_progress=on_progress,
             on_note=relay.notice,
             poll_interval=poll_interval,
             stop=stop,
@@ -101,7 +132,7 @@ def _deploy_in_order(
         return [results[region] for region in selected]
 
     if not regional_first:
-        global_result = deploy_one(global_spec)
+        global_result = deploy_one(global_spec, once_under_way=prepare_regional_clients)
         if not global_result.ok:
             ended = "failed" if global_result.action is Action.FAILED else f"is {global_result.action}"
             why = f"not reached: it needs the global stack {global_spec.name} in {global_spec.region}, which {ended}"

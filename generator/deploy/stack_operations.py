@@ -35,6 +35,7 @@ from generator.deploy.statuses import SUCCEEDED, StackStatus, in_progress
 from generator.deploy.watcher import StackWatcher
 
 OnNote = Callable[[str], None]  # a message the user keeps
+CREATING_CHANGE_SET = "CREATING_CHANGE_SET"  # a stack's state while its change set is being made
 # What to do when this run lost sight of an operation CloudFormation accepted.
 FOLLOW_UP = "CloudFormation carries on without us; `make status` shows how it ends"
 
@@ -104,7 +105,7 @@ def _deploy(
             return
         existing, status = None, ""
     kind = "UPDATE" if existing else "CREATE"
-    on_progress("CREATING_CHANGE_SET", None)
+    on_progress(CREATING_CHANGE_SET, None)
     change_set = create_change_set(client, spec, kind, "deploy", poll_interval, stop)
     if change_set is None:
         result.action, result.status, result.outputs = Action.UNCHANGED, status, stack_outputs(existing)
@@ -115,7 +116,8 @@ def _deploy(
         raise Stopped()
     result.stack_id = change_set["StackId"]
     watcher = StackWatcher(client, change_set["StackId"], on_progress, poll_interval, stop)
-    watcher.skip_existing_events()
+    if kind == "UPDATE":  # a stack made by a CREATE change set has only its REVIEW_IN_PROGRESS event: no history
+        watcher.skip_existing_events()
     what = f"change set {change_set.get('ChangeSetName', change_set['ChangeSetId'])} of {spec.label}"
     try:
         execute_change_set(client, spec, change_set)

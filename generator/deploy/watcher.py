@@ -47,7 +47,7 @@ class StackWatcher:
 
     def wait(self) -> dict[str, Any]:
         """The stack once its operation is over. Each poll costs one call (the events, whose stack-level
-        entries carry the status); describe_stacks runs only at the end and every DESCRIBE_EVERY polls,
+        entries carry the status); describe_stacks runs only at the end and every DESCRIBE_EVERY-th poll,
         which halves the calls that parallel regions make (throttling)."""
         status = "IN_PROGRESS"  # until the first stack-level event or description says more
         final_without_event = 0
@@ -60,7 +60,7 @@ class StackWatcher:
                 status = stack_events[-1]["ResourceStatus"]
             event_says_final = bool(stack_events) and not in_progress(status)
             latest = describe_event(new[-1]) if new else None
-            if event_says_final or poll % DESCRIBE_EVERY == 1:
+            if event_says_final or poll % DESCRIBE_EVERY == 0:
                 stack = describe_stack(self.client, self.stack_id)
                 if stack is None:
                     self.on_progress(StackStatus.DELETE_COMPLETE, latest)

@@ -55,7 +55,9 @@ knows nothing of them:
 - change sets name the resources they change but not the properties -> each Modify carries Details: the
   properties whose template text differs, with their values before and after (replacement is not said).
 - moto parses every template with PyYAML's pure-Python loader (~20 ms each, several times per change
-  set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON.
+  set), CPU that real CloudFormation does not spend on this machine -> JSON templates parse as JSON; and it
+  finds each request's service by listing its package folder and trying hundreds of URL patterns, under a
+  lock every request shares -> the answer is remembered per host name.
 
 `python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1 --lambda-concurrency 10` runs it in
 the foreground until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real

@@ -15,8 +15,10 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import exceptions as s3_exceptions
 from moto.s3 import responses as s3_responses
+from werkzeug.serving import WSGIRequestHandler
 
 from generator.local.cloud.lambda_concurrency import ResourceHandlerFailed
 from generator.local.cloud.stand_in import (
@@ -148,6 +150,7 @@ _original = {
     "update": cfn_parsing.ResourceMap.update,
     "diff": cfn_models.ChangeSet.diff,
     "get_object": s3_responses.S3Response.get_object,
+    "get_backend_for_host": DomainDispatcherApplication.get_backend_for_host,
 }
 _patched = False
 _create_change_set_lock = threading.Lock()
@@ -498,6 +501,23 @@ def _get_object(self: s3_responses.S3Response) -> Any:
     return 200, {"Content-Type": "application/json", "Content-Length": str(len(body))}, body
 
 
+def _get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+    """moto's lookup of the service a request is for, remembered per host name: moto lists its own package
+    folder and tries hundreds of URL patterns on every request, under a lock all requests share (the answer
+    for a host never changes)."""
+    cache = self.__dict__.setdefault("_packet_counter_backends", {})
+    if host not in cache:
+        cache[host] = _original["get_backend_for_host"](self, host)
+    return cache[host]
+
+
+def _buffer_responses() -> None:
+    """werkzeug's request handler writes each response header with a send of its own (StreamRequestHandler's
+    wbufsize is 0, unbuffered): a dozen system calls per answer, which on a sandboxed kernel cost more than
+    moto's work. Buffered, the answer leaves in one send when http.server flushes it after each request."""
+    WSGIRequestHandler.wbufsize = 64 * 1024
+
+
 def install_moto_patches() -> None:
     """Close moto's gaps (module docstring) in this process; idempotent."""
     global _patched
@@ -521,6 +541,8 @@ def install_moto_patches() -> None:
     cfn_models.ChangeSet._parse_template = _parse_change_set_template
     cfn_models.ChangeSet.diff = _diff_with_details
     s3_responses.S3Response.get_object = _get_object
+    DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
+    _buffer_responses()
     _patched = True
 
 
