@@ -25,7 +25,7 @@ import yaml
 
 from generator.config import load_config
 from generator.config.regions import known_regions
-from generator.deploy import DEFAULT_MAX_PARALLEL, EngineOptions, engine_for
+from generator.deploy import DEFAULT_MAX_PARALLEL, Approval, EngineOptions, engine_for
 from generator.resources import default_config_file
 
 CHECKOUT = Path(__file__).resolve().parents[1]  # `python -m generator` runs from here
@@ -98,7 +98,12 @@ def use_benchmark_credentials() -> None:
 def timed_deploy(endpoint: str, config, out_dir: Path, max_parallel: int = DEFAULT_MAX_PARALLEL) -> float:
     """Seconds of a fresh deploy of `config` through the engine's front door, either deploy mode."""
     options = EngineOptions(out_dir=out_dir, max_parallel=max_parallel, poll_interval=POLL_INTERVAL)
-    return timed_from_scratch(endpoint, lambda: engine_for(config, options).deploy())
+    # a fresh deploy creates IAM roles: approved, as `deploy --require-approval never` does
+    return timed_from_scratch(endpoint, lambda: engine_for(config, options).deploy(confirm=_approve_widening))
+
+
+def _approve_widening(question: object) -> bool:
+    return isinstance(question, Approval)
 
 
 # The stand-in's answer delays measured: 1 s, and the local cloud's default (make local-cloud LOCAL_CLOUD_DELAY=2).

@@ -24,11 +24,19 @@ from generator.cli.json_output import (
     print_json,
 )
 from generator.cli.progress import ProgressDisplay
-from generator.cli.tables import failure_lines, format_destroy_plan, format_plan, format_status, summary_table
+from generator.cli.tables import (
+    failure_lines,
+    format_approval,
+    format_destroy_plan,
+    format_plan,
+    format_status,
+    summary_table,
+)
 from generator.config import Config
 from generator.deploy import (
     DEFAULT_MAX_PARALLEL,
     DEFAULT_POLL_INTERVAL,
+    Approval,
     AwsClients,
     Confirm,
     DeployEngine,
@@ -36,6 +44,7 @@ from generator.deploy import (
     EngineOptions,
     Interrupted,
     OnEvent,
+    Question,
     StackResult,
     aws_errors,
     engine_for,
@@ -44,6 +53,7 @@ from generator.errors import DeployError, ExitCode
 from generator.paths import DEFAULT_OUT_DIR
 
 CONFIRMING_ANSWERS = ("1", "yes", "true")  # YES=... that confirms a destroy
+APPROVAL_BROADENING, APPROVAL_NEVER = "broadening", "never"  # deploy --require-approval, as cdk's
 MAX_PARALLEL_LIMIT = 100  # regions (stacks) in flight at once; the aws partition has 34 regions
 
 
@@ -103,8 +113,15 @@ def command_deploy(args: argparse.Namespace) -> int:
     # With --json, stdout holds the JSON document alone: the live lines go to stderr.
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
     engine = _engine(args, config, display)
-    # What the config no longer has is deleted only when confirmed: YES=1, or yes on a terminal; else kept.
-    confirm, _ = _ask_before_deleting(_assume_yes(args), args.json, ask=_on_a_terminal(), display=display)
+    # What widens IAM (or replaces a resource) goes ahead only when confirmed: YES=1, or yes on a terminal; else
+    # nothing changes. What the config no longer has is deleted only when confirmed; else kept.
+    confirm, _ = _ask_before_deleting(
+        _assume_yes(args),
+        args.json,
+        ask=_on_a_terminal(),
+        display=display,
+        approve=args.require_approval == APPROVAL_NEVER,
+    )
     try:
         with aws_errors(config.source), display:
             report = engine.deploy(regions, confirm)
@@ -112,6 +129,8 @@ def command_deploy(args: argparse.Namespace) -> int:
         return _interrupted(error)
     if args.json:
         print_json(deploy_report_as_json(report))
+    elif report.cancelled:
+        print("cancelled: nothing was changed")
     else:
         print()
         print(summary_table(report.results, report.endpoints))
@@ -174,28 +193,51 @@ def _refuse_unattended(assume_yes: bool) -> None:
 
 
 def _ask_before_deleting(
-    assume_yes: bool, as_json: bool, ask: bool = True, display: ProgressDisplay | None = None
+    assume_yes: bool,
+    as_json: bool,
+    ask: bool = True,
+    display: ProgressDisplay | None = None,
+    approve: bool = False,
 ) -> tuple[Confirm, list[DestroyPlan]]:
-    """The question before deleting (destroy's; deploy's about what the config no longer has), asked on the
-    terminal (stderr with --json), and the plans it was asked about. Without `ask` (no terminal, no YES=1)
-    the answer is no, and what would have been deleted is listed as kept."""
+    """The engine's questions, asked on the terminal (stderr with --json), and the deletion plans asked about.
+
+    Before deleting (destroy's; deploy's about what the config no longer has): without `ask` (no terminal, no
+    YES=1) the answer is no, and what would have been deleted is listed as kept. Before a deploy widens IAM or
+    replaces a resource: with YES=1 what widens is still shown; with no terminal and no YES=1 the deploy is
+    refused (nothing changed yet), as `cdk deploy --require-approval broadening` refuses in CI; `approve`
+    (--require-approval never) does not ask about widening at all."""
     asked: list[DestroyPlan] = []
     stream = sys.stderr if as_json else sys.stdout
 
-    def confirm(plan: DestroyPlan) -> bool:
-        asked.append(plan)
+    def answer(prompt: str) -> bool:
+        print(prompt, end="", file=stream, flush=True)
+        try:
+            return input().strip().lower() == "yes"
+        except EOFError:
+            return False
+
+    def confirm(question: Question) -> bool:
+        pause = display.paused() if display is not None else contextlib.nullcontext()
+        if isinstance(question, Approval):
+            if approve:  # --require-approval never
+                return True
+            with pause:
+                if not assume_yes and not ask:
+                    print("This deploy widens:\n" + format_approval(question), file=sys.stderr, flush=True)
+                    raise DeployError.of(
+                        "deploy",
+                        "grants IAM permissions anew or wider, or replaces a resource (listed above), and stdin is "
+                        "not a terminal, so there is no one to ask: confirm with YES=1 (make deploy YES=1) or "
+                        "--yes (python -m generator deploy --yes); nothing was changed",
+                    )
+                print("This deploy widens:\n" + format_approval(question), file=stream, flush=True)
+                return assume_yes or answer("Type 'yes' to deploy: ")
+        asked.append(question)
         if not assume_yes and not ask:
             return False
-        with display.paused() if display is not None else contextlib.nullcontext():
-            print("This deletes:\n" + format_destroy_plan(plan), file=stream, flush=True)
-            if assume_yes:
-                return True
-            print("Type 'yes' to delete them: ", end="", file=stream, flush=True)
-            try:
-                answer = input()
-            except EOFError:
-                answer = ""
-        return answer.strip().lower() == "yes"
+        with pause:
+            print("This deletes:\n" + format_destroy_plan(question), file=stream, flush=True)
+            return assume_yes or answer("Type 'yes' to delete them: ")
 
     return confirm, asked
 
@@ -279,8 +321,15 @@ def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument(
         "--yes",
         action="store_true",
-        help="delete without asking what the config no longer has (also: YES=1); without a terminal or this, "
-        "it is kept",
+        help="go ahead without asking: with IAM granted anew or wider, or a resource replaced (without a terminal "
+        "or this, refused), and deleting what the config no longer has (without a terminal or this, kept); also YES=1",
+    )
+    deploy.add_argument(
+        "--require-approval",
+        choices=(APPROVAL_BROADENING, APPROVAL_NEVER),
+        default=APPROVAL_BROADENING,
+        help="when to ask before deploying, as cdk deploy's option: broadening (default: IAM granted anew or "
+        "wider, a resource replaced) or never",
     )
     plan = add_command(
         commands,

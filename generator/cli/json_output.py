@@ -34,6 +34,8 @@ def result_as_json(result: StackResult) -> dict[str, Any]:
 def deploy_report_as_json(report: DeployReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
+        "cancelled": report.cancelled,
+        "widens": [asdict(widening) for widening in report.approval.widenings],
         "endpoint": report.endpoint,
         "endpoints": report.endpoints,
         "stacks": [result_as_json(result) for result in report.results],

@@ -13,6 +13,7 @@ from typing import Any
 
 from generator.deploy import (
     Action,
+    Approval,
     Deletion,
     DestroyPlan,
     Inventory,
@@ -160,6 +161,21 @@ def _deletion_note(deletion: Deletion, last: bool) -> str:
     if last:
         return " (last)"
     return " (after its instances)" if deletion.stack_set else ""
+
+
+def format_approval(approval: Approval) -> str:
+    """What a deploy widens, per stack and resource, in full (an IAM grant is never cut: it is what is asked):
+    `+ what it grants` and `replaced: why` under each resource."""
+    lines = []
+    heading = None
+    for widening in approval.widenings:
+        where = ", ".join(widening.where)
+        resource = f"  {widening.stack} in {where}: {widening.resource} ({widening.resource_type})"
+        if resource != heading:
+            lines.append(resource)
+            heading = resource
+        lines.append(f"      {'+ ' if widening.kind == 'grants' else 'replaced: '}{widening.detail}")
+    return "\n".join(lines)
 
 
 # --- plan --------------------------------------------------------------------------------------------

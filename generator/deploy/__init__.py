@@ -12,12 +12,13 @@ of global and regional stacks is specs.regional_stacks_first, out/outputs.json i
 
 from generator.deploy.clients import AwsClients, aws_errors
 from generator.deploy.engine import DeployEngine, engine_for
-from generator.deploy.engine_base import Confirm, EngineOptions
+from generator.deploy.engine_base import Confirm, EngineOptions, Question
 from generator.deploy.events import Event, Notice, OnEvent, StackProgress, StackQueued, Waiting
 from generator.deploy.parallel import DEFAULT_MAX_PARALLEL, Interrupted
 from generator.deploy.reports import (
     ABSENT,
     Action,
+    Approval,
     Deletion,
     DeployReport,
     DestroyPlan,
@@ -32,6 +33,7 @@ from generator.deploy.reports import (
     StackPlan,
     StackResult,
     StackState,
+    Widening,
 )
 from generator.deploy.watcher import DEFAULT_POLL_INTERVAL
 
@@ -40,6 +42,7 @@ __all__ = [
     "DEFAULT_MAX_PARALLEL",
     "DEFAULT_POLL_INTERVAL",
     "Action",
+    "Approval",
     "AwsClients",
     "Confirm",
     "Deletion",
@@ -58,6 +61,7 @@ __all__ = [
     "PlanKind",
     "PlannedChange",
     "PropertyChange",
+    "Question",
     "Replacement",
     "StackPlan",
     "StackProgress",
@@ -65,6 +69,7 @@ __all__ = [
     "StackResult",
     "StackState",
     "Waiting",
+    "Widening",
     "aws_errors",
     "engine_for",
 ]

@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from generator.config import Config, Routing
+from generator.deploy.approval import stack_widenings
 from generator.deploy.clients import AWS_FAULTS, AwsClients
 from generator.deploy.engine_base import Run
 from generator.deploy.events import EventRelay
 from generator.deploy.outputs import write_outputs
 from generator.deploy.parallel import Interrupted, run_parallel
-from generator.deploy.reports import Action, DeployReport, StackResult
+from generator.deploy.reports import Action, Approval, DeployReport, StackResult
 from generator.deploy.specs import (
     StackSpec,
     deployed_routing,
@@ -26,7 +28,8 @@ from generator.deploy.specs import (
     regional_stacks_first,
 )
 from generator.deploy.stack_operations import CREATING_CHANGE_SET, deploy_stack
-from generator.deploy.stack_states import describe_stack
+from generator.deploy.stack_states import deployed_template, describe_stack
+from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render import RenderedTemplate, render_templates
 
 
@@ -45,6 +48,9 @@ def deploy_stacks(run: Run, selected: tuple[str, ...]) -> DeployReport:
     else:
         deployed = {}
     regional_first = regional_stacks_first(config, deployed, selected)
+    approval = _approval(clients, config, templates, selected, max_parallel, stop)
+    if not approval.empty and not run.confirm(approval):
+        return DeployReport([], approval=approval, cancelled=True)
     try:
         global_result, regional_results = _deploy_in_order(
             config, templates, selected, regional_first, clients, relay, max_parallel, run.poll_interval, stop
@@ -53,7 +59,9 @@ def deploy_stacks(run: Run, selected: tuple[str, ...]) -> DeployReport:
         stop.set()
         raise Interrupted(relay.in_flight()) from None
     endpoint = global_result.outputs.get("Endpoint", "")
-    report = DeployReport([global_result, *regional_results], endpoints={"": endpoint} if endpoint else {})
+    report = DeployReport(
+        [global_result, *regional_results], endpoints={"": endpoint} if endpoint else {}, approval=approval
+    )
     if global_result.ok:
         report.outputs_path, report.warnings = write_outputs(config, global_result, regional_results, run.out_dir)
     return report
@@ -80,6 +88,47 @@ def _deployed_routing(
 
     tasks = {region: (lambda r=region: look(r)) for region in config.regions}
     return run_parallel(tasks, max_parallel, stop, lambda: [])
+
+
+def _approval(
+    clients: AwsClients,
+    config: Config,
+    templates: list[RenderedTemplate],
+    selected: tuple[str, ...],
+    max_parallel: int,
+    stop: threading.Event,
+) -> Approval:
+    """What this deploy widens, from each stack's deployed template against the one rendered now: read before
+    anything changes, so the question comes first."""
+    documents = {template.name: template.document for template in templates}
+    stacks = [
+        (config.global_stack_name, config.home_region, documents[GLOBAL_TEMPLATE_NAME]),
+        *[(config.regional_stack_name, region, documents[REGIONAL_TEMPLATE_NAME]) for region in selected],
+    ]
+    tasks = {
+        f"{name} {region}": (lambda name=name, region=region: _deployed_template(clients, name, region))
+        for name, region, _ in stacks
+    }
+    deployed = run_parallel(tasks, max_parallel, stop, lambda: [])
+    widenings = []
+    for name in dict.fromkeys(name for name, _, _ in stacks):
+        pairs = [
+            (region, deployed[f"{name} {region}"][1], new)
+            for stack, region, new in stacks
+            if stack == name and deployed[f"{name} {region}"][0]
+        ]
+        widenings += stack_widenings(name, pairs)
+    return Approval(tuple(widenings))
+
+
+def _deployed_template(clients: AwsClients, name: str, region: str) -> tuple[bool, dict[str, Any] | None]:
+    """(read, the stack's deployed template): None when the deploy creates everything anew (no stack, or one
+    that never got its resources). Not read (AWS answered with a fault): the stack is left out of the question,
+    and its deploy, whose first call meets the same fault, reports it, beside the other regions' results."""
+    try:
+        return True, deployed_template(clients.cloudformation(region), name)
+    except AWS_FAULTS:
+        return False, None
 
 
 def _deploy_in_order(

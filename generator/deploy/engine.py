@@ -4,8 +4,10 @@ engines answer the same five questions with the same report types (reports.py):
 
     engine = engine_for(config, EngineOptions(out_dir=Path("out"), on_event=show))
     engine.plan(regions)        -> Plan            what a deploy would change; nothing is executed
-    engine.deploy(regions, confirm) -> DeployReport  and out/outputs.json; asks `confirm(plan)` before it
-                                                   deletes what the config no longer has (else keeps it)
+    engine.deploy(regions, confirm) -> DeployReport  and out/outputs.json; asks `confirm(approval)` before
+                                                   it widens IAM or replaces a resource (no: changes nothing,
+                                                   cancelled), `confirm(plan)` before it deletes what the
+                                                   config no longer has (no: keeps it)
     engine.inventory()          -> Inventory       what is deployed where, orphans included
     engine.destroy_plan(regions) -> DestroyPlan    what a destroy would delete
     engine.destroy(regions, confirm) -> DestroyReport   asks `confirm(plan)` between plan and deletion

@@ -13,14 +13,17 @@ from generator.deploy.clients import AwsClients
 from generator.deploy.events import EventRelay, OnEvent
 from generator.deploy.lock import run_lock
 from generator.deploy.parallel import DEFAULT_MAX_PARALLEL
-from generator.deploy.reports import DestroyPlan, DestroyReport
+from generator.deploy.reports import Approval, DestroyPlan, DestroyReport
 from generator.deploy.specs import select_regions
 
-Confirm = Callable[[DestroyPlan], bool]  # asked with what would be deleted; True goes ahead
+# The questions an engine asks before it acts: what a destroy (or a deploy, of what the config no longer has)
+# would delete, and what a deploy would widen (IAM granted anew or wider, resources replaced).
+Question = DestroyPlan | Approval
+Confirm = Callable[[Question], bool]  # True goes ahead
 
 
-def confirm_nothing(plan: DestroyPlan) -> bool:
-    """The default answer to destroy's question: no (a caller that wants deletions says so)."""
+def confirm_nothing(question: Question) -> bool:
+    """The default answer to every question: no (a caller that wants deletions or wider grants says so)."""
     return False
 
 
@@ -45,8 +48,8 @@ class Run:
     out_dir: Path
     max_parallel: int
     poll_interval: float
-    # Asked before a deploy deletes what the config no longer has (StackSet instances of a removed account or
-    # region); no: they are kept.
+    # Asked before a deploy widens anything (no: nothing changes), and before it deletes what the config no
+    # longer has (StackSet instances of a removed account or region; no: they are kept).
     confirm: Confirm = confirm_nothing
 
 

@@ -60,6 +60,29 @@ class StackResult:
         return self.finished - self.started
 
 
+@dataclass(frozen=True)
+class Widening:
+    """One thing a deploy would widen, in one stack (one StackSet), in the regions (accounts) listed."""
+
+    stack: str
+    where: tuple[str, ...]  # regions (or "account region" of StackSet instances, or the StackSet's own region)
+    resource: str  # logical id
+    resource_type: str
+    kind: str  # "grants" (IAM allowed anew or wider) or "replaces"
+    detail: str  # in words: the actions, resources and principals added; or what forces the replacement
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What a deploy would widen, asked about before anything changes."""
+
+    widenings: tuple[Widening, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.widenings
+
+
 @dataclass
 class DeployReport:
     """What a deploy did, row by row in the order it worked (global before regional, each StackSet before its
@@ -69,10 +92,12 @@ class DeployReport:
     endpoints: dict[str, str] = field(default_factory=dict)  # account ("" for the caller's own) -> domain:port
     outputs_path: Path | None = None
     warnings: list[str] = field(default_factory=list)  # one line each: what went wrong beside the stacks
+    approval: Approval = field(default_factory=Approval)  # what the deploy widened (asked about, or refused)
+    cancelled: bool = False  # the question about what it widens was answered no: nothing was changed
 
     @property
     def ok(self) -> bool:
-        return bool(self.results) and all(result.ok for result in self.results)
+        return not self.cancelled and bool(self.results) and all(result.ok for result in self.results)
 
     @property
     def endpoint(self) -> str:

@@ -20,6 +20,7 @@ from generator.deploy.statuses import (
     StackStatus,
     in_progress,
 )
+from generator.deploy.template_bodies import parsed_template
 
 
 class StackCondition(StrEnum):
@@ -79,6 +80,18 @@ def describe_stack(client: Any, name_or_id: str) -> dict[str, Any] | None:
         raise
     stack = stacks[0] if stacks else None
     return None if stack is None or stack["StackStatus"] == StackStatus.DELETE_COMPLETE else stack
+
+
+def deployed_template(client: Any, name: str) -> dict[str, Any] | None:
+    """The template a stack was last deployed with (GetTemplate, Original stage); None when there is no stack or
+    it has no resources of that template: ROLLBACK_COMPLETE (its create failed; deploy recreates it) or
+    REVIEW_IN_PROGRESS (a change set was made but never executed)."""
+    stack = describe_stack(client, name)
+    if stack is None or stack["StackStatus"] in (StackStatus.ROLLBACK_COMPLETE, StackStatus.REVIEW_IN_PROGRESS):
+        return None
+    body = client.get_template(StackName=stack["StackId"], TemplateStage="Original")["TemplateBody"]
+    # botocore decodes a JSON body into a document; a YAML one stays text
+    return body if isinstance(body, dict) else parsed_template(body)
 
 
 def stack_outputs(stack: dict[str, Any] | None) -> dict[str, str]:

@@ -16,7 +16,7 @@ from generator.deploy import Notice, StackProgress, StackQueued
 from generator.local.cloud import DUMMY_CREDENTIALS
 from tests.support.checkout import CHECKOUT
 from tests.support.config_files import write_config
-from tests.support.deploy import local_cloud_fixtures
+from tests.support.deploy import APPROVED, local_cloud_fixtures
 
 local_cloud, cloud = local_cloud_fixtures()
 
@@ -66,7 +66,11 @@ def test_a_deploy_on_an_80_column_terminal_writes_no_wider_line(cloud, tmp_path)
     }
     command = [sys.executable, "-m", "generator", "deploy", "--config", str(config), "--out", str(tmp_path / "out")]
     with subprocess.Popen(
-        [*command, "--poll", "0.05"], stdout=terminal, stderr=terminal, stdin=subprocess.DEVNULL, env=environment
+        [*command, "--poll", "0.05", *APPROVED],
+        stdout=terminal,
+        stderr=terminal,
+        stdin=subprocess.DEVNULL,
+        env=environment,
     ) as process:
         os.close(terminal)
         try:

@@ -26,6 +26,7 @@ from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (
+    APPROVED,
     FAST,
     GLOBAL,
     REGIONAL,
@@ -265,7 +266,7 @@ def test_a_stack_under_review_with_a_change_set_being_made_is_not_deleted(cloud,
     first.start()
     try:
         assert cloud.aws.change_sets.wait_held(1)
-        extra = {"deploy": FAST, "destroy": ("--yes", *FAST), "plan": ()}[second_command]
+        extra = {"deploy": (*FAST, *APPROVED), "destroy": ("--yes", *FAST), "plan": ()}[second_command]
         status, out, err = run_cli_in_process(
             second_command, "--config", str(config_path), "--out", str(tmp_path / "second"), *extra
         )
@@ -312,7 +313,12 @@ def test_two_deploy_commands_at_once_with_the_same_out_dir(cloud, tmp_path):
     cloud.aws.change_set_requests.close(lambda stack_name: stack_name == GLOBAL)
     processes = [
         subprocess.Popen(
-            [*command, *FAST], cwd=CHECKOUT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*command, *FAST, *APPROVED],
+            cwd=CHECKOUT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]

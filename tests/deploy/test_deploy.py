@@ -19,6 +19,7 @@ from generator.local.cloud import DESTINATION_ARN_TYPE, LISTENER_TYPE
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (
+    APPROVED,
     FAST,
     GLOBAL,
     REGIONAL,
@@ -291,7 +292,7 @@ def test_ctrl_c_stops_waiting_and_names_the_stacks_still_in_progress(cloud, conf
             lambda text: all(shows_state(text, region, REGIONAL, "CREATE_IN_PROGRESS") for region in REGIONS)
         )
 
-    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *APPROVED)
     try:
         status, _, err = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=every_region_shows_in_progress)
     finally:
@@ -328,7 +329,7 @@ def test_missing_credentials_are_one_clear_line_not_a_traceback(cloud, capsys, c
 def test_ctrl_c_while_change_sets_are_being_made_executes_none_of_them(cloud, config_path, tmp_path, monkeypatch):
     cloud.aws.change_sets.close(lambda stack_name: stack_name == REGIONAL)  # made, never ready until released
 
-    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST)
+    argv = ("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *APPROVED)
     try:
         status, _, err = run_cli_pressing_ctrl_c(
             monkeypatch, *argv, when=lambda out: cloud.aws.change_sets.wait_held(3)

@@ -18,6 +18,7 @@ from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.deploy import (
+    APPROVED,
     FAST,
     GLOBAL,
     REGIONAL,
@@ -36,7 +37,7 @@ from tests.support.deploy import (
 local_cloud, cloud = local_cloud_fixtures()
 
 COMMANDS = {
-    "deploy": lambda config, out: ("deploy", "--config", config, "--out", out, *FAST),
+    "deploy": lambda config, out: ("deploy", "--config", config, "--out", out, *FAST, *APPROVED),
     "plan": lambda config, out: ("plan", "--config", config, "--out", out),
     "status": lambda config, out: ("status", "--config", config),
     "destroy": lambda config, out: ("destroy", "--config", config, "--out", out, "--yes", *FAST),

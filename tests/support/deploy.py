@@ -35,6 +35,8 @@ GLOBAL = "packet-counter-global"
 REGIONAL = "packet-counter-region"
 REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
 FAST = ("--poll", "0.05")
+# deploy approves what it grants without asking (stdin is no terminal in a test): `--require-approval never`
+APPROVED = ("--require-approval", "never")
 
 
 def local_cloud_fixtures() -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -114,8 +116,12 @@ def summary_rows(text: str) -> dict[tuple[str, str], str]:
 
 
 def deploy_cli(config_path: Path, tmp_path: Path, *extra: str) -> CliResult:
-    """`deploy` of config_path with tmp_path/out, polling fast, in this process."""
-    return run_cli_in_process("deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *extra)
+    """`deploy` of config_path with tmp_path/out, polling fast, in this process; what it grants is approved
+    (--require-approval never) unless the test passes its own --require-approval."""
+    approval = () if "--require-approval" in extra else APPROVED
+    return run_cli_in_process(
+        "deploy", "--config", str(config_path), "--out", str(tmp_path / "out"), *FAST, *approval, *extra
+    )
 
 
 def wait_for(condition: Callable[[], Any], within: float = 30.0) -> bool:
@@ -339,8 +345,16 @@ class SilentServer:
             connection.close()
 
 
-def engine_deploy(config: Any, out_dir: Path, **options: Any) -> Any:
+def approve_widening_only(question: Any) -> bool:
+    """The answer of `deploy --require-approval never` without YES: what widens goes ahead, nothing is deleted."""
+    from generator.deploy import Approval
+
+    return isinstance(question, Approval)
+
+
+def engine_deploy(config: Any, out_dir: Path, confirm: Any = approve_widening_only, **options: Any) -> Any:
     """A deploy through the engine's front door, as the CLI makes it (polling fast): its DeployReport."""
     from generator.deploy import EngineOptions, engine_for
 
-    return engine_for(config, EngineOptions(out_dir=out_dir, poll_interval=0.05, **options)).deploy()
+    engine = engine_for(config, EngineOptions(out_dir=out_dir, poll_interval=0.05, **options))
+    return engine.deploy(confirm=confirm)

@@ -9,16 +9,18 @@ map updates the regional StackSet first (specs.regional_stacks_first decides, as
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from generator.config import Config
+from generator.deploy.approval import stack_widenings
 from generator.deploy.clients import AWS_FAULTS, AwsClients, aws_errors, fault_text
 from generator.deploy.engine_base import Run
 from generator.deploy.outputs import write_account_outputs
 from generator.deploy.parallel import Interrupted
-from generator.deploy.reports import Action, Deletion, DeployReport, DestroyPlan, StackResult
+from generator.deploy.reports import Action, Approval, Deletion, DeployReport, DestroyPlan, StackResult, Widening
 from generator.deploy.specs import deployed_routing, regional_stacks_first
 from generator.deploy.stack_errors import Stopped
 from generator.deploy.stacksets.converge import StackSetRun
@@ -26,6 +28,7 @@ from generator.deploy.stacksets.customer_config import with_account_values
 from generator.deploy.stacksets.instance_outputs import read_instance_outputs
 from generator.deploy.stacksets.instance_states import StackSetState, look_up
 from generator.deploy.stacksets.specs import Instance, StackSetSpec, global_stackset_spec, regional_stackset_spec
+from generator.deploy.template_bodies import parsed_template
 from generator.errors import DeployError
 from generator.render import render_templates
 
@@ -54,6 +57,9 @@ def deploy_stacksets(run: Run) -> DeployReport:
         global_state = look_up(admin, global_spec.name, global_spec.region, global_spec.takes_overrides)
     with aws_errors(regional_spec.label):
         regional_state = look_up(admin, regional_spec.name, regional_spec.region, regional_spec.takes_overrides)
+    approval = Approval((*_widenings(global_spec, global_state), *_widenings(regional_spec, regional_state)))
+    if not approval.empty and not run.confirm(approval):
+        return DeployReport([], approval=approval, cancelled=True)
     operations = StackSetRun(config, admin, relay, run.poll_interval, threading.Event(), run.max_parallel)
     operations.queue(global_spec, dict.fromkeys([*global_spec.instances, *global_state.instances]))
     operations.queue(regional_spec, dict.fromkeys([*regional_spec.instances, *regional_state.instances]))
@@ -65,9 +71,25 @@ def deploy_stacksets(run: Run) -> DeployReport:
     except (KeyboardInterrupt, Stopped):
         operations.stop.set()
         raise Interrupted(relay.in_flight()) from None
-    report = DeployReport(results)
+    report = DeployReport(results, approval=approval)
     _outputs(config, clients, admin, report, run.out_dir, run.max_parallel)
     return report
+
+
+def _widenings(spec: StackSetSpec, state: StackSetState) -> list[Widening]:
+    """What converging `spec` widens in each of its instances: against the StackSet's stored template where the
+    instance has a stack, everything anew where it has none (a new account or region)."""
+    deployed = parsed_template((state.description or {}).get("TemplateBody"))
+    rendered = json.loads(spec.template_body)
+    pairs = [
+        (
+            f"{account} {region}",
+            deployed if (state.instances.get((account, region)) or {}).get("StackId") else None,
+            rendered,
+        )
+        for account, region in spec.instances
+    ]
+    return stack_widenings(spec.name, pairs)
 
 
 def _converge_both(

@@ -25,9 +25,9 @@ from generator.deploy.stacksets.specs import (
     Instance,
     StackSetSpec,
     global_stackset_spec,
-    parsed_template,
     regional_stackset_spec,
 )
+from generator.deploy.template_bodies import parsed_template
 from generator.render import render_templates
 from generator.render.proxylity_context import API_KEY_PARAMETER
 

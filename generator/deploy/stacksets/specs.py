@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import cfn_flip
-
 from generator.config import Config, RegionConcurrency
 from generator.deploy.specs import DESTINATION_PARAMETER
+from generator.deploy.template_bodies import same_template
 from generator.paths import GLOBAL_TEMPLATE_NAME, REGIONAL_TEMPLATE_NAME
 from generator.render import RenderedTemplate
 from generator.render.proxylity_context import PARAMETER_PREFIX as PROXYLITY_PARAMETER_PREFIX
@@ -79,29 +78,6 @@ class StackSetSpec:
         ):
             found.append("roles")
         return found
-
-
-def parsed_template(body: str | None) -> Any:
-    """A template body as a document (JSON, or the YAML CloudFormation also takes); None when it is neither:
-    how CloudFormation stores a body (re-serialised, processed) must not make it look changed."""
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        pass
-    try:
-        return cfn_flip.load_yaml(body)
-    except Exception:  # cfn-flip raises whatever its YAML loader does for a body that is not YAML
-        return None
-
-
-def same_template(stored: str | None, rendered: str) -> bool:
-    """Whether a stored template body is the rendered one: the same document, however it is written."""
-    if stored == rendered:
-        return True
-    document = parsed_template(stored)
-    return document is not None and document == parsed_template(rendered)
 
 
 def _pairs(items: Iterable[Mapping[str, str]] | None, key: str, value: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from generator.errors import ExitCode
 from generator.local.cloud import InstanceWork
 from tests.support.cli import run_cli_in_process
 from tests.support.deploy import (
+    APPROVED,
     FAST,
     deploy_cli,
     engine_deploy,
@@ -471,7 +472,7 @@ def test_ctrl_c_stops_waiting_and_names_the_instances_still_in_progress(ss_cloud
             lambda text: all(running(text, a, r) for a in ACCOUNTS for r in REGIONS)
         )
 
-    argv = ("deploy", "--config", str(config), "--out", str(tmp_path / "out"), *FAST)
+    argv = ("deploy", "--config", str(config), "--out", str(tmp_path / "out"), *FAST, *APPROVED)
     try:
         status, _, err = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=every_instance_shows_running)
     finally:
