@@ -40,7 +40,7 @@ GENERATOR = "$$ARG_BIN/python" -m generator
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
 .PHONY: help render validate lint test test-all format bench clean
-.PHONY: deploy plan status destroy local-cloud
+.PHONY: deploy plan drift status destroy local-cloud
 .PHONY: smoke local local-down local-up local-status demo tune
 .PHONY: canary logs
 
@@ -92,6 +92,11 @@ deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in pa
 plan: $(RUNTIME) ## show what deploy would change, property by property (nothing is executed)
 	@# exit 3 means "something would change": a finding, not a failure of make
 	$(GENERATOR) plan $(DEPLOY_ARGS) --out="$$ARG_OUT" || test $$? -eq 3
+
+drift: $(RUNTIME) ## what was changed outside CloudFormation, per resource and property (make says "Error 3" when drifted)
+	@# the CLI exits 3 when something drifted, 1 when a stack could not be checked; make itself then exits 2,
+	@# naming the CLI's status ("Error 3"): `python -m generator drift` gives the status itself
+	$(GENERATOR) drift $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
 status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
 	$(GENERATOR) status --config="$$ARG_CONFIG" $(AWS_ARGS)

@@ -1,5 +1,5 @@
-"""`deploy`, `plan`, `status` and `destroy`: parse the command line, hand the engine of the config's deploy mode
-(generator.deploy.engine_for) the work, and draw what it returns.
+"""`deploy`, `plan`, `drift`, `status` and `destroy`: parse the command line, hand the engine of the config's
+deploy mode (generator.deploy.engine_for) the work, and draw what it returns.
 
 Results go to stdout (live lines, the summary table, the plan, the status, or with --json one JSON document);
 what went wrong goes to stderr, one line each (a failed stack with its reason, a warning, what a slow AWS call
@@ -19,6 +19,7 @@ from generator.cli.common import add_command, display_path, load_command_config
 from generator.cli.json_output import (
     deploy_report_as_json,
     destroy_report_as_json,
+    drift_as_json,
     inventory_as_json,
     plan_as_json,
     print_json,
@@ -28,6 +29,7 @@ from generator.cli.tables import (
     failure_lines,
     format_approval,
     format_destroy_plan,
+    format_drift,
     format_plan,
     format_status,
     summary_table,
@@ -156,6 +158,24 @@ def command_plan(args: argparse.Namespace) -> int:
     if plan.failed:
         return ExitCode.FAILED
     return ExitCode.CHANGES if plan.changes_something else ExitCode.OK
+
+
+def command_drift(args: argparse.Namespace) -> int:
+    regions = _regions(args)
+    config = _config(args)
+    engine = _engine(args, config, ProgressDisplay(stream=sys.stderr))  # only slow calls and notices
+    try:
+        with aws_errors(config.source):
+            report = engine.drift(regions)
+    except Interrupted as error:
+        return _interrupted(error)
+    if args.json:
+        print_json(drift_as_json(report))
+    else:
+        print(format_drift(report))
+    if report.failed:
+        return ExitCode.FAILED
+    return ExitCode.CHANGES if report.drifted else ExitCode.OK
 
 
 def command_status(args: argparse.Namespace) -> int:
@@ -315,7 +335,7 @@ def _with_regions(command: argparse.ArgumentParser) -> None:
 
 
 def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
-    """Add deploy, plan, status and destroy to the CLI (called once from generator.cli.main.build_parser)."""
+    """Add deploy, plan, drift, status and destroy to the CLI (called once from generator.cli.main.build_parser)."""
     deploy = add_command(commands, "deploy", command_deploy, "deploy the global stack, then the regional stacks")
     _with_regions(_with_engine_options(deploy))
     deploy.add_argument(
@@ -338,6 +358,14 @@ def register_deploy_commands(commands: argparse._SubParsersAction) -> None:
         "show what deploy would change, property by property (exit 0: nothing, 3: something would change)",
     )
     _with_regions(_with_engine_options(plan))
+    drift = add_command(
+        commands,
+        "drift",
+        command_drift,
+        "detect what was changed outside CloudFormation, resource by resource (exit 0: in sync, 3: drifted, "
+        "1: could not check)",
+    )
+    _with_regions(_with_engine_options(drift))
     status = add_command(
         commands, "status", command_status, "per region: stack status, last update, function ARN, orphans"
     )

@@ -8,7 +8,16 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from generator.deploy import DeployReport, DestroyPlan, DestroyReport, Inventory, Plan, PropertyChange, StackResult
+from generator.deploy import (
+    DeployReport,
+    DestroyPlan,
+    DestroyReport,
+    DriftReport,
+    Inventory,
+    Plan,
+    PropertyChange,
+    StackResult,
+)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -98,6 +107,23 @@ def _value(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def drift_as_json(report: DriftReport) -> dict[str, Any]:
+    return {
+        "drifted": report.drifted,
+        "failed": report.failed,
+        "stacks": [
+            {
+                **asdict(stack),
+                "resources": [
+                    {**asdict(resource), "drifted": resource.drifted, "custom": resource.custom}
+                    for resource in stack.resources
+                ],
+            }
+            for stack in report.stacks
+        ],
+    }
 
 
 def inventory_as_json(found: Inventory) -> dict[str, Any]:

@@ -16,10 +16,13 @@ from generator.deploy import (
     Approval,
     Deletion,
     DestroyPlan,
+    DriftReport,
+    DriftState,
     Inventory,
     Plan,
     PlannedChange,
     Replacement,
+    ResourceDrift,
     StackPlan,
     StackResult,
     StackState,
@@ -93,7 +96,7 @@ def format_status(source: str, found: Inventory) -> str:
         ("stack", lambda s: s.stack),
         ("status", lambda s: s.status),
         ("last operation", lambda s: s.last_operation),
-        ("drift", lambda s: s.drift_status),
+        ("drift (checked)", _drift_cell),
         ("last update", lambda s: s.last_update),
         ("endpoint / function ARN", lambda s: s.endpoint or s.function_arn),
         ("note", _status_note),
@@ -120,6 +123,13 @@ def format_status(source: str, found: Inventory) -> str:
 
 
 _ALWAYS = ("account", "region", "stack", "status", "note")
+
+
+def _drift_cell(state: StackState) -> str:
+    """The last drift detection's result and when it ran (`make drift`); NOT_CHECKED before the first."""
+    if state.last_drift_check:
+        return f"{state.drift_status} ({state.last_drift_check})"
+    return state.drift_status
 
 
 def _status_note(state: StackState) -> str:
@@ -176,6 +186,49 @@ def format_approval(approval: Approval) -> str:
             heading = resource
         lines.append(f"      {'+ ' if widening.kind == 'grants' else 'replaced: '}{widening.detail}")
     return "\n".join(lines)
+
+
+# --- drift ---
+
+
+def format_drift(report: DriftReport) -> str:
+    """Per stack (StackSet instance): in sync, drifted or why it could not be checked; per drifted resource,
+    each property expected -> actual; the resources CloudFormation does not check, said so. Ends with a count."""
+    lines = []
+    for stack in report.stacks:
+        where = f"{stack.account} {stack.region}" if stack.account else stack.region
+        when = f" (checked {stack.checked_at})" if stack.checked_at else ""
+        reason = f" - {one_line(stack.reason)}" if stack.reason else ""
+        lines.append(f"{stack.stack} ({where}): {stack.state}{when}{reason}")
+        for resource in stack.resources:
+            lines.append(f"  {resource.logical_id} ({resource.resource_type}) {_resource_drift_words(resource)}")
+            lines += [
+                f"      {item.path.lstrip('/') or '(the resource)'}: "
+                f"{_drift_value(item.expected)} -> {_drift_value(item.actual)}"
+                for item in resource.differences
+            ]
+    drifted = sum(stack.state is DriftState.DRIFTED for stack in report.stacks)
+    lines.append(f"{drifted} of {len(report.stacks)} stacks drifted")
+    if drifted:
+        lines.append(
+            "A deploy of an unchanged template does not undo drift (CloudFormation sees nothing to change): set "
+            "the value back by hand, or change it in the config so that deploy updates that resource."
+        )
+    return "\n".join(lines)
+
+
+def _resource_drift_words(resource: ResourceDrift) -> str:
+    if resource.status == "MODIFIED":
+        return f"{resource.physical_id}: modified"
+    if resource.status == "DELETED":
+        return f"{resource.physical_id}: deleted outside CloudFormation"
+    if resource.custom:
+        return "not checked: CloudFormation does not check custom resources for drift"
+    return "not checked: drift detection does not cover this resource"
+
+
+def _drift_value(value: str) -> str:
+    return one_line(value) if value else "(none)"
 
 
 # --- plan --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """deploy/: templates -> CloudFormation, in either deploy mode, behind one front door (engine.py):
 
     engine = engine_for(config, EngineOptions(out_dir=..., on_event=...))
-    engine.plan() / engine.deploy() / engine.inventory() / engine.destroy_plan() / engine.destroy(confirm=...)
+    engine.plan() / engine.deploy(confirm=...) / engine.drift() / engine.inventory()
+    engine.destroy_plan() / engine.destroy(confirm=...)
 
 Change-set mode (stack_engine: one stack per region through change sets) and StackSets mode
 (stacksets/stackset_engine) return the same report types (reports.py) and report progress as the same typed
@@ -23,13 +24,18 @@ from generator.deploy.reports import (
     DeployReport,
     DestroyPlan,
     DestroyReport,
+    DriftReport,
+    DriftState,
     Inventory,
     Kept,
     Plan,
     PlanKind,
     PlannedChange,
     PropertyChange,
+    PropertyDrift,
     Replacement,
+    ResourceDrift,
+    StackDrift,
     StackPlan,
     StackResult,
     StackState,
@@ -50,6 +56,8 @@ __all__ = [
     "DeployReport",
     "DestroyPlan",
     "DestroyReport",
+    "DriftReport",
+    "DriftState",
     "EngineOptions",
     "Event",
     "Interrupted",
@@ -61,8 +69,11 @@ __all__ = [
     "PlanKind",
     "PlannedChange",
     "PropertyChange",
+    "PropertyDrift",
     "Question",
     "Replacement",
+    "ResourceDrift",
+    "StackDrift",
     "StackPlan",
     "StackProgress",
     "StackQueued",

@@ -1,6 +1,6 @@
 """The deploy room's one front door: `engine_for(config, options)` gives the engine of the config's deploy mode
 (change sets, one stack per region; or CloudFormation StackSets, with a `stacksets:` section), and both
-engines answer the same five questions with the same report types (reports.py):
+engines answer the same six questions with the same report types (reports.py):
 
     engine = engine_for(config, EngineOptions(out_dir=Path("out"), on_event=show))
     engine.plan(regions)        -> Plan            what a deploy would change; nothing is executed
@@ -8,6 +8,8 @@ engines answer the same five questions with the same report types (reports.py):
                                                    it widens IAM or replaces a resource (no: changes nothing,
                                                    cancelled), `confirm(plan)` before it deletes what the
                                                    config no longer has (no: keeps it)
+    engine.drift(regions)       -> DriftReport     CloudFormation's drift detection: what was changed out of
+                                                   band, resource by resource, property by property
     engine.inventory()          -> Inventory       what is deployed where, orphans included
     engine.destroy_plan(regions) -> DestroyPlan    what a destroy would delete
     engine.destroy(regions, confirm) -> DestroyReport   asks `confirm(plan)` between plan and deletion
@@ -24,7 +26,7 @@ from typing import Protocol
 
 from generator.config import Config
 from generator.deploy.engine_base import Confirm, EngineOptions, confirm_nothing
-from generator.deploy.reports import DeployReport, DestroyPlan, DestroyReport, Inventory, Plan
+from generator.deploy.reports import DeployReport, DestroyPlan, DestroyReport, DriftReport, Inventory, Plan
 from generator.deploy.stack_engine import StackEngine
 from generator.deploy.stacksets.stackset_engine import StackSetEngine
 
@@ -35,6 +37,8 @@ class DeployEngine(Protocol):
     def plan(self, regions: Iterable[str] | None = None) -> Plan: ...
 
     def deploy(self, regions: Iterable[str] | None = None, confirm: Confirm = confirm_nothing) -> DeployReport: ...
+
+    def drift(self, regions: Iterable[str] | None = None) -> DriftReport: ...
 
     def inventory(self) -> Inventory: ...
 

@@ -23,6 +23,8 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
     if stack is None:
         return StackState(region, name, ABSENT, orphan=orphan)
     updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
+    drift = stack.get("DriftInformation") or {}
+    checked = drift.get("LastCheckTimestamp")
     return StackState(
         region,
         name,
@@ -32,6 +34,8 @@ def _state(clients: AwsClients, region: str, name: str, orphan: bool = False) ->
         endpoint=stack_outputs(stack).get("Endpoint", ""),
         orphan=orphan,
         stack_id=stack["StackId"],
+        drift_status=drift.get("StackDriftStatus", "") if checked else "",
+        last_drift_check=format_time(checked) if checked else "",
     )
 
 

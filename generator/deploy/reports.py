@@ -216,7 +216,7 @@ class StackState:
     stack_id: str = ""
     last_operation: str = ""  # a StackSet instance: the outcome of the last operation there
     reason: str = ""
-    drift_status: str = ""  # a StackSet instance: NOT_CHECKED until a drift detection has run
+    drift_status: str = ""  # the last drift detection's result (DRIFTED, IN_SYNC); "" or NOT_CHECKED before one
     last_drift_check: str = ""
     # what differs from what the config says now: a StackSet's template, parameters, tags, roles; a StackSet
     # instance's own parameter values (its account's Proxylity values, the key only named)
@@ -278,3 +278,74 @@ class DestroyReport:
     @property
     def ok(self) -> bool:
         return not self.cancelled and all(result.ok for result in self.results)
+
+
+# --- drift ----------------------------------------------------------------------------------------------
+
+
+class DriftState(StrEnum):
+    """What a drift check found for one stack (StackSet instance)."""
+
+    IN_SYNC = "in sync"
+    DRIFTED = "drifted"
+    NOT_DEPLOYED = "not deployed"  # nothing to check: the stack (instance) does not exist
+    NOT_CHECKED = "could not check"  # AWS refused or failed the detection: `reason` says why
+
+
+@dataclass(frozen=True)
+class PropertyDrift:
+    """One property whose live value differs from the template's: CloudFormation's PropertyDifference."""
+
+    path: str  # /MemorySize, /Environment/Variables/NAME, /Policies/0/PolicyDocument/Statement/0/Action
+    expected: str  # "" when the template has none (ADD)
+    actual: str  # "" when the live resource has none (REMOVE)
+    kind: str  # ADD, REMOVE or NOT_EQUAL
+
+
+@dataclass(frozen=True)
+class ResourceDrift:
+    """One resource of a drift check that is not simply in sync: modified, deleted, or not checked."""
+
+    logical_id: str
+    physical_id: str
+    resource_type: str
+    status: str  # CloudFormation's StackResourceDriftStatus: MODIFIED, DELETED, NOT_CHECKED
+    differences: tuple[PropertyDrift, ...] = ()
+
+    @property
+    def drifted(self) -> bool:
+        return self.status in ("MODIFIED", "DELETED")
+
+    @property
+    def custom(self) -> bool:
+        """A custom resource (Proxylity's): CloudFormation does not check them for drift."""
+        return self.resource_type.startswith("Custom::") or self.resource_type == "AWS::CloudFormation::CustomResource"
+
+
+@dataclass(frozen=True)
+class StackDrift:
+    """The drift of one stack (one StackSet instance)."""
+
+    region: str
+    stack: str
+    state: DriftState
+    account: str = ""  # a StackSet instance's account
+    checked_at: str = ""
+    resources: tuple[ResourceDrift, ...] = ()  # modified, deleted and not-checked resources; in-sync ones left out
+    in_sync_count: int = 0  # resources checked and found as the template says
+    reason: str = ""
+
+
+@dataclass
+class DriftReport:
+    """Every stack (StackSet instance) checked, in the order status lists them."""
+
+    stacks: list[StackDrift]
+
+    @property
+    def drifted(self) -> bool:
+        return any(stack.state is DriftState.DRIFTED for stack in self.stacks)
+
+    @property
+    def failed(self) -> bool:
+        return any(stack.state in (DriftState.NOT_CHECKED, DriftState.NOT_DEPLOYED) for stack in self.stacks)

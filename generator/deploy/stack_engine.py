@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from generator.deploy.deploy_stacks import deploy_stacks
 from generator.deploy.destroy_stacks import StackDestruction, destroy_stacks, plan_destruction, refuse_unchecked
+from generator.deploy.drift_stacks import drift_stacks
 from generator.deploy.engine_base import Confirm, EngineBase, confirm_nothing
 from generator.deploy.inventory import stack_inventory
 from generator.deploy.lock import run_lock
 from generator.deploy.plan_changes import plan_stacks
-from generator.deploy.reports import DeployReport, DestroyReport, Inventory, Plan
+from generator.deploy.reports import DeployReport, DestroyReport, DriftReport, Inventory, Plan
 from generator.deploy.specs import select_regions
 from generator.deploy.watcher import DEFAULT_POLL_INTERVAL, PLAN_POLL_INTERVAL
 
@@ -29,6 +30,10 @@ class StackEngine(EngineBase):
         selected = select_regions(self.config, regions)
         with run_lock(self.options.out_dir, "plan"):
             return plan_stacks(self.run(PLAN_POLL_INTERVAL), selected)
+
+    def drift(self, regions: Iterable[str] | None = None) -> DriftReport:
+        """Changes nothing that deploy owns (drift detection only reads), so no run lock."""
+        return drift_stacks(self.run(PLAN_POLL_INTERVAL), select_regions(self.config, regions))
 
     def inventory(self) -> Inventory:
         return stack_inventory(self.config, self.clients, self.options.max_parallel)

@@ -23,6 +23,8 @@ from tests.support.stacksets import (
     stacksets_cloud_fixture,
 )
 
+# moto's CloudFormation does not model the canary's EventInvokeConfig: it warns, and the local cloud goes on
+pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS\W+Lambda\W+EventInvokeConfig")
 local_cloud, cloud = local_cloud_fixtures()
 ss_cloud = stacksets_cloud_fixture()
 

@@ -85,13 +85,14 @@ def operation_results(stack_set: str, operation_id: str) -> dict[tuple[str, str]
     return {(s["Account"], s["Region"]): s["Status"] for s in summaries["Summaries"]}
 
 
-def client_in(account: str, region: str) -> Any:
-    """CloudFormation in another account, through its execution role (moto maps the credentials to it)."""
+def client_in(account: str, region: str, service: str = "cloudformation") -> Any:
+    """A client of `service` (CloudFormation) in another account, through its execution role (moto maps the
+    credentials to it)."""
     sts = boto3.client("sts", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     role = f"arn:aws:iam::{account}:role/{EXECUTION_ROLE}"
     credentials = sts.assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
     return boto3.client(
-        "cloudformation",
+        service,
         region_name=region,
         endpoint_url=os.environ["AWS_ENDPOINT_URL"],
         aws_access_key_id=credentials["AccessKeyId"],

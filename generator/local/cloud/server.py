@@ -9,6 +9,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
+from generator.local.cloud.drift import install_drift_patches, reset_drift
 from generator.local.cloud.lambda_concurrency import install_lambda_concurrency_patches
 from generator.local.cloud.moto_patches import aws_behaviour, install_moto_patches, use_stand_in
 from generator.local.cloud.stacksets import install_stackset_patches, reset_stacksets, stacksets_behaviour
@@ -31,6 +32,7 @@ class LocalCloud:
     ) -> None:
         install_moto_patches()
         install_stackset_patches()
+        install_drift_patches()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
         self.proxylity = ProxylityStandIn(delay=delay, fail_region=fail_region)
         use_stand_in(self.proxylity)
@@ -61,6 +63,7 @@ class LocalCloud:
         self.aws.refused_region = None
         self.aws.lambda_concurrency = self.lambda_concurrency
         reset_stacksets()
+        reset_drift()
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass

@@ -31,7 +31,9 @@ instance's own account and region, which is what the templates need.
 Faults for tests and rehearsals (StackSetsBehaviour): `instances` (a Gate) holds chosen instance work
 until released; `accounts_without_execution_role` fails every instance of those accounts as AWS does
 when the execution role is missing; a failing instance comes from the stand-in (`fail_in`, `fail_region`).
-Not modelled: SERVICE_MANAGED deployment targets (OUs, auto-deployment), drift detection, TemplateURL.
+Drift detection (DetectStackSetDrift, ListStackInstanceResourceDrifts, each instance's DriftStatus, the set's
+StackSetDriftDetectionDetails) checks each instance's stack as drift.py checks a stack.
+Not modelled: SERVICE_MANAGED deployment targets (OUs, auto-deployment), TemplateURL.
 Other accounts' stacks are read as on AWS, with credentials from sts:AssumeRole (moto maps them to the
 role's account).
 """
@@ -55,6 +57,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.moto_api._internal.models import MotoAPIBackend
 
+from generator.local.cloud.drift import CHECKABLE_STATUSES, stack_drift
 from generator.local.cloud.moto_patches import apply_change_set_now, delete_stack_now
 from generator.local.cloud.stand_in import Gate
 
@@ -63,6 +66,7 @@ DEFAULT_ADMINISTRATION_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 DEFAULT_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 FINISHED = ("SUCCEEDED", "FAILED", "STOPPED")
+DETECT_DRIFT = "DETECT_DRIFT"  # a drift detection operation (DetectStackSetDrift)
 IAM_TYPES = ("AWS::IAM::",)
 _STACK_SET_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}\Z")
 PAGE_SIZE = 100  # results per page when the caller does not say (MaxResults)
@@ -112,6 +116,9 @@ class Instance:
     detailed: str = "PENDING"  # PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, INOPERABLE
     reason: str = ""
     last_operation: str = ""
+    drift_status: str = "NOT_CHECKED"  # DRIFTED, IN_SYNC, UNKNOWN after a drift detection
+    drift_checked: Any = None
+    resource_drifts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # operation id -> records
 
 
 @dataclass
@@ -263,7 +270,7 @@ def _start(stack_set: LocalStackSet, operation: Operation) -> Operation:
         for key in operation.targets:
             operation.results[key] = ["PENDING", ""]
             instance = stack_set.instances.get(key)
-            if instance is not None:
+            if instance is not None and operation.action != DETECT_DRIFT:  # drift detection changes no instance
                 instance.detailed, instance.last_operation = "PENDING", operation.id
     threading.Thread(
         target=_run_operation, args=(stack_set, operation), name="local-cloud-stackset", daemon=True
@@ -363,7 +370,7 @@ def _set_result(stack_set: LocalStackSet, operation: Operation, key: tuple[str, 
     with stack_set.condition:
         operation.results[key] = [status, reason]
         instance = stack_set.instances.get(key)
-        if instance is None:
+        if instance is None or operation.action == DETECT_DRIFT:
             return
         instance.detailed, instance.reason = status, reason
         if status == "SUCCEEDED" and operation.action != "DELETE":
@@ -386,6 +393,8 @@ def _run_instance(stack_set: LocalStackSet, operation: Operation, key: tuple[str
         backend = cfn_models.cloudformation_backends[account][region]
         if operation.action == "DELETE":
             _delete_instance_stack(backend, instance, operation.retain_stacks)
+        elif operation.action == DETECT_DRIFT:
+            _detect_instance_drift(backend, instance, operation)
         else:
             _deploy_instance_stack(stack_set, backend, instance)
     except _InstanceFailed as failure:
@@ -430,6 +439,20 @@ def _deploy_instance_stack(stack_set: LocalStackSet, backend: Any, instance: Ins
     backend.change_sets.pop(change_set_id, None)
     if stack.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise _InstanceFailed(_failure_reason(stack.events[events_before:], stack.status))
+
+
+def _detect_instance_drift(backend: Any, instance: Instance, operation: Operation) -> None:
+    """The instance's stack checked as DetectStackDrift checks a stack (drift.py); its records kept for
+    ListStackInstanceResourceDrifts of this operation."""
+    stack = backend.stacks.get(instance.stack_id) if instance.stack_id else None
+    instance.drift_checked = utcnow()
+    if stack is None or stack.status not in CHECKABLE_STATUSES:
+        instance.drift_status = "UNKNOWN"
+        raise _InstanceFailed(f"Stack {instance.stack_id or '(none)'} cannot be checked for drift")
+    records = stack_drift(stack)  # ListStackInstanceResourceDrifts' summaries have the same members
+    instance.resource_drifts[operation.id] = records
+    drifted = any(record["StackResourceDriftStatus"] in ("MODIFIED", "DELETED") for record in records)
+    instance.drift_status = "DRIFTED" if drifted else "IN_SYNC"
 
 
 def _delete_instance_stack(backend: Any, instance: Instance, retain: bool) -> None:
@@ -579,9 +602,69 @@ def describe_stack_set(self: Any) -> ActionResult:
                 "PermissionModel": stack_set.permission_model,
                 "ManagedExecution": {"Active": stack_set.managed_execution},
                 "Regions": sorted({region for _, region in stack_set.instances}),
+                "StackSetDriftDetectionDetails": _drift_details(stack_set),
             }
         }
     )
+
+
+def _drift_details(stack_set: LocalStackSet) -> dict[str, Any]:
+    """StackSetDriftDetectionDetails: from the last drift detection operation (NOT_CHECKED before one)."""
+    last = next((op for op in reversed(stack_set.operations) if op.action == DETECT_DRIFT), None)
+    if last is None:
+        return {"DriftStatus": "NOT_CHECKED"}
+    statuses = [instance.drift_status for instance in stack_set.instances.values()]
+    results = [status for status, _ in last.results.values()]
+    details = {
+        "DriftStatus": "DRIFTED" if "DRIFTED" in statuses else "IN_SYNC",
+        "DriftDetectionStatus": {"SUCCEEDED": "COMPLETED", "RUNNING": "IN_PROGRESS", "QUEUED": "IN_PROGRESS"}.get(
+            last.status, last.status
+        ),
+        "TotalStackInstancesCount": len(statuses),
+        "DriftedStackInstancesCount": statuses.count("DRIFTED"),
+        "InSyncStackInstancesCount": statuses.count("IN_SYNC"),
+        "InProgressStackInstancesCount": sum(status in ("PENDING", "RUNNING") for status in results),
+        "FailedStackInstancesCount": results.count("FAILED"),
+    }
+    if last.ended:
+        details["LastDriftCheckTimestamp"] = last.ended
+    return details
+
+
+def detect_stack_set_drift(self: Any) -> ActionResult:
+    """DetectStackSetDrift: one operation checking every instance's stack (API reference); it runs as any other
+    operation does, queued behind (or, without ManagedExecution, refused during) another one."""
+    stack_set = _stack_set(self)
+    with stack_set.condition:
+        targets = list(stack_set.instances)
+    operation = _start(stack_set, _operation(self, DETECT_DRIFT, targets, set_wide=True))
+    return ActionResult({"OperationId": operation.id})
+
+
+def list_stack_instance_resource_drifts(self: Any) -> ActionResult:
+    """ListStackInstanceResourceDrifts: the resources of one instance as the drift operation `OperationId`
+    found them, filtered by StackInstanceResourceDriftStatuses, at most MaxResults (1..100) a page."""
+    stack_set = _stack_set(self)
+    key = (self._get_param("StackInstanceAccount"), self._get_param("StackInstanceRegion"))
+    size = int(self._get_param("MaxResults") or PAGE_SIZE)
+    if not 1 <= size <= 100:
+        raise ValidationError(message="MaxResults must be between 1 and 100")
+    wanted = self._get_param("StackInstanceResourceDriftStatuses") or []
+    with stack_set.condition:
+        operation = _find_operation(self, stack_set)
+        instance = stack_set.instances.get(key)
+        if instance is None:
+            raise _Error("StackInstanceNotFoundException", f"Stack instance {key[0]}/{key[1]} does not exist")
+        records = [
+            record
+            for record in instance.resource_drifts.get(operation.id, [])
+            if not wanted or record["StackResourceDriftStatus"] in wanted
+        ]
+    start = int(self._get_param("NextToken") or 0)
+    page: dict[str, Any] = {"Summaries": records[start : start + size]}
+    if start + size < len(records):
+        page["NextToken"] = str(start + size)
+    return ActionResult(page)
 
 
 def list_stack_sets(self: Any) -> ActionResult:
@@ -708,7 +791,8 @@ def _instance_summary(stack_set: LocalStackSet, instance: Instance) -> dict[str,
         "Status": instance.status,
         "StatusReason": instance.reason,
         "StackInstanceStatus": {"DetailedStatus": instance.detailed},
-        "DriftStatus": "NOT_CHECKED",
+        "DriftStatus": instance.drift_status,
+        **({"LastDriftCheckTimestamp": instance.drift_checked} if instance.drift_checked else {}),
         **({"LastOperationId": instance.last_operation} if instance.last_operation else {}),
     }
 
@@ -832,6 +916,8 @@ _HANDLERS: dict[str, Callable[[Any], Any]] = {
     "list_stack_set_operations": list_stack_set_operations,
     "list_stack_set_operation_results": list_stack_set_operation_results,
     "stop_stack_set_operation": stop_stack_set_operation,
+    "detect_stack_set_drift": detect_stack_set_drift,
+    "list_stack_instance_resource_drifts": list_stack_instance_resource_drifts,
 }
 _patched = False
 
