@@ -89,11 +89,7 @@ def _backend(name: str, account: str, region: str) -> Any:
 
 
 def _function(account: str, region: str, physical_id: str) -> dict[str, Any]:
-    backend = _backend("lambda", account, region)
-    try:
-        function = backend.get_function(physical_id)
-    except Exception as error:  # moto's UnknownFunctionException
-        raise ResourceGone from error
+    function = _found(lambda: _backend("lambda", account, region).get_function(physical_id))
     live = function.get_configuration()
     live["ReservedConcurrentExecutions"] = function.reserved_concurrency
     live["Environment"] = {"Variables": dict(function.environment_vars or {})}
@@ -109,11 +105,16 @@ def _policy(document: Any) -> Any:
     return document
 
 
-def _role(account: str, region: str, physical_id: str) -> dict[str, Any]:
+def _found(look_up: Callable[[], Any]) -> Any:
+    """What `look_up` finds; ResourceGone when moto raises its not-found error (each service has its own)."""
     try:
-        role = _backend("iam", account, region).get_role(physical_id)
-    except Exception as error:  # moto's NoSuchEntity
+        return look_up()
+    except Exception as error:
         raise ResourceGone from error
+
+
+def _role(account: str, region: str, physical_id: str) -> dict[str, Any]:
+    role = _found(lambda: _backend("iam", account, region).get_role(physical_id))
     return {
         "RoleName": role.name,
         "Path": role.path,
@@ -137,10 +138,7 @@ def _log_group(account: str, region: str, physical_id: str) -> dict[str, Any]:
 
 def _rule(account: str, region: str, physical_id: str) -> dict[str, Any]:
     name = physical_id.rpartition("/")[2].split("|")[0]
-    try:
-        rule = _backend("events", account, region).describe_rule(name, None)
-    except Exception as error:  # moto's ResourceNotFoundException
-        raise ResourceGone from error
+    rule = _found(lambda: _backend("events", account, region).describe_rule(name, None))
     return {
         "Name": rule.name,
         "Description": rule.description,
@@ -385,22 +383,25 @@ def describe_stack_drift_detection_status(self: Any) -> ActionResult:
 
 def describe_stack_resource_drifts(self: Any) -> ActionResult:
     stack = _stack(self, self._get_param("StackName"))
-    size = int(self._get_param("MaxResults") or MAX_RESULTS)
-    if not 1 <= size <= MAX_RESULTS:
-        raise ValidationError(message=f"MaxResults must be between 1 and {MAX_RESULTS}")
-    wanted = self._get_param("StackResourceDriftStatusFilters") or []
     with _detections.lock:
         detection = _detections.last_by_stack.get(stack.stack_id)
-        records = [
-            r
-            for r in (detection.resources if detection else [])
-            if not wanted or r["StackResourceDriftStatus"] in wanted
-        ]
-    start = int(self._get_param("NextToken") or 0)
-    page: dict[str, Any] = {"StackResourceDrifts": records[start : start + size]}
+        records = list(detection.resources) if detection else []
+    return ActionResult(drift_page(self, records, "StackResourceDriftStatusFilters", "StackResourceDrifts"))
+
+
+def drift_page(response: Any, records: list[dict[str, Any]], filters: str, key: str) -> dict[str, Any]:
+    """One page of drift records (DescribeStackResourceDrifts, ListStackInstanceResourceDrifts): those of the
+    statuses the `filters` parameter lists (all when none), MaxResults (1..100) at a time."""
+    size = int(response._get_param("MaxResults") or MAX_RESULTS)
+    if not 1 <= size <= MAX_RESULTS:
+        raise ValidationError(message=f"MaxResults must be between 1 and {MAX_RESULTS}")
+    wanted = response._get_param(filters) or []
+    records = [record for record in records if not wanted or record["StackResourceDriftStatus"] in wanted]
+    start = int(response._get_param("NextToken") or 0)
+    page: dict[str, Any] = {key: records[start : start + size]}
     if start + size < len(records):
         page["NextToken"] = str(start + size)
-    return ActionResult(page)
+    return page
 
 
 _HANDLERS: dict[str, Callable[[Any], Any]] = {

@@ -57,7 +57,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.moto_api._internal.models import MotoAPIBackend
 
-from generator.local.cloud.drift import CHECKABLE_STATUSES, stack_drift
+from generator.local.cloud.drift import CHECKABLE_STATUSES, drift_page, stack_drift
 from generator.local.cloud.moto_patches import apply_change_set_now, delete_stack_now
 from generator.local.cloud.stand_in import Gate
 
@@ -646,25 +646,13 @@ def list_stack_instance_resource_drifts(self: Any) -> ActionResult:
     found them, filtered by StackInstanceResourceDriftStatuses, at most MaxResults (1..100) a page."""
     stack_set = _stack_set(self)
     key = (self._get_param("StackInstanceAccount"), self._get_param("StackInstanceRegion"))
-    size = int(self._get_param("MaxResults") or PAGE_SIZE)
-    if not 1 <= size <= 100:
-        raise ValidationError(message="MaxResults must be between 1 and 100")
-    wanted = self._get_param("StackInstanceResourceDriftStatuses") or []
     with stack_set.condition:
         operation = _find_operation(self, stack_set)
         instance = stack_set.instances.get(key)
         if instance is None:
             raise _Error("StackInstanceNotFoundException", f"Stack instance {key[0]}/{key[1]} does not exist")
-        records = [
-            record
-            for record in instance.resource_drifts.get(operation.id, [])
-            if not wanted or record["StackResourceDriftStatus"] in wanted
-        ]
-    start = int(self._get_param("NextToken") or 0)
-    page: dict[str, Any] = {"Summaries": records[start : start + size]}
-    if start + size < len(records):
-        page["NextToken"] = str(start + size)
-    return ActionResult(page)
+        records = list(instance.resource_drifts.get(operation.id, []))
+    return ActionResult(drift_page(self, records, "StackInstanceResourceDriftStatuses", "Summaries"))
 
 
 def list_stack_sets(self: Any) -> ActionResult:
