@@ -51,10 +51,12 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
         command_canary,
         "run the UDP canary once against an endpoint and print its EMF record (exit 1 above the loss threshold)",
     )
-    shown = display_path(DEFAULT_OUTPUTS_FILE)
+    shown = display_path(DEFAULT_OUTPUTS_FILE) + " (with --env: its own)"
     canary.add_argument("--host", help=f"endpoint host (default: Domain in {shown})")
     canary.add_argument("--port", type=port_to_send_to, help=f"endpoint UDP port (default: Port in {shown})")
-    canary.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
+    canary.add_argument(
+        "--outputs", type=Path, help="stack outputs file to read (default: ./out/outputs.json, or ./out/ENV/...)"
+    )
     canary.add_argument(
         "-n",
         "--packets",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import OUT_HELP, add_command, display_path, load_command_config
 from generator.errors import ExitCode
-from generator.paths import DEFAULT_OUT_DIR
 from generator.render import FORMATS, render_templates, write_templates
 
 
@@ -15,7 +14,7 @@ def register_render_commands(commands: argparse._SubParsersAction) -> None:
     """Add validate and render to the CLI (called once from generator.cli.main.build_parser)."""
     add_command(commands, "validate", command_validate, "check the config and the templates it renders")
     render = add_command(commands, "render", command_render, "write the global and regional templates")
-    render.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR, help="output folder (default: ./out)")
+    render.add_argument("--out", type=Path, help=f"output folder {OUT_HELP}")
     render.add_argument("--format", choices=FORMATS, default="json", help="template format (default: json)")
 
 

@@ -19,11 +19,11 @@ from generator.cli.argv import (
     sockets,
     wait_seconds,
 )
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import OUT_HELP, add_command, describe_config, display_path, load_command_config
+from generator.config import Config
 from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
 from generator.errors import ExitCode, GeneratorError
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
-from generator.paths import DEFAULT_OUT_DIR
 from generator.render import rendered_function_code
 from generator.tune import (
     DEFAULT_COUNTS,
@@ -104,9 +104,7 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--prices", type=Path, default=DEFAULT_PRICE_TABLE, help="Lambda price table (JSON; default: the shipped one)"
     )
-    tune.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where tune.json and tune.png go (default: ./out)"
-    )
+    tune.add_argument("--out", type=Path, help=f"where tune.json and tune.png go {OUT_HELP}")
 
 
 def command_tune(args: argparse.Namespace) -> int:
@@ -121,7 +119,7 @@ def _tune(args: argparse.Namespace) -> int:
     check_chart_support()
     check_results_writable(args.out)
     if args.apply:
-        check_applicable(args.config, source=display_path(args.config))
+        check_applicable(args.config, source=display_path(args.config), environment=args.env)
     options = TuneOptions(
         grid=grid,
         workload=Workload(rate=args.rate, clients=args.clients, seconds=args.seconds),
@@ -130,16 +128,16 @@ def _tune(args: argparse.Namespace) -> int:
         latency_table=load_latency_table(args.latency_table),
         add_latency=args.add_latency,
         prices=load_price_table(args.prices),
-        refused=settings_the_config_refuses(args.config, grid.settings),
+        refused=settings_the_config_refuses(args.config, grid.settings, args.env),
     )
     plan = plan_tuning(config, options)
     # Rendered in memory: tune.json and tune.png are all this command writes (together, at the end).
     code = rendered_function_code(config)
-    _print_plan(plan, len(grid.settings), display_path(args.config))
+    _print_plan(plan, len(grid.settings), describe_config(config))
     for setting, why in options.refused.items():
         print(
             f"count {setting.count}, timeout {setting.timeout_in_seconds:g} s: measured, never recommended: "
-            f"{display_path(args.config)} would refuse it: {why}"
+            f"{describe_config(config)} would refuse it: {why}"
         )
     result = run_tuning(config, code, plan, on_event=_print_progress)
     print()
@@ -151,19 +149,19 @@ def _tune(args: argparse.Namespace) -> int:
     print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
     if result.recommended is None:
         if args.apply:
-            print(f"{display_path(args.config)} left as it was: nothing to apply", file=sys.stderr)
+            print(f"{_edited_file(args, config)} left as it was: nothing to apply", file=sys.stderr)
         return ExitCode.FAILED
     if args.apply:
-        return _apply(args, result.recommended.setting)
+        return _apply(args, config, result.recommended.setting)
     return ExitCode.OK
 
 
-def _apply(args: argparse.Namespace, setting: Setting) -> int:
-    """Write the recommended setting into the config. tune.json and tune.png are written by now, so a refusal
-    here is exit 1 (the run changed something), not 2."""
-    shown = display_path(args.config)
+def _apply(args: argparse.Namespace, config: Config, setting: Setting) -> int:
+    """Write the recommended setting into the config, or with an environment into its overlay only. tune.json
+    and tune.png are written by now, so a refusal here is exit 1 (the run changed something), not 2."""
+    shown = _edited_file(args, config)
     try:
-        edit = apply_batching(args.config, setting, source=shown)
+        edit = apply_batching(args.config, setting, source=display_path(args.config), environment=args.env)
     except GeneratorError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -175,6 +173,11 @@ def _apply(args: argparse.Namespace, setting: Setting) -> int:
         old = "(not written: the default)" if change.old is None else change.old
         print(f"applied: {shown}:{change.line}: {change.key_path}: {old} -> {change.new}")
     return ExitCode.OK
+
+
+def _edited_file(args: argparse.Namespace, config: Config) -> str:
+    """The file --apply writes: the config, or with an environment its overlay (never the base)."""
+    return display_path(args.config) if config.environment is None else config.environment.source
 
 
 class _Once(logging.Filter):
