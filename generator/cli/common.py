@@ -64,6 +64,12 @@ def describe_config(config: Config) -> str:
     return f"environment {config.environment.name} ({config.source} with {config.environment.source})"
 
 
+def add_json_option(command: argparse.ArgumentParser, summary: str = "print the result as one JSON document") -> None:
+    """--json: one JSON document on stdout (generator.cli.json_output.print_json), progress and notes on stderr.
+    A command refused with --json still prints one document: {"ok": false, "problems": [...]} (main)."""
+    command.add_argument("--json", action="store_true", help=f"{summary}; progress and notes go to stderr")
+
+
 def add_command(
     commands: argparse._SubParsersAction,
     name: str,

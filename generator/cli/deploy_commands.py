@@ -23,6 +23,7 @@ from generator.cli.common import (
     environment_line,
     load_command_config,
 )
+from generator.cli.fitted_tables import terminal_width
 from generator.cli.json_output import (
     deploy_report_as_json,
     destroy_report_as_json,
@@ -121,7 +122,7 @@ def command_deploy(args: argparse.Namespace) -> int:
     else:
         print()
         _print_environment(args, config)
-        print(summary_table(report.results, report.endpoints))
+        print(summary_table(report.results, report.endpoints, width=terminal_width()))
         if report.outputs_path:
             print(f"\nwrote {report.outputs_path}")
     _report_lines(report.results, report.warnings)
@@ -159,7 +160,7 @@ def command_status(args: argparse.Namespace) -> int:
         print_json({**environment_json(config), **inventory_as_json(found)})
     else:
         _print_environment(args, config)
-        print(format_status(config.source, found))
+        print(format_status(config.source, found, width=terminal_width()))
     return ExitCode.OK
 
 
@@ -236,7 +237,7 @@ def command_destroy(args: argparse.Namespace) -> int:
         print("cancelled: nothing was deleted")
     elif report.results:
         print()
-        print(summary_table(report.results))
+        print(summary_table(report.results, width=terminal_width()))
         for note in report.notes:
             print(note)
     else:

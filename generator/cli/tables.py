@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from generator.cli.fitted_tables import Column, fitted_table, wrapped
 from generator.deploy import (
     Action,
     Deletion,
@@ -44,9 +45,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def summary_table(results: Sequence[StackResult], endpoints: Mapping[str, str] | None = None) -> str:
+def summary_table(
+    results: Sequence[StackResult], endpoints: Mapping[str, str] | None = None, width: int | None = None
+) -> str:
     """[account,] region, stack, action, duration, endpoint (each account's own listener on its rows; the
-    reasons of failures are failure_lines())."""
+    reasons of failures are failure_lines()). With `width` (a terminal's), fitted to it."""
     accounts = any(result.account for result in results)
 
     def shown_endpoint(result: StackResult) -> str:
@@ -66,6 +69,10 @@ def summary_table(results: Sequence[StackResult], endpoints: Mapping[str, str] |
         for result in results
     ]
     headers = ("region", "stack", "action", "duration", "endpoint")
+    if width is not None:
+        fit = {"action": (0, True), "endpoint": (1, True), "duration": (2, False)}
+        names = (("account",) if accounts else ()) + headers
+        return fitted_table([Column(name, *fit.get(name, (0, False))) for name in names], rows, width)
     return format_table((("account",) if accounts else ()) + headers, rows)
 
 
@@ -86,9 +93,10 @@ def _where(result: StackResult) -> str:
 UNREACHABLE_LISTED = 3  # places that could not be checked, named one per line; more are summed up in one
 
 
-def format_status(source: str, found: Inventory) -> str:
+def format_status(source: str, found: Inventory, width: int | None = None) -> str:
     """One row per stack, StackSet instance and StackSet; the columns that some row fills; then a line per
-    orphan and what could not be checked."""
+    orphan and what could not be checked. Plain aligned text, or with `width` (a terminal's) fitted to it:
+    the ARN and the note fold, and the columns of least use are left out first."""
     columns: list[tuple[str, Any]] = [
         ("region", lambda s: s.region),
         ("stack", lambda s: s.stack),
@@ -103,10 +111,16 @@ def format_status(source: str, found: Inventory) -> str:
         columns.insert(0, ("account", lambda s: account_cell(s.account)))
     shown_columns = [(name, cell) for name, cell in columns if name in _ALWAYS or any(cell(s) for s in found.stacks)]
     rows = [[cell(state) or ("" if name == "note" else "-") for name, cell in shown_columns] for state in found.stacks]
-    lines = [format_table([name for name, _ in shown_columns], rows)]
+    if width is None:
+        lines = [format_table([name for name, _ in shown_columns], rows)]
+    else:  # on a terminal an empty note column takes no room
+        used = [i for i, (name, _) in enumerate(shown_columns) if name != "note" or any(row[i] for row in rows)]
+        fitted = [Column(shown_columns[i][0], *_STATUS_FIT.get(shown_columns[i][0], (0, False))) for i in used]
+        lines = [fitted_table(fitted, [[row[i] for i in used] for row in rows], width)]
+    notes = []
     for state in found.stacks:
         if state.reason and state.last_operation not in ("", "SUCCEEDED"):
-            lines.append(f"{state.stack} in {state.account} {state.region}: {one_line(state.reason)}")
+            notes.append(f"{state.stack} in {state.account} {state.region}: {one_line(state.reason)}")
     configured_accounts = {state.account for state in found.stacks if not state.orphan}
     for orphan in found.orphans:
         what = (
@@ -115,9 +129,21 @@ def format_status(source: str, found: Inventory) -> str:
             else (f"{orphan.stack} in {orphan.region}")
         )
         where = "stacksets.accounts" if orphan.account and orphan.account not in configured_accounts else "regions"
-        lines.append(f"orphan: {what} is not in {source}'s {where} (`make destroy` without REGIONS removes it)")
-    lines += unreachable_lines(found.unreachable)
-    return "\n".join(lines)
+        notes.append(f"orphan: {what} is not in {source}'s {where} (`make destroy` without REGIONS removes it)")
+    notes += unreachable_lines(found.unreachable)
+    return "\n".join(lines + [line for note in notes for line in wrapped(note, width)])
+
+
+# (rank, wraps) of the status columns on a terminal: the region, stack and status always stay; the note (an
+# orphan, what differs from the config) and the endpoint or ARN fold; when even so the table is too wide, drift
+# goes first, then the last update's time, the last operation, and the endpoint or ARN (`--json` has it).
+_STATUS_FIT = {
+    "note": (1, True),
+    "endpoint / function ARN": (2, True),
+    "last operation": (3, False),
+    "last update": (4, False),
+    "drift": (5, False),
+}
 
 
 _ALWAYS = ("account", "region", "stack", "status", "note")
