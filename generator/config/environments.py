@@ -183,6 +183,20 @@ def own_stack_names(
     return problems
 
 
+def own_destination_name(merged: YamlDocument, base: YamlDocument, overlay: YamlDocument, environment: Overlay) -> bool:
+    """A destination name the base sets is the environment's own too: its name joined (`counter-prod`), unless
+    the overlay sets one. (With StackSets each region binds to its account's destination by name, so two
+    environments in one account must not share one.) Whether a name was joined."""
+    base_destination, overlay_destination = base.data.get("destination"), overlay.data.get("destination")
+    name = base_destination.get("name") if isinstance(base_destination, dict) else None
+    if not isinstance(name, str) or (isinstance(overlay_destination, dict) and "name" in overlay_destination):
+        return False
+    if not isinstance(merged.data.get("destination"), dict):
+        return False  # the overlay replaced the section with something else: the schema says what
+    merged.data["destination"] = {**merged.data["destination"], "name": joined_name_prefix(name, environment.name)}
+    return True
+
+
 def default_name_prefix() -> str:
     return load_schema()["properties"]["name_prefix"]["default"]
 

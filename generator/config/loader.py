@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from generator.config.checks import semantic_problems
-from generator.config.environments import Overlay, find_overlay, own_stack_names, read_overlay
+from generator.config.environments import (
+    Overlay,
+    find_overlay,
+    own_destination_name,
+    own_stack_names,
+    read_overlay,
+)
 from generator.config.model import (
     Batching,
     CanarySettings,
@@ -48,7 +54,7 @@ def load_config(path: Path | str, source: str | None = None, environment: str | 
     document, overlay = read.document, read.overlay
     problems = _one_line_per_wrong_value(document, check_schema(document), semantic_problems(document))
     if read.joined and overlay is not None:
-        problems = [_explained_joined_name(problem, overlay) for problem in problems]
+        problems = [_explained_joined_name(problem, overlay, read.joined) for problem in problems]
     problems += read.naming
     if problems:
         first = {document.source: 0}  # the base's problems first, then the overlay's, each file's by line
@@ -72,7 +78,7 @@ class _Read:
     document: YamlDocument  # what is validated: the config, or the environment's overlay laid over it
     overlay: Overlay | None = None
     naming: list[Problem] = field(default_factory=list)  # an environment sharing another's stack names
-    joined: bool = False  # the environment's name joined to the base's name_prefix
+    joined: frozenset[str] = frozenset()  # key paths of the base's names the environment's name was joined to
 
 
 def _read(path: Path, source: str, environment: str | Overlay | None) -> _Read:
@@ -84,7 +90,10 @@ def _read(path: Path, source: str, environment: str | Overlay | None) -> _Read:
     overlay_document = read_overlay(overlay, source)
     merged = overlaid(document, overlay_document)
     naming = own_stack_names(merged, document, overlay_document, overlay, path)
-    return _Read(merged, overlay, naming, joined="name_prefix" not in overlay_document.data)
+    joined = {"name_prefix"} if "name_prefix" not in overlay_document.data else set()
+    if own_destination_name(merged, document, overlay_document, overlay):
+        joined.add("destination.name")
+    return _Read(merged, overlay, naming, frozenset(joined))
 
 
 def _require_mapping(document: YamlDocument) -> None:
@@ -95,14 +104,14 @@ def _require_mapping(document: YamlDocument) -> None:
         )
 
 
-def _explained_joined_name(problem: Problem, overlay: Overlay) -> Problem:
-    """A problem with the name_prefix an environment's name was joined to says so, and how to choose another."""
-    if problem.key_path != "name_prefix":
+def _explained_joined_name(problem: Problem, overlay: Overlay, joined: frozenset[str]) -> Problem:
+    """A problem with a name an environment's name was joined to says so, and how to choose another."""
+    if problem.key_path not in joined:
         return problem
     return replace(
         problem,
-        message=f"{problem.message} (the name_prefix of environment {overlay.name!r}: the base's with "
-        f"'-{overlay.name}' joined; set name_prefix in {overlay.source} to choose another)",
+        message=f"{problem.message} (the {problem.key_path} of environment {overlay.name!r}: the base's with "
+        f"'-{overlay.name}' joined; set {problem.key_path} in {overlay.source} to choose another)",
     )
 
 

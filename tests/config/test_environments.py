@@ -148,6 +148,26 @@ def test_an_overlay_may_name_its_own_stacks_but_never_the_bases_or_another_envir
     ]
 
 
+def test_a_destination_name_the_base_sets_is_the_environments_own_too(base):
+    # With StackSets each region binds to its account's destination by name: two environments in one account
+    # must not share it.
+    write_config(base.parent, lambda c: c["destination"].update(name="counter"))
+    assert load(base, None).destination.name == "counter"
+    overlay(base, "prod", "{}\n")
+    overlay(base, "staging", "destination: {name: stage-counter}\n")
+
+    assert load(base, "prod").destination.name == "counter-prod"
+    assert load(base, "staging").destination.name == "stage-counter"
+
+    write_config(base.parent, lambda c: c["destination"].update(name="c" * 60))
+    (found,) = problems(base, "prod")
+    assert found.startswith("config/config.yaml:") and "destination.name: expected 1 to 64 letters" in found
+    assert found.endswith(
+        "(the destination.name of environment 'prod': the base's with '-prod' joined; set destination.name in "
+        "config/environments/prod.yaml to choose another)"
+    )
+
+
 def test_a_joined_name_prefix_too_long_says_where_it_came_from_and_how_to_choose_another(base):
     base.write_text(base.read_text().replace("name_prefix: packet-counter", "name_prefix: " + "p" * 40))
     overlay(base, "preproduction", "{}\n")
