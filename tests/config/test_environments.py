@@ -8,12 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.config import load_config
 from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
+from generator.config.yaml_source import format_key_path, load_yaml_document
 from generator.errors import ConfigError
 from tests.support.cli import run_cli_in_process, snapshot
-from tests.support.config_files import write_config
+from tests.support.config_files import default_config_data, dump_yaml, write_config
+from tests.support.properties import PROPERTY_TEST_BOUND
 
 BASE = "config/config.yaml"
 
@@ -357,3 +361,64 @@ def test_apply_checks_the_overlay_before_measuring_and_the_settings_against_the_
     refused = settings_the_config_refuses(base, [Setting(15, 1), Setting(20, 1)], "prod")
     assert [(setting.count, setting.timeout_in_seconds) for setting in refused] == [(15, 1)]
     assert settings_the_config_refuses(base, [Setting(15, 1)]) == {}
+
+
+# --- the bookkeeping, for any split of good and bad values between the two files ----------------------------
+
+SETTINGS = {  # key path: (a good value, a bad one)
+    ("function", "memory_mb"): (256, 7),
+    ("function", "timeout_seconds"): (20, 0),
+    ("destination", "batching", "count"): (20, 0),
+    ("routing",): ("map", "mapp"),
+    ("home_region",): ("eu-west-1", "us-west-9"),
+    ("regions",): (["us-west-2", "eu-west-1"], ["us-west-2", "nowhere-1"]),
+    ("observability", "delivery_log_retention_days"): (14, 13),
+}
+WHERE = st.sampled_from(["base good", "base bad", "overlay good", "overlay bad", "both, overlay good"])
+
+
+def _set(data: dict, path: tuple, value) -> None:
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+    data[path[-1]] = value
+
+
+@PROPERTY_TEST_BOUND
+@settings(max_examples=5 * settings().max_examples)
+@given(st.fixed_dictionaries({path: WHERE for path in SETTINGS}), st.sampled_from(["base", "overlay", "both"]))
+def test_every_problem_names_the_file_and_line_its_value_was_written_at(tmp_path_factory, placed, bad_tag):
+    folder = tmp_path_factory.mktemp("config")
+    (folder / "environments").mkdir()
+    base_data, overlay_data = default_config_data(), {}
+    bad_in: dict[tuple, str] = {}
+    for path, where in placed.items():
+        good, bad = SETTINGS[path]
+        _set(base_data, path, bad if where == "base bad" else good)
+        if where.startswith(("overlay", "both")):
+            _set(overlay_data, path, bad if where == "overlay bad" else good)
+        if where in ("base bad", "overlay bad"):
+            bad_in[path] = where.split()[0]
+    # tags are merged, not replaced: a reserved key written in either file stays, and is reported in its own
+    base_data["tags"] = {"team": "a", **({"aws:base": "x"} if bad_tag in ("base", "both") else {})}
+    overlay_data["tags"] = {"owner": "b", **({"aws:overlay": "y"} if bad_tag in ("overlay", "both") else {})}
+    for file_name in ["base", "overlay"] if bad_tag == "both" else [bad_tag]:
+        bad_in[("tags", f"aws:{file_name}")] = file_name
+    base = folder / "config.yaml"
+    base.write_text(dump_yaml(base_data), encoding="utf-8")
+    (folder / "environments" / "prod.yaml").write_text(dump_yaml(overlay_data), encoding="utf-8")
+    documents = {
+        "base": (BASE, load_yaml_document(base, BASE)),
+        "overlay": ("config/environments/prod.yaml", load_yaml_document(folder / "environments" / "prod.yaml", "o")),
+    }
+
+    with pytest.raises(ConfigError) as caught:
+        load(base, "prod")
+
+    reported = {}
+    for problem in caught.value.problems:
+        path = next(path for path in bad_in if problem.key_path.startswith(format_key_path(path)))
+        source, document = documents[bad_in[path]]
+        assert problem.source == source, (problem, bad_in)
+        assert problem.line in {line for key, line in document.lines.items() if key[: len(path)] == path}, problem
+        reported[path] = True
+    assert set(reported) == set(bad_in)
