@@ -99,8 +99,8 @@ def find_overlay(config_path: Path | str, name: str, config_source: str) -> Over
         if os.path.commonpath([inside, target]) != inside:
             raise ConfigError.of(
                 source,
-                f"is a symbolic link to {shown(os.readlink(path))}, outside {where}; an environment's overlay "
-                "must be a file in that folder",
+                f"is a symbolic link to {shown(os.readlink(path), limit=300)}, outside {where}; an environment's "
+                "overlay must be a file in that folder",
             )
     return Overlay(name, path, source)
 
