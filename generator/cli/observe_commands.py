@@ -186,14 +186,13 @@ def command_logs(args: argparse.Namespace) -> int:
     )
     if not readable:
         print("logs: no log group could be read", file=sys.stderr)
-        return ExitCode.FAILED
-    if not shown and not args.follow:
+    elif not shown and not args.follow:
         matching = f" matching {args.filter!r}" if args.filter else ""
         print(f"logs: no log lines{matching} in {', '.join(regions)} since {_when(args.since)}", file=sys.stderr)
     if args.json and not args.follow:
         print_json(
             {
-                "ok": True,
+                "ok": bool(readable),
                 **environment_json(config),
                 "regions": list(regions),
                 "since": _when(args.since),
@@ -202,6 +201,8 @@ def command_logs(args: argparse.Namespace) -> int:
                 "notes": [{"region": n.region or None, "source": n.kind or None, "text": n.text} for n in notes],
             }
         )
+    if not readable:
+        return ExitCode.FAILED
     return ExitCode.OK
 
 

@@ -165,6 +165,11 @@ def test_no_readable_group_anywhere_is_a_failed_run(cloud, config_path):
     assert status == 1 and out == ""
     assert err.splitlines()[-1] == "logs: no log group could be read"
 
+    status, out, err = run_cli_in_process("logs", "--config", config_path, "--json")
+    document = json.loads(out)
+    assert status == 1 and document["ok"] is False and document["lines"] == []
+    assert len(document["notes"]) == 6  # each region's counter and canary group, named
+
 
 def test_a_run_without_follow_is_bounded_and_says_when_it_cut(cloud):
     put("us-west-2", COUNTER, *((offset, f"line {offset}") for offset in range(0, 50)))
