@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 # in the recipes, so that the shell neither runs, splits nor globs it (the prefix: bash, /bin/sh on macOS, keeps
 # its own SECONDS). Unset or empty, a variable passes no flag (the defaults live in `python -m generator COMMAND
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
-USER_VARIABLES := CONFIG OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
+USER_VARIABLES := CONFIG ENV OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
 	LOCAL_CLOUD_CONCURRENCY \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
 	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV TEST_WORKERS
@@ -26,6 +26,8 @@ $(foreach name,$(USER_VARIABLES),$(eval GIVEN_$(name) := $(call given,$(name))))
 # no recipe uses the variable: every one is made literal first, then ours (from the environment too).
 $(foreach name,$(.VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(eval override $(name) := $$(value $(name)))))
 $(foreach name,$(USER_VARIABLES),$(eval override $(name) := $$(value $(name))))
+# ENV=prod without OUT: the environment's own out/prod (the CLI's default too), never the base's out/.
+$(if $(ENV),$(if $(GIVEN_OUT),,$(eval override OUT := out/$$(value ENV))))
 $(foreach name,$(USER_VARIABLES),$(eval export ARG_$(name) := $$(value $(name))))
 # The virtualenv's bin folder (BIN=... picks another, as the tests do), passed the same way.
 BIN := $(VENV)/bin
@@ -47,11 +49,15 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-render: $(RUNTIME) ## render CONFIG (default config/config.yaml) into OUT (default out/)
-	$(GENERATOR) render --config="$$ARG_CONFIG" --out="$$ARG_OUT" --format="$$ARG_FORMAT"
+# ENV=name: the environment of that name, environments/NAME.yaml beside CONFIG laid over it (OUT: out/NAME).
+ENV_ARG = $(if $(ENV),--env="$$ARG_ENV")
+CONFIG_ARGS = --config="$$ARG_CONFIG" $(ENV_ARG)
+
+render: $(RUNTIME) ## render CONFIG (default config/config.yaml) [ENV=name] into OUT (default out/, out/ENV)
+	$(GENERATOR) render $(CONFIG_ARGS) --out="$$ARG_OUT" --format="$$ARG_FORMAT"
 
 validate: $(RUNTIME) ## check CONFIG and the size of what it renders
-	$(GENERATOR) validate --config="$$ARG_CONFIG"
+	$(GENERATOR) validate $(CONFIG_ARGS)
 
 TEMPLATES = "$$ARG_OUT/global.template.$$ARG_FORMAT" "$$ARG_OUT/regional.template.$$ARG_FORMAT"
 
@@ -84,7 +90,7 @@ bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only ma
 # REGIONS once given is passed, even empty or blank: the CLI refuses what names no region (never "all of them").
 AWS_ARGS = $(if $(PROFILE),--profile="$$ARG_PROFILE")
 REGIONS_ARG = $(if $(GIVEN_REGIONS),--regions="$$ARG_REGIONS")
-DEPLOY_ARGS = --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG)
+DEPLOY_ARGS = $(CONFIG_ARGS) $(AWS_ARGS) $(REGIONS_ARG)
 
 deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
 	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT"
@@ -99,7 +105,7 @@ drift: $(RUNTIME) ## what was changed outside CloudFormation, per resource and p
 	$(GENERATOR) drift $(DEPLOY_ARGS) --out="$$ARG_OUT"
 
 status: $(RUNTIME) ## per region: stack status, last update, function ARN; orphan stacks
-	$(GENERATOR) status --config="$$ARG_CONFIG" $(AWS_ARGS)
+	$(GENERATOR) status $(CONFIG_ARGS) $(AWS_ARGS)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
 	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
@@ -112,7 +118,7 @@ local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127
 # Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
 UDP_FLAGS = $(if $(PACKETS),--packets="$$ARG_PACKETS") $(if $(RATE),--rate="$$ARG_RATE") \
 	$(if $(CLIENTS),--clients="$$ARG_CLIENTS")
-GATEWAY_FLAGS = --config="$$ARG_CONFIG" --out="$$ARG_OUT" $(if $(INGRESS),--ingress="$$ARG_INGRESS") \
+GATEWAY_FLAGS = $(CONFIG_ARGS) --out="$$ARG_OUT" $(if $(INGRESS),--ingress="$$ARG_INGRESS") \
 	$(if $(DOWN),--down="$$ARG_DOWN") $(if $(CONCURRENCY),--concurrency="$$ARG_CONCURRENCY")
 LOCAL_PORT_FLAG = $(if $(LOCAL_PORT),--port="$$ARG_LOCAL_PORT")
 NEEDS_REGION = $(if $(REGION),,$(error $@ needs REGION=..., e.g. make $@ REGION=us-west-2))
@@ -147,16 +153,16 @@ TUNE_FLAGS = $(if $(RATE),--rate="$$ARG_RATE") $(if $(CLIENTS),--clients="$$ARG_
 	$(if $(INGRESS),--ingress="$$ARG_INGRESS") $(call switch,ADD_LATENCY,--add-latency)
 
 tune: $(TUNE) ## measure batching settings (latency, invocations, Lambda cost), write out/tune.json + out/tune.png [APPLY=1]
-	$(GENERATOR) tune --config="$$ARG_CONFIG" --out="$$ARG_OUT" $(TUNE_FLAGS)
+	$(GENERATOR) tune $(CONFIG_ARGS) --out="$$ARG_OUT" $(TUNE_FLAGS)
 
 # Watching production. The canary runs the canary function's own code once from here (HOST/PORT default to
 # out/outputs.json); logs merges the functions' logs of REGIONS (default: all) in time order.
 canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EMF record [PACKETS=]
-	$(GENERATOR) canary --config="$$ARG_CONFIG" $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
+	$(GENERATOR) canary $(CONFIG_ARGS) $(if $(HOST),--host="$$ARG_HOST") $(if $(PORT),--port="$$ARG_PORT") \
 		--outputs="$$ARG_OUT/outputs.json" $(if $(PACKETS),--packets="$$ARG_PACKETS")
 
 logs: $(RUNTIME) ## the counter's, canary's and delivery-error logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
-	$(GENERATOR) logs --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG) \
+	$(GENERATOR) logs $(CONFIG_ARGS) $(AWS_ARGS) $(REGIONS_ARG) \
 		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
 
 clean: ## remove out/ and the virtualenv

@@ -17,6 +17,12 @@ GLOBAL_TEMPLATE_NAME = "global.template"
 REGIONAL_TEMPLATE_NAME = "regional.template"
 
 
+def default_out_dir(environment: str | None = None) -> Path:
+    """Where a command's files go without --out: ./out, or ./out/<environment> for an environment (its own
+    outputs.json, templates and reports, never another environment's)."""
+    return DEFAULT_OUT_DIR / environment if environment else DEFAULT_OUT_DIR
+
+
 def default_config() -> Path:
     """The config a command reads without --config: ./config.yaml when there is one (whatever it is: a directory
     or a broken link there is reported, never silently passed over), else the packaged default config."""

@@ -3,8 +3,8 @@
 `packet-counter completion bash|zsh` prints the script that registers it with the shell. On each TAB the
 shell runs the command itself with argcomplete's variables set; `autocomplete` (called by main before the
 command line is read) then answers from the parser: the commands, their options (once a "-" is typed), the
-choices of an option, region names from botocore for every option that takes a region, and file names for the
-rest.
+choices of an option, region names from botocore for every option that takes a region, the environments beside
+the config for --env, and file names for the rest.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from collections.abc import Iterator
 
 import argcomplete
 
+from generator.config.environments import environment_names
 from generator.config.regions import known_regions
 from generator.errors import ExitCode
+from generator.paths import default_config
 
 SHELLS = ("bash", "zsh")
 # Options whose values are AWS region names, by their dest: --regions, --region, --ingress, --down, --fail-region.
@@ -45,6 +47,8 @@ def autocomplete(parser: argparse.ArgumentParser) -> None:
     for action in _all_actions(parser):
         if action.dest in REGION_OPTIONS:
             action.completer = complete_region  # type: ignore[attr-defined]  # argcomplete reads it
+        elif action.dest == "env":
+            action.completer = complete_environment  # type: ignore[attr-defined]
     # Options when a "-" is typed: after --regions, TAB offers regions, not every option of the command.
     argcomplete.autocomplete(parser, always_complete_options=False)
 
@@ -53,6 +57,12 @@ def complete_region(prefix: str, **_: object) -> list[str]:
     """Region names starting with `prefix`; after a comma (`us-east-1,eu-`), the next name of the list."""
     head, comma, last = prefix.rpartition(",")
     return [f"{head}{comma}{region}" for region in known_regions() if region.startswith(last)]
+
+
+def complete_environment(prefix: str, parsed_args: argparse.Namespace | None = None, **_: object) -> list[str]:
+    """The environments beside the config the command line names so far (or the default one)."""
+    config = getattr(parsed_args, "config", None) or default_config()
+    return [name for name in environment_names(config) if name.startswith(prefix)]
 
 
 def _all_actions(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:

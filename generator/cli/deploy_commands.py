@@ -15,7 +15,15 @@ import sys
 from pathlib import Path
 
 from generator.cli.argv import MIN_POLL_SECONDS, poll_seconds, whole_number
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import (
+    OUT_HELP,
+    add_command,
+    display_path,
+    environment_json,
+    environment_line,
+    load_command_config,
+)
+from generator.cli.fitted_tables import terminal_width
 from generator.cli.json_output import (
     deploy_report_as_json,
     destroy_report_as_json,
@@ -52,7 +60,6 @@ from generator.deploy import (
     engine_for,
 )
 from generator.errors import DeployError, ExitCode
-from generator.paths import DEFAULT_OUT_DIR
 
 CONFIRMING_ANSWERS = ("1", "yes", "true")  # YES=... that confirms a destroy
 APPROVAL_BROADENING, APPROVAL_NEVER = "broadening", "never"  # deploy --require-approval, as cdk's
@@ -130,12 +137,13 @@ def command_deploy(args: argparse.Namespace) -> int:
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        print_json(deploy_report_as_json(report))
+        print_json({**environment_json(config), **deploy_report_as_json(report)})
     elif report.cancelled:
         print("cancelled: nothing was changed")
     else:
         print()
-        print(summary_table(report.results, report.endpoints))
+        _print_environment(args, config)
+        print(summary_table(report.results, report.endpoints, width=terminal_width()))
         if report.outputs_path:
             print(f"\nwrote {report.outputs_path}")
     _report_lines(report.results, report.warnings)
@@ -152,8 +160,9 @@ def command_plan(args: argparse.Namespace) -> int:
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        print_json(plan_as_json(plan))
+        print_json({**environment_json(config), **plan_as_json(plan)})
     else:
+        _print_environment(args, config)
         print(format_plan(plan))
     if plan.failed:
         return ExitCode.FAILED
@@ -170,8 +179,9 @@ def command_drift(args: argparse.Namespace) -> int:
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        print_json(drift_as_json(report))
+        print_json({**environment_json(config), **drift_as_json(report)})
     else:
+        _print_environment(args, config)
         print(format_drift(report))
     if report.failed:
         return ExitCode.FAILED
@@ -187,10 +197,17 @@ def command_status(args: argparse.Namespace) -> int:
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        print_json(inventory_as_json(found))
+        print_json({**environment_json(config), **inventory_as_json(found)})
     else:
-        print(format_status(config.source, found))
+        _print_environment(args, config)
+        print(format_status(config.source, found, width=terminal_width()))
     return ExitCode.OK
+
+
+def _print_environment(args: argparse.Namespace, config: Config) -> None:
+    line = environment_line(config, args.config)
+    if line is not None:
+        print(line)
 
 
 def _assume_yes(args: argparse.Namespace) -> bool:
@@ -270,18 +287,20 @@ def command_destroy(args: argparse.Namespace) -> int:
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
     engine = _engine(args, config, display)
     confirm, asked = _ask_before_deleting(assume_yes, args.json)
+    if not args.json:
+        _print_environment(args, config)  # before the question: which environment's stacks it would delete
     try:
         with aws_errors(config.source), display:
             report = engine.destroy(regions, confirm)
     except Interrupted as error:
         return _interrupted(error)
     if args.json:
-        print_json(destroy_report_as_json(report, asked[0] if asked else None))
+        print_json({**environment_json(config), **destroy_report_as_json(report, asked[0] if asked else None)})
     elif report.cancelled:
         print("cancelled: nothing was deleted")
     elif report.results:
         print()
-        print(summary_table(report.results))
+        print(summary_table(report.results, width=terminal_width()))
         for note in report.notes:
             print(note)
     else:
@@ -306,8 +325,7 @@ def _with_engine_options(
     command.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_OUT_DIR,
-        help="where outputs.json and the lock that keeps runs apart are (default: ./out)",
+        help=f"where outputs.json and the lock that keeps runs apart are {OUT_HELP}",
     )
     command.add_argument(
         "--max-parallel",

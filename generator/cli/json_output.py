@@ -18,10 +18,33 @@ from generator.deploy import (
     PropertyChange,
     StackResult,
 )
+from generator.errors import GeneratorError, Problem
 
 
 def print_json(document: dict[str, Any]) -> None:
-    print(json.dumps(document, indent=2, default=str))
+    """The one document a --json command prints on stdout (its notes and progress go to stderr)."""
+    print(json.dumps(document, indent=2, default=str), flush=True)
+
+
+def print_json_line(document: dict[str, Any]) -> None:
+    """One document on one line, for a stream that has no end (logs --follow --json: JSON Lines)."""
+    print(json.dumps(document, separators=(",", ":"), default=str), flush=True)
+
+
+def problem_as_json(problem: Problem) -> dict[str, Any]:
+    """A problem as a script reads it: the file (or flag), line, key path and message apart."""
+    return {
+        "source": problem.source,
+        "line": problem.line,
+        "key_path": problem.key_path or None,
+        "message": problem.message,
+    }
+
+
+def error_as_json(error: GeneratorError) -> dict[str, Any]:
+    """What a --json command prints when it is refused or fails before its own document (the lines are on
+    stderr as well): {"ok": false, "exit_code": 2, "problems": [...]}."""
+    return {"ok": False, "exit_code": int(error.exit_code), "problems": [problem_as_json(p) for p in error.problems]}
 
 
 def result_as_json(result: StackResult) -> dict[str, Any]:

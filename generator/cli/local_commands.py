@@ -28,7 +28,7 @@ from generator.cli.argv import (
     processes,
     tcp_port_to_listen_on,
 )
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import OUT_HELP, add_command, display_path, load_command_config
 from generator.cli.traffic_commands import add_traffic_options, check_send_time, print_report, smoke_options
 from generator.config import Config
 from generator.distribution import missing_extra
@@ -39,7 +39,6 @@ from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, Local
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
 from generator.local.lambda_quotas import DEFAULT_ACCOUNT_CONCURRENCY, NEW_ACCOUNT_CONCURRENCY
 from generator.observe.canary import CanaryRun, load_canary, run_canary
-from generator.paths import DEFAULT_OUT_DIR
 from generator.render import function_code_from_template, render_function_code
 from generator.render.function_code import CANARY_RESOURCE
 from generator.render.observability_context import canary_namespace, canary_wait_seconds
@@ -121,9 +120,7 @@ def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
         default=1,
         help=f"function processes per region, 1 to {MAX_PROCESSES} (default: %(default)s)",
     )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where to render the templates (default: ./out)"
-    )
+    parser.add_argument("--out", type=Path, help=f"where to render the templates {OUT_HELP}")
     parser.add_argument("--template", type=Path, help="take the code from this regional template, do not render")
 
 

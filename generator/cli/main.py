@@ -15,6 +15,7 @@ from generator.cli.argv import parse_command_line
 from generator.cli.completion import autocomplete, register_completion_command
 from generator.cli.deploy_commands import register_deploy_commands
 from generator.cli.init_commands import register_init_commands
+from generator.cli.json_output import error_as_json, print_json
 from generator.cli.local_commands import register_local_commands
 from generator.cli.observe_commands import register_observe_commands
 from generator.cli.render_commands import register_render_commands
@@ -64,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeneratorError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        if getattr(args, "json", False):  # a script still reads one document on stdout
+            print_json(error_as_json(error))
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -22,7 +22,8 @@ from generator.cli.argv import (
     sockets,
     wait_seconds,
 )
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import add_command, add_json_option, display_path, environment_json, load_command_config
+from generator.cli.json_output import print_json, print_json_line
 from generator.config import Config
 from generator.deploy.specs import select_regions
 from generator.errors import DeployError, ExitCode, Problem
@@ -51,10 +52,12 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
         command_canary,
         "run the UDP canary once against an endpoint and print its EMF record (exit 1 above the loss threshold)",
     )
-    shown = display_path(DEFAULT_OUTPUTS_FILE)
+    shown = display_path(DEFAULT_OUTPUTS_FILE) + " (with --env: its own)"
     canary.add_argument("--host", help=f"endpoint host (default: Domain in {shown})")
     canary.add_argument("--port", type=port_to_send_to, help=f"endpoint UDP port (default: Port in {shown})")
-    canary.add_argument("--outputs", type=Path, default=DEFAULT_OUTPUTS_FILE, help="stack outputs file to read")
+    canary.add_argument(
+        "--outputs", type=Path, help="stack outputs file to read (default: ./out/outputs.json, or ./out/ENV/...)"
+    )
     canary.add_argument(
         "-n",
         "--packets",
@@ -71,6 +74,7 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
         type=percent,
         help="exit 1 above this loss, in percent from 0 to 100 (default: the config's max_loss_percent)",
     )
+    add_json_option(canary, "print the run (its result and EMF records) as one JSON document")
 
     logs = add_command(
         commands,
@@ -99,6 +103,7 @@ def register_observe_commands(commands: argparse._SubParsersAction) -> None:
     )
     logs.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)")
     logs.add_argument("--region", help="region of the AWS session, for credential providers that need one")
+    add_json_option(logs, "print the lines as one JSON document (with --follow: one JSON document a line)")
 
 
 def command_canary(args: argparse.Namespace) -> int:
@@ -111,10 +116,27 @@ def command_canary(args: argparse.Namespace) -> int:
     max_loss = settings.max_loss_percent if args.max_loss is None else args.max_loss
     print(f"canary: {packets} probes to {host}:{port}, replies awaited up to {wait:g} s ...", file=sys.stderr)
     run = run_canary(host, port, packets, wait, canary_namespace(config), packets_source=source)
-    for record in run.records:
-        print(json.dumps(record, separators=(",", ":")), flush=True)
+    failed = run.loss_percent > max_loss
+    if args.json:
+        print_json(
+            {
+                "ok": not failed,
+                **environment_json(config),
+                "host": host,
+                "port": port,
+                "packets": packets,
+                "wait_seconds": wait,
+                "loss_percent": run.loss_percent,
+                "max_loss_percent": max_loss,
+                "result": run.result,
+                "records": run.records,
+            }
+        )
+    else:
+        for record in run.records:
+            print(json.dumps(record, separators=(",", ":")), flush=True)
     print(run.summary(), file=sys.stderr)
-    if run.loss_percent > max_loss:
+    if failed:
         print(f"FAIL: loss {run.loss_percent:.2f}% is above {max_loss:g}%", file=sys.stderr)
         return ExitCode.FAILED
     return ExitCode.OK
@@ -132,15 +154,31 @@ def _selected_regions(args: argparse.Namespace, config: Config) -> tuple[str, ..
 
 def command_logs(args: argparse.Namespace) -> int:
     config = load_command_config(args)
-    sources = log_sources(config, _selected_regions(args, config))
+    regions = _selected_regions(args, config)
+    sources = log_sources(config, regions)
     clients = LogClients({source.region for source in sources}, args.profile, args.region)
     width = max(len(source.region) for source in sources)
+    shown: list[LogLine] = []
+    notes: list[LogNote] = []
+
+    def on_lines(lines: list[LogLine]) -> None:
+        if not args.json:
+            _print_lines(lines, width)
+        elif args.follow:  # a followed log has no end, so no one document: one JSON document a line (JSON Lines)
+            for line in lines:
+                print_json_line(_line_as_json(line))
+        shown.extend(lines if not args.follow else lines[:1])  # following, only whether any came is kept
+
+    def on_note(note: LogNote) -> None:
+        notes.append(note)
+        _print_note(note)
+
     readable = read_logs(
         clients,
         sources,
         args.since,
-        lambda lines: _print_lines(lines, width),
-        _print_note,
+        on_lines,
+        on_note,
         filter_pattern=args.filter,
         follow=args.follow,
         poll_seconds=args.poll,
@@ -148,8 +186,33 @@ def command_logs(args: argparse.Namespace) -> int:
     )
     if not readable:
         print("logs: no log group could be read", file=sys.stderr)
+    elif not shown and not args.follow:
+        matching = f" matching {args.filter!r}" if args.filter else ""
+        print(f"logs: no log lines{matching} in {', '.join(regions)} since {_when(args.since)}", file=sys.stderr)
+    if args.json and not args.follow:
+        print_json(
+            {
+                "ok": bool(readable),
+                **environment_json(config),
+                "regions": list(regions),
+                "since": _when(args.since),
+                "filter": args.filter,
+                "lines": [_line_as_json(line) for line in shown],
+                "notes": [{"region": n.region or None, "source": n.kind or None, "text": n.text} for n in notes],
+            }
+        )
+    if not readable:
         return ExitCode.FAILED
     return ExitCode.OK
+
+
+def _when(epoch_ms: int) -> str:
+    """An epoch time in ms as the log lines show theirs: 2026-11-27T10:00:00.000Z."""
+    return LogLine(epoch_ms, "", "", "", "").when
+
+
+def _line_as_json(line: LogLine) -> dict[str, str]:
+    return {"time": line.when, "region": line.region, "source": line.kind, "message": line.message}
 
 
 def _print_lines(lines: list[LogLine], width: int) -> None:

@@ -8,9 +8,12 @@ StackSet instance), a StackSet's own row says StackSet there.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from generator.cli.fitted_tables import Column, fitted_table, wrapped
 from generator.deploy import (
     Action,
     Approval,
@@ -46,9 +49,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def summary_table(results: Sequence[StackResult], endpoints: Mapping[str, str] | None = None) -> str:
+def summary_table(
+    results: Sequence[StackResult], endpoints: Mapping[str, str] | None = None, width: int | None = None
+) -> str:
     """[account,] region, stack, action, duration, endpoint (each account's own listener on its rows; the
-    reasons of failures are failure_lines())."""
+    reasons of failures are failure_lines()). With `width` (a terminal's), fitted to it."""
     accounts = any(result.account for result in results)
 
     def shown_endpoint(result: StackResult) -> str:
@@ -68,6 +73,10 @@ def summary_table(results: Sequence[StackResult], endpoints: Mapping[str, str] |
         for result in results
     ]
     headers = ("region", "stack", "action", "duration", "endpoint")
+    if width is not None:
+        fit = {"action": (0, True), "endpoint": (1, True), "duration": (2, False)}
+        names = (("account",) if accounts else ()) + headers
+        return fitted_table([Column(name, *fit.get(name, (0, False))) for name in names], rows, width)
     return format_table((("account",) if accounts else ()) + headers, rows)
 
 
@@ -88,9 +97,10 @@ def _where(result: StackResult) -> str:
 UNREACHABLE_LISTED = 3  # places that could not be checked, named one per line; more are summed up in one
 
 
-def format_status(source: str, found: Inventory) -> str:
+def format_status(source: str, found: Inventory, width: int | None = None) -> str:
     """One row per stack, StackSet instance and StackSet; the columns that some row fills; then a line per
-    orphan and what could not be checked."""
+    orphan and what could not be checked. Plain aligned text, or with `width` (a terminal's) fitted to it:
+    the ARN and the note fold, and the columns of least use are left out first."""
     columns: list[tuple[str, Any]] = [
         ("region", lambda s: s.region),
         ("stack", lambda s: s.stack),
@@ -105,10 +115,16 @@ def format_status(source: str, found: Inventory) -> str:
         columns.insert(0, ("account", lambda s: account_cell(s.account)))
     shown_columns = [(name, cell) for name, cell in columns if name in _ALWAYS or any(cell(s) for s in found.stacks)]
     rows = [[cell(state) or ("" if name == "note" else "-") for name, cell in shown_columns] for state in found.stacks]
-    lines = [format_table([name for name, _ in shown_columns], rows)]
+    if width is None:
+        lines = [format_table([name for name, _ in shown_columns], rows)]
+    else:  # on a terminal an empty note column takes no room
+        used = [i for i, (name, _) in enumerate(shown_columns) if name != "note" or any(row[i] for row in rows)]
+        fitted = [Column(shown_columns[i][0], *_STATUS_FIT.get(shown_columns[i][0], (0, False))) for i in used]
+        lines = [fitted_table(fitted, [[row[i] for i in used] for row in rows], width)]
+    notes = []
     for state in found.stacks:
         if state.reason and state.last_operation not in ("", "SUCCEEDED"):
-            lines.append(f"{state.stack} in {state.account} {state.region}: {one_line(state.reason)}")
+            notes.append(f"{state.stack} in {state.account} {state.region}: {one_line(state.reason)}")
     configured_accounts = {state.account for state in found.stacks if not state.orphan}
     for orphan in found.orphans:
         what = (
@@ -117,9 +133,21 @@ def format_status(source: str, found: Inventory) -> str:
             else (f"{orphan.stack} in {orphan.region}")
         )
         where = "stacksets.accounts" if orphan.account and orphan.account not in configured_accounts else "regions"
-        lines.append(f"orphan: {what} is not in {source}'s {where} (`make destroy` without REGIONS removes it)")
-    lines += unreachable_lines(found.unreachable)
-    return "\n".join(lines)
+        notes.append(f"orphan: {what} is not in {source}'s {where} (`make destroy` without REGIONS removes it)")
+    notes += unreachable_lines(found.unreachable)
+    return "\n".join(lines + [line for note in notes for line in wrapped(note, width)])
+
+
+# (rank, wraps) of the status columns on a terminal: the region, stack and status always stay; the note (an
+# orphan, what differs from the config) and the endpoint or ARN fold; when even so the table is too wide, drift
+# goes first, then the last update's time, the last operation, and the endpoint or ARN (`--json` has it).
+_STATUS_FIT = {
+    "note": (1, True),
+    "endpoint / function ARN": (2, True),
+    "last operation": (3, False),
+    "last update": (4, False),
+    "drift": (5, False),
+}
 
 
 _ALWAYS = ("account", "region", "stack", "status", "note")
@@ -233,12 +261,12 @@ def _drift_value(value: str) -> str:
 
 # --- plan --------------------------------------------------------------------------------------------
 
-VALUE_SHOWN = 100  # characters of a property's old and new value shown in a plan
+VALUE_SHOWN = 100  # characters of a property's old and new value shown in a plan (an IAM change is shown whole)
 
 
 def format_plan(plan: Plan) -> str:
     """Per stack: what would happen; per resource: the action, replacement and IAM flags; per property:
-    old -> new. Ends with a one-line count."""
+    old -> new. A change to IAM is shown in full, a policy statement by statement. Ends with a one-line count."""
     lines = []
     for stack_plan in plan.stacks:
         header = f"{stack_plan.stack} ({_plan_where(stack_plan)}): {stack_plan.kind}"
@@ -248,7 +276,8 @@ def format_plan(plan: Plan) -> str:
             lines.append(f"  {change.action:<7} {change.logical_id} ({change.resource_type}){flags}")
             for prop in change.properties:
                 note = f"  (replaces the resource: {prop.recreation})" if prop.replaces else ""
-                for path, before, after in property_differences(prop.name, prop.before, prop.after):
+                differences = property_differences(prop.name, prop.before, prop.after, in_full=change.touches_iam)
+                for path, before, after in differences:
                     lines.append(f"          {path}: {before} -> {after}{note}")
     lines.append(plan_summary(plan))
     return "\n".join(lines)
@@ -266,55 +295,89 @@ def _plan_where(stack_plan: StackPlan) -> str:
     return f"{stack_plan.account} {stack_plan.region}" if stack_plan.account else stack_plan.region
 
 
-MAX_DIFFERENCES_SHOWN = 12  # per property; the rest is counted
+MAX_DIFFERENCES_SHOWN = 12  # per property; the rest is counted (an IAM change is shown whole)
 
 
-def property_differences(name: str, before: str | None, after: str | None) -> list[tuple[str, str, str]]:
+def property_differences(
+    name: str, before: str | None, after: str | None, in_full: bool = False
+) -> list[tuple[str, str, str]]:
     """(where, old, new) for each value that differs inside a property, e.g.
-    ("Destinations[0].Batching.Count", "10", "50"); the whole values when they are not JSON."""
+    ("Destinations[0].Batching.Count", "10", "50"); the whole values when they are not JSON. `in_full` (an IAM
+    change): no value is cut, every difference is listed, and a policy added or removed is shown statement by
+    statement, each statement whole."""
     try:
         old, new = _json_or_missing(before), _json_or_missing(after)
     except ValueError:
-        return [(name, _value(before), _value(after))]
+        return [(name, _value(before, in_full), _value(after, in_full))]
     found: list[tuple[str, str, str]] = []
-    _walk(name, old, new, found)
-    if len(found) > MAX_DIFFERENCES_SHOWN:
+    _Walk(found, in_full).walk(name, old, new)
+    if len(found) > MAX_DIFFERENCES_SHOWN and not in_full:
         more = len(found) - MAX_DIFFERENCES_SHOWN
         found = [*found[:MAX_DIFFERENCES_SHOWN], (name, f"... and {more} more difference(s)", "")]
     return found
 
 
 _MISSING = object()
+_STATEMENT = re.compile(r"(?:^|\.)Statement(?:\[\d+\])?$")  # a policy statement, or the one a policy holds alone
 
 
 def _json_or_missing(text: str | None) -> Any:
     return _MISSING if text is None else json.loads(text)
 
 
-def _walk(path: str, old: Any, new: Any, found: list[tuple[str, str, str]]) -> None:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
-            _walk(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING), found)
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (item_old, item_new) in enumerate(zip(old, new, strict=True)):
-            _walk(f"{path}[{index}]", item_old, item_new, found)
-    elif isinstance(old, list) and isinstance(new, list):  # items came or went: name those, not the whole list
-        found.extend(
-            (f"{path}[{index}]", _shown_json(item), "(none)") for index, item in enumerate(old) if item not in new
-        )
-        found.extend(
-            (f"{path}[{index}]", "(none)", _shown_json(item)) for index, item in enumerate(new) if item not in old
-        )
-    elif old != new:
-        found.append((path, _shown_json(old), _shown_json(new)))
+class _Walk:
+    """The differences between two JSON values, one (path, old, new) each."""
+
+    def __init__(self, found: list[tuple[str, str, str]], in_full: bool) -> None:
+        self.found, self.in_full = found, in_full
+
+    def walk(self, path: str, old: Any, new: Any) -> None:
+        if isinstance(old, dict) and isinstance(new, dict):
+            for key in sorted(set(old) | set(new)):
+                self.walk(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING))
+        elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+            for index, (item_old, item_new) in enumerate(zip(old, new, strict=True)):
+                self.walk(f"{path}[{index}]", item_old, item_new)
+        elif isinstance(old, list) and isinstance(new, list):  # items came or went: name those, not the whole list
+            for index, item in enumerate(old):
+                if item not in new:
+                    self.walk(f"{path}[{index}]", item, _MISSING)
+            for index, item in enumerate(new):
+                if item not in old:
+                    self.walk(f"{path}[{index}]", _MISSING, item)
+        elif self.in_full and (old is _MISSING) != (new is _MISSING):
+            self.added_or_removed(path, old, new)
+        elif old != new:
+            self.found.append((path, self.shown(old), self.shown(new)))
+
+    def added_or_removed(self, path: str, old: Any, new: Any) -> None:
+        """A value of an IAM change that one side lacks: a mapping or list down to its statements, each whole."""
+        present = new if old is _MISSING else old
+        if isinstance(present, dict) and _STATEMENT.search(path):
+            parts = []  # a statement: one line, whole
+        elif isinstance(present, dict):
+            parts = [(f"{path}.{key}", present[key]) for key in sorted(present)]
+        elif isinstance(present, list):
+            parts = [(f"{path}[{index}]", item) for index, item in enumerate(present)]
+        else:
+            parts = []
+        if not parts:
+            if old != new:
+                self.found.append((path, self.shown(old), self.shown(new)))
+            return
+        for inner, item in parts:
+            self.walk(inner, _MISSING, item) if old is _MISSING else self.walk(inner, item, _MISSING)
+
+    def shown(self, value: Any) -> str:
+        return "(none)" if value is _MISSING else _value(json.dumps(value, sort_keys=True), self.in_full)
 
 
-def _shown_json(value: Any) -> str:
-    return "(none)" if value is _MISSING else _value(json.dumps(value, sort_keys=True))
-
-
-def _value(text: str | None) -> str:
-    return "(none)" if text is None else shown(one_line(text), limit=VALUE_SHOWN, quote=False)
+def _value(text: str | None, in_full: bool = False) -> str:
+    if text is None:
+        return "(none)"
+    if in_full:
+        return one_line(text, limit=sys.maxsize)
+    return shown(one_line(text), limit=VALUE_SHOWN, quote=False)
 
 
 def plan_summary(plan: Plan) -> str:

@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from generator.cli.argv import (
@@ -19,11 +19,20 @@ from generator.cli.argv import (
     sockets,
     wait_seconds,
 )
-from generator.cli.common import add_command, display_path, load_command_config
-from generator.config.edit import apply_batching, check_applicable, settings_the_config_refuses
+from generator.cli.common import (
+    OUT_HELP,
+    add_command,
+    add_json_option,
+    describe_config,
+    display_path,
+    load_command_config,
+)
+from generator.cli.fitted_tables import Column, fitted_table, terminal_width, wrapped
+from generator.cli.json_output import print_json
+from generator.config import Config
+from generator.config.edit import ConfigEdit, apply_batching, check_applicable, settings_the_config_refuses
 from generator.errors import ExitCode, GeneratorError
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, load_latency_table
-from generator.paths import DEFAULT_OUT_DIR
 from generator.render import rendered_function_code
 from generator.tune import (
     DEFAULT_COUNTS,
@@ -43,6 +52,7 @@ from generator.tune import (
     parse_grid,
     plan_tuning,
     run_tuning,
+    tune_document,
     write_results,
 )
 
@@ -93,7 +103,12 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help=f"batching timeouts to try (default: {' '.join(f'{t:g}' for t in DEFAULT_TIMEOUTS)})",
     )
-    tune.add_argument("--apply", action="store_true", help="write the recommended setting into the config")
+    tune.add_argument(
+        "--apply",
+        action="store_true",
+        help="write the recommended setting into the config (with --env: into that environment's overlay only)",
+    )
+    add_json_option(tune, "print the results (what tune.json holds, and what --apply wrote) as one JSON document")
     tune.add_argument("--ingress", help="the region packets enter at (default: the config's home_region)")
     tune.add_argument(
         "--add-latency",
@@ -104,9 +119,7 @@ def register_tune_commands(commands: argparse._SubParsersAction) -> None:
     tune.add_argument(
         "--prices", type=Path, default=DEFAULT_PRICE_TABLE, help="Lambda price table (JSON; default: the shipped one)"
     )
-    tune.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT_DIR, help="where tune.json and tune.png go (default: ./out)"
-    )
+    tune.add_argument("--out", type=Path, help=f"where tune.json and tune.png go {OUT_HELP}")
 
 
 def command_tune(args: argparse.Namespace) -> int:
@@ -121,7 +134,7 @@ def _tune(args: argparse.Namespace) -> int:
     check_chart_support()
     check_results_writable(args.out)
     if args.apply:
-        check_applicable(args.config, source=display_path(args.config))
+        check_applicable(args.config, source=display_path(args.config), environment=args.env)
     options = TuneOptions(
         grid=grid,
         workload=Workload(rate=args.rate, clients=args.clients, seconds=args.seconds),
@@ -130,51 +143,85 @@ def _tune(args: argparse.Namespace) -> int:
         latency_table=load_latency_table(args.latency_table),
         add_latency=args.add_latency,
         prices=load_price_table(args.prices),
-        refused=settings_the_config_refuses(args.config, grid.settings),
+        refused=settings_the_config_refuses(args.config, grid.settings, args.env),
     )
     plan = plan_tuning(config, options)
     # Rendered in memory: tune.json and tune.png are all this command writes (together, at the end).
     code = rendered_function_code(config)
-    _print_plan(plan, len(grid.settings), display_path(args.config))
+    # With --json stdout holds the document alone: what people read goes to stderr. On a terminal, every
+    # line fits its width.
+    stream = sys.stderr if args.json else sys.stdout
+    width = terminal_width(stream)
+
+    def say(text: str = "") -> None:
+        for line in wrapped(text, width):
+            print(line, file=stream, flush=True)
+
+    _print_plan(plan, len(grid.settings), describe_config(config), say)
     for setting, why in options.refused.items():
-        print(
+        say(
             f"count {setting.count}, timeout {setting.timeout_in_seconds:g} s: measured, never recommended: "
-            f"{display_path(args.config)} would refuse it: {why}"
+            f"{describe_config(config)} would refuse it: {why}"
         )
-    result = run_tuning(config, code, plan, on_event=_print_progress)
-    print()
-    print(format_table(result))
-    print()
+    result = run_tuning(config, code, plan, on_event=lambda event: _print_progress(event, say))
+    say()
+    print(format_table(result, width), file=stream)
+    say()
     for line in _recommendation_lines(result):
-        print(line)
+        say(line)
     written = write_results(result, args.out)
-    print(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
+    say(f"wrote {' and '.join(display_path(path) for path in written)} ({result.seconds:.0f} s of measuring)")
+    status, edit = ExitCode.OK, None
     if result.recommended is None:
         if args.apply:
-            print(f"{display_path(args.config)} left as it was: nothing to apply", file=sys.stderr)
-        return ExitCode.FAILED
-    if args.apply:
-        return _apply(args, result.recommended.setting)
-    return ExitCode.OK
+            print(f"{_edited_file(args, config)} left as it was: nothing to apply", file=sys.stderr)
+        status = ExitCode.FAILED
+    elif args.apply:
+        status, edit = _apply(args, config, result.recommended.setting, say)
+    if args.json:
+        print_json(
+            {
+                "ok": status == ExitCode.OK,
+                **tune_document(result),
+                "written": [display_path(path) for path in written],
+                "applied": None if edit is None else _edit_as_json(edit, _edited_file(args, config)),
+            }
+        )
+    return status
 
 
-def _apply(args: argparse.Namespace, setting: Setting) -> int:
-    """Write the recommended setting into the config. tune.json and tune.png are written by now, so a refusal
-    here is exit 1 (the run changed something), not 2."""
-    shown = display_path(args.config)
+def _apply(
+    args: argparse.Namespace, config: Config, setting: Setting, say: Callable[[str], None]
+) -> tuple[int, ConfigEdit | None]:
+    """Write the recommended setting into the config, or with an environment into its overlay only. tune.json
+    and tune.png are written by now, so a refusal here is exit 1 (the run changed something), not 2."""
+    shown = _edited_file(args, config)
     try:
-        edit = apply_batching(args.config, setting, source=shown)
+        edit = apply_batching(args.config, setting, source=display_path(args.config), environment=args.env)
     except GeneratorError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         print(f"{shown} left as it was; the results are written", file=sys.stderr)
-        return ExitCode.FAILED
+        return ExitCode.FAILED, None
     if not edit.changes:
-        print(f"{shown} already holds this setting: nothing written")
+        say(f"{shown} already holds this setting: nothing written")
     for change in edit.changes:
         old = "(not written: the default)" if change.old is None else change.old
-        print(f"applied: {shown}:{change.line}: {change.key_path}: {old} -> {change.new}")
-    return ExitCode.OK
+        say(f"applied: {shown}:{change.line}: {change.key_path}: {old} -> {change.new}")
+    return ExitCode.OK, edit
+
+
+def _edit_as_json(edit: ConfigEdit, shown: str) -> dict[str, object]:
+    changes = [
+        {"line": change.line, "key_path": change.key_path, "old": change.old, "new": change.new}
+        for change in edit.changes
+    ]
+    return {"file": shown, "changes": changes}
+
+
+def _edited_file(args: argparse.Namespace, config: Config) -> str:
+    """The file --apply writes: the config, or with an environment its overlay (never the base)."""
+    return display_path(args.config) if config.environment is None else config.environment.source
 
 
 class _Once(logging.Filter):
@@ -212,43 +259,43 @@ def _gateway_warnings_once() -> Iterator[None]:
         logger.setLevel(saved[1])
 
 
-def _print_plan(plan: TunePlan, settings: int, config: str) -> None:
+def _print_plan(plan: TunePlan, settings: int, config: str, say: Callable[[str], None]) -> None:
     options = plan.options
     workload = options.workload
     trip = plan.round_trip
     price = plan.model.price
-    print(
+    say(
         f"tuning batching: {settings} settings x {workload.seconds:g} s at {workload.rate:,.0f} packets/s from "
         f"{workload.clients} clients ({workload.packets:,} packets per setting), through the local gateway on "
         f"loopback; function code as the regional template rendered from {config} carries it"
     )
     if trip.added:
-        print(
+        say(
             f"AWS round trip: replies delayed by {trip.rtt_ms:.0f} ms, ingress {trip.ingress} -> serving "
             f"{trip.serving_region} ({display_path(trip.table)}): the figures stand for a client near {trip.ingress}"
         )
     elif trip.rtt_ms:
-        print(
+        say(
             f"AWS round trip not added: loopback latencies (--add-latency adds the {trip.rtt_ms:.0f} ms of "
             f"ingress {trip.ingress} -> serving {trip.serving_region})"
         )
     else:
-        print(
+        say(
             f"AWS round trip: none, ingress {trip.ingress} serves itself (--ingress REGION --add-latency: a client "
             "near a region without a function)"
         )
-    print(
+    say(
         f"cost model: AWS Lambda {price.architecture}, {plan.model.memory_mb} MB, in {price.region}: "
         f"${price.request_usd_per_million:.2f} per million requests, ${_decimal(price.gb_second_usd)} per GB-second "
         f"(as of {options.prices.as_of}, {options.prices.source}); Proxylity's own charges are not included"
     )
-    print(
+    say(
         f"handler runs measured here are scaled x{plan.model.cpu_scale:.1f} for {plan.model.memory_mb} MB's share "
         "of a vCPU, then billed rounded up to the next ms"
     )
 
 
-def _print_progress(event: TuneEvent) -> None:
+def _print_progress(event: TuneEvent, say: Callable[[str], None]) -> None:
     if not isinstance(event, SettingMeasured):
         return
     result = event.result
@@ -256,11 +303,10 @@ def _print_progress(event: TuneEvent) -> None:
     p99 = f"p99 {result.p99_ms:.1f} ms" if result.p99_ms is not None else "no replies"
     loss = "no loss" if measured.lossless else f"{measured.packets_unaccounted} packets unaccounted"
     width = len(str(event.total))
-    print(
+    say(
         f"[{event.index:>{width}}/{event.total}] count {result.setting.count}, timeout "
         f"{result.setting.timeout_in_seconds:g} s: {measured.packets_sent} packets, {measured.invocations} "
-        f"invocations (model {result.predicted_invocations}), {p99}, {loss}",
-        flush=True,
+        f"invocations (model {result.predicted_invocations}), {p99}, {loss}"
     )
 
 
@@ -282,19 +328,44 @@ COLUMNS = (
     ("$/month", 9),
     ("target", 6),
 )
+# On a terminal too narrow for every column, those of the highest rank are left out first: the setting, its
+# p99, loss, cost and verdict stay longest (what the recommendation rests on); the raw counts go first.
+COLUMN_RANKS = {
+    "count": 0,
+    "timeout": 0,
+    "p99 ms": 0,
+    "$/M packets": 0,
+    "target": 0,
+    "loss": 1,
+    "$/month": 2,
+    "invocations": 3,
+    "batch": 4,
+    "p50 ms": 5,
+    "model": 6,
+    "p95 ms": 7,
+    "billed ms": 8,
+    "replies": 9,
+    "handler ms": 10,
+    "packets": 11,
+}
+TABLE_NOTE = (
+    "invocations: counted by the gateway; model: predicted from rate, count and timeout; batch: packets per "
+    "invocation; handler ms: mean run here; billed ms: mean billed on Lambda (model; settings making batches "
+    "of one size are priced together, from all their runs)"
+)
 
 
-def format_table(result: TuneResult) -> str:
-    """One row per setting: measured figures, the model's invocations beside the counted, the cost."""
+def format_table(result: TuneResult, width: int | None = None) -> str:
+    """One row per setting: measured figures, the model's invocations beside the counted, the cost. Plain
+    aligned columns, or with `width` (a terminal's) fitted to it, the columns of least use left out first."""
+    rows = [_row(item) for item in result.results]
+    if width is not None:
+        columns = [Column(name, COLUMN_RANKS[name], right=True) for name, _ in COLUMNS]
+        return "\n".join([fitted_table(columns, rows, width), *wrapped(TABLE_NOTE, width)])
     lines = ["  ".join(f"{name:>{width}}" for name, width in COLUMNS)]
-    for item in result.results:
-        cells = _row(item)
+    for cells in rows:
         lines.append("  ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS, strict=True)))
-    lines.append(
-        "invocations: counted by the gateway; model: predicted from rate, count and timeout; batch: packets per "
-        "invocation; handler ms: mean run here; billed ms: mean billed on Lambda (model; settings making batches "
-        "of one size are priced together, from all their runs)"
-    )
+    lines.append(TABLE_NOTE)
     return "\n".join(lines)
 
 

@@ -139,7 +139,8 @@ class _SemanticChecks:
         self.problems: list[Problem] = []
 
     def report(self, path: KeyPath, message: str) -> None:
-        self.problems.append(Problem(self.document.source, message, format_key_path(path), self.document.line_of(path)))
+        source, line = self.document.where(path)
+        self.problems.append(Problem(source, message, format_key_path(path), line))
 
     def where(self, path: KeyPath) -> str:
         return f"{format_key_path(path)}, line {self.document.line_of(path)}"

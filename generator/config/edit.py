@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -28,7 +28,8 @@ from typing import Protocol, TypeVar
 import yaml
 
 from generator.atomic_files import write_atomically
-from generator.config.loader import load_config
+from generator.config.environments import Overlay, find_overlay, read_overlay
+from generator.config.loader import config_document, load_config
 from generator.config.model import Batching, Config
 from generator.config.yaml_source import KeyPath, TextSpan, YamlDocument, load_yaml_document, yaml_text
 from generator.errors import ConfigError, Problem
@@ -72,23 +73,27 @@ def format_value(value: int | float) -> str:
     return repr(value)
 
 
-def apply_batching(path: Path, setting: BatchingValues, source: str | None = None) -> ConfigEdit:
-    """Write `setting` as destination.batching.count and timeout_in_seconds of the config at `path`.
+def apply_batching(
+    path: Path, setting: BatchingValues, source: str | None = None, environment: str | None = None
+) -> ConfigEdit:
+    """Write `setting` as destination.batching.count and timeout_in_seconds of the config at `path`; with
+    `environment`, into that environment's overlay only (the base config and the other environments stay as
+    they are), which must then load, laid over the base, as the same config with only those two values changed.
 
     Raises ConfigError (the file names itself) when the file is not a valid config, or when the
     edit cannot be made safely; the file is then left as it was.
     """
-    path = Path(os.path.realpath(path))  # a symlinked config: edit the file it points at
     source = source or str(path)
-    before = load_config(path, source=source)
-    document = load_yaml_document(path, source)
+    before = load_config(path, source=source, environment=environment)
+    target = _target(path, source, environment)
+    document = target.document
     wanted = {"count": setting.count, "timeout_in_seconds": setting.timeout_in_seconds}
     current = before.destination.batching
     if (current.count, current.timeout_in_seconds) == (setting.count, setting.timeout_in_seconds) and all(
         BATCHING + (key,) in document.spans for key in wanted
     ):
-        return ConfigEdit(path, ())
-    _check_writable(path, source)
+        return ConfigEdit(target.path, ())
+    _check_writable(target.path, target.source)
     text, changes = _edited_text(document, {key: format_value(value) for key, value in wanted.items()})
     expected = replace(
         before,
@@ -96,21 +101,48 @@ def apply_batching(path: Path, setting: BatchingValues, source: str | None = Non
             before.destination, batching=Batching(setting.count, setting.timeout_in_seconds, current.size_in_mb)
         ),
     )
-    _replace_checked(path, document.text, text, expected, source)
-    return ConfigEdit(path, tuple(changes))
+    _replace_checked(target.path, document.text, text, expected, target.source, target.load)
+    return ConfigEdit(target.path, tuple(changes))
 
 
-def check_applicable(path: Path, source: str | None = None) -> None:
+def check_applicable(path: Path, source: str | None = None, environment: str | None = None) -> None:
     """Raise ConfigError now, before minutes of measuring, when a setting could not be written into the
-    config at `path` later: where the two values go cannot be found, or the folder cannot be written."""
-    path = Path(os.path.realpath(path))
+    config at `path` (with `environment`, into its overlay) later: where the two values go cannot be found, or
+    the folder cannot be written."""
     source = source or str(path)
-    load_config(path, source=source)
-    document = load_yaml_document(path, source)
-    _check_writable(path, source)
-    _edited_text(document, {"count": "1", "timeout_in_seconds": "1"})
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError([Problem(source, f"cannot write beside it: {path.parent} is not writable; nothing to apply")])
+    load_config(path, source=source, environment=environment)
+    target = _target(path, source, environment)
+    _check_writable(target.path, target.source)
+    _edited_text(target.document, {"count": "1", "timeout_in_seconds": "1"})
+    if not os.access(target.path.parent, os.W_OK):
+        raise ConfigError(
+            [Problem(target.source, f"cannot write beside it: {target.path.parent} is not writable; nothing to apply")]
+        )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The file an edit goes to (the config, or an environment's overlay), read on its own, and how to load the
+    whole config with a staged copy of it in its place."""
+
+    path: Path
+    source: str
+    document: YamlDocument
+    load: Callable[[Path], Config]
+
+
+def _target(path: Path, source: str, environment: str | None) -> _Target:
+    if environment is None:
+        real = Path(os.path.realpath(path))  # a symlinked config: edit the file it points at
+        return _Target(real, source, load_yaml_document(real, source), lambda staged: load_config(staged, source))
+    overlay = find_overlay(path, environment, source)
+    real = Path(os.path.realpath(overlay.path))  # a link inside the environments folder: edit its file
+    return _Target(
+        real,
+        overlay.source,
+        read_overlay(overlay, source),
+        lambda staged: load_config(path, source, Overlay(overlay.name, staged, overlay.source)),
+    )
 
 
 def _check_writable(path: Path, source: str) -> None:
@@ -138,11 +170,14 @@ def _check_writable(path: Path, source: str) -> None:
         )
 
 
-def settings_the_config_refuses(path: Path, settings: Sequence[AnyBatching]) -> dict[AnyBatching, str]:
-    """{setting: why} for the settings the config at `path` would refuse once written into it (a check
-    across sections, e.g. the canary's p99 alarm against the batching timeout), found before measuring
-    so that none of them is recommended. The config itself must load (the command has loaded it)."""
-    document = load_yaml_document(Path(path), str(path))
+def settings_the_config_refuses(
+    path: Path, settings: Sequence[AnyBatching], environment: str | None = None
+) -> dict[AnyBatching, str]:
+    """{setting: why} for the settings the config at `path` (with `environment`, its overlay laid over it)
+    would refuse once written into it (a check across sections, e.g. the canary's p99 alarm against the
+    batching timeout), found before measuring so that none of them is recommended. The config itself must
+    load (the command has loaded it)."""
+    document = config_document(Path(path), str(path), environment)
     refused: dict[AnyBatching, str] = {}
     with tempfile.TemporaryDirectory(prefix="packet-counter-tune-") as folder:
         trial = Path(folder) / "config.yaml"
@@ -381,12 +416,15 @@ def _in_place(text: str, span: TextSpan, value: str) -> tuple[int, int, str]:
     return span.start, gap_end, value + " " * max(1, width)
 
 
-def _replace_checked(path: Path, original: str, text: str, expected: Config, source: str) -> None:
-    """Stage the edited text beside the file, check it loads as `expected`, then swap it in."""
+def _replace_checked(
+    path: Path, original: str, text: str, expected: Config, source: str, load: Callable[[Path], Config]
+) -> None:
+    """Stage the edited text beside the file, check that the config loads with it (`load`) as `expected`, then
+    swap it in."""
 
     def check(staged: str) -> None:
         try:
-            after = load_config(Path(staged), source=source)
+            after = load(Path(staged))
         except ConfigError as error:
             raise ConfigError(
                 [Problem(source, f"the edit would not load ({error.problems[0].message}); nothing was written")]

@@ -7,15 +7,24 @@ fills defaults, checks adds what a schema cannot say; every problem is reported 
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from generator.config.checks import semantic_problems
+from generator.config.environments import (
+    Overlay,
+    find_overlay,
+    own_destination_name,
+    own_stack_names,
+    read_overlay,
+)
 from generator.config.model import (
     Batching,
     CanarySettings,
     Config,
     DestinationSettings,
+    EnvironmentSettings,
     Formatter,
     FunctionSettings,
     ListenerSettings,
@@ -28,27 +37,82 @@ from generator.config.model import (
     WireGuardPeer,
     WireGuardSettings,
 )
+from generator.config.overlay import overlaid
 from generator.config.schema import SchemaFindings, apply_defaults, check_schema
 from generator.config.yaml_source import YamlDocument, load_yaml_document
 from generator.errors import ConfigError, Problem
 
 
-def load_config(path: Path | str, source: str | None = None) -> Config:
-    """Read, validate and type the config at `path`; `source` is how errors name the file.
+def load_config(path: Path | str, source: str | None = None, environment: str | Overlay | None = None) -> Config:
+    """Read, validate and type the config at `path`; `source` is how errors name the file. With `environment`
+    (a name, or an Overlay already found), its overlay is laid over the config and the result validated as one
+    config, each problem naming the file and line its value came from.
 
     Raises ConfigError listing every problem found, one per line.
     """
-    path = Path(path)
-    document = load_yaml_document(path, source or str(path))
+    read = _read(Path(path), source or str(path), environment)
+    document, overlay = read.document, read.overlay
+    problems = _one_line_per_wrong_value(document, check_schema(document), semantic_problems(document))
+    if read.joined and overlay is not None:
+        problems = [_explained_joined_name(problem, overlay, read.joined) for problem in problems]
+    problems += read.naming
+    if problems:
+        first = {document.source: 0}  # the base's problems first, then the overlay's, each file's by line
+        raise ConfigError(sorted(problems, key=lambda p: (first.get(p.source, 1), p.line or 0, p.key_path)))
+    config = _typed(document.source, apply_defaults(document.data))
+    if overlay is None:
+        return config
+    return replace(config, environment=EnvironmentSettings(overlay.name, overlay.source))
+
+
+def config_document(
+    path: Path | str, source: str | None = None, environment: str | Overlay | None = None
+) -> YamlDocument:
+    """The data load_config validates, not yet validated: the config's, or with `environment` its overlay laid
+    over it (with the environment's own name_prefix). Raises ConfigError when a file cannot be read."""
+    return _read(Path(path), source or str(path), environment).document
+
+
+@dataclass(frozen=True)
+class _Read:
+    document: YamlDocument  # what is validated: the config, or the environment's overlay laid over it
+    overlay: Overlay | None = None
+    naming: list[Problem] = field(default_factory=list)  # an environment sharing another's stack names
+    joined: frozenset[str] = frozenset()  # key paths of the base's names the environment's name was joined to
+
+
+def _read(path: Path, source: str, environment: str | Overlay | None) -> _Read:
+    document = load_yaml_document(path, source)
+    _require_mapping(document)
+    if environment is None:
+        return _Read(document)
+    overlay = environment if isinstance(environment, Overlay) else find_overlay(path, environment, source)
+    overlay_document = read_overlay(overlay, source)
+    merged = overlaid(document, overlay_document)
+    naming = own_stack_names(merged, document, overlay_document, overlay, path)
+    joined = {"name_prefix"} if "name_prefix" not in overlay_document.data else set()
+    if own_destination_name(merged, document, overlay_document, overlay):
+        joined.add("destination.name")
+    return _Read(merged, overlay, naming, frozenset(joined))
+
+
+def _require_mapping(document: YamlDocument) -> None:
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__
         raise ConfigError(
             [Problem(document.source, f"expected a mapping of settings at the top, got a {kind}", line=1)]
         )
-    problems = _one_line_per_wrong_value(document, check_schema(document), semantic_problems(document))
-    if problems:
-        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.key_path)))
-    return _typed(document.source, apply_defaults(document.data))
+
+
+def _explained_joined_name(problem: Problem, overlay: Overlay, joined: frozenset[str]) -> Problem:
+    """A problem with a name an environment's name was joined to says so, and how to choose another."""
+    if problem.key_path not in joined:
+        return problem
+    return replace(
+        problem,
+        message=f"{problem.message} (the {problem.key_path} of environment {overlay.name!r}: the base's with "
+        f"'-{overlay.name}' joined; set {problem.key_path} in {overlay.source} to choose another)",
+    )
 
 
 def _one_line_per_wrong_value(document: YamlDocument, schema: SchemaFindings, semantic: list[Problem]) -> list[Problem]:

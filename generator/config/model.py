@@ -126,6 +126,14 @@ class ObservabilitySettings:
 
 
 @dataclass(frozen=True)
+class EnvironmentSettings:
+    """The environment a config was read for: the base config with environments/<name>.yaml laid over it."""
+
+    name: str
+    source: str  # the overlay file, as messages name it
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config, every default filled in."""
 
@@ -140,6 +148,7 @@ class Config:
     tags: Mapping[str, str]
     observability: ObservabilitySettings
     stacksets: StackSetsSettings | None = None
+    environment: EnvironmentSettings | None = None  # None: the base config alone
 
     @property
     def binds_per_region(self) -> bool:

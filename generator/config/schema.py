@@ -242,4 +242,5 @@ def _unknown_key_message(key: str, allowed: list[str]) -> str:
 
 
 def _problem(document: YamlDocument, path: tuple, message: str) -> Problem:
-    return Problem(document.source, message, key_path=format_key_path(path), line=document.line_of(path))
+    source, line = document.where(path)
+    return Problem(source, message, key_path=format_key_path(path), line=line)

@@ -80,15 +80,23 @@ class YamlDocument:
     unreadable: set[str] = field(default_factory=set)  # key paths whose values could not be read
     # How a plain scalar was written when that differs from the value read (`on` read as true).
     spelled: dict[KeyPath, str] = field(default_factory=dict)
+    # The file a key path's value was written in, where that is not `source`: a document laid over another
+    # (generator.config.overlay) keeps each value's own file beside its line. Keyed as `lines` is.
+    sources: dict[KeyPath, str] = field(default_factory=dict)
 
     def line_of(self, path: KeyPath) -> int | None:
         """The line of `path`, or of its nearest ancestor that the file has."""
+        return self.where(path)[1]
+
+    def where(self, path: KeyPath) -> tuple[str, int | None]:
+        """(file, line) of `path`, or of its nearest ancestor that the document has: where a problem with
+        the value is reported."""
         path = tuple(path)
         while path:
             if path in self.lines:
-                return self.lines[path]
+                return self.sources.get(path, self.source), self.lines[path]
             path = path[:-1]
-        return None
+        return self.source, None
 
 
 def format_key_path(path: KeyPath) -> str:
@@ -104,16 +112,20 @@ def format_key_path(path: KeyPath) -> str:
     return text
 
 
-def load_yaml_document(path: Path, source: str) -> YamlDocument:
-    """Parse the file at `path`; `source` is how messages name it. Raises ConfigError."""
+EXPECTED_SETTINGS = "a mapping of settings"
+
+
+def load_yaml_document(path: Path, source: str, expected: str = EXPECTED_SETTINGS) -> YamlDocument:
+    """Parse the file at `path`; `source` is how messages name it, `expected` what an empty file should have
+    held. Raises ConfigError."""
     text = _read_text(path, source)
     hidden = list(_HIDDEN_LINE_BREAK.finditer(text))
     if hidden:
         raise ConfigError(_hidden_line_break_problems(text, source, hidden))
-    return _parse(text, source)
+    return _parse(text, source, expected)
 
 
-def _parse(text: str, source: str) -> YamlDocument:
+def _parse(text: str, source: str, expected: str = EXPECTED_SETTINGS) -> YamlDocument:
     places = _Places(text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -136,7 +148,7 @@ def _parse(text: str, source: str) -> YamlDocument:
     except RecursionError:
         raise ConfigError([Problem(source, "YAML is nested too deeply to be a config file")]) from None
     if root is None:
-        raise ConfigError([Problem(source, "the file is empty; expected a mapping of settings")])
+        raise ConfigError([Problem(source, f"the file is empty; expected {expected}")])
     document = YamlDocument(source=source, data=None, text=text)
     builder = _Builder(document, places)
     try:

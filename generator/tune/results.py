@@ -31,6 +31,7 @@ def tune_document(result: TuneResult) -> dict[str, Any]:
         "started_at": result.started_at,
         "duration_seconds": round(result.seconds, 1),
         "config": config.source,
+        "environment": config.environment.name if config.environment else None,
         "machine": {"cpus": os.cpu_count()},
         "workload": {
             "rate_pps": workload.rate,

@@ -103,3 +103,15 @@ def test_an_unknown_shell_is_refused_in_one_line():
     result = run_cli("completion", "fish")
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith("argument shell: invalid choice: 'fish' (choose from 'bash', 'zsh')")
+
+
+@needs_bash
+def test_bash_completes_the_environments_beside_the_config(tmp_path):
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    for name in ("prod", "staging", "perf"):
+        (environments / f"{name}.yaml").write_text("{}\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("regions: [us-west-2]\n")
+
+    assert sorted(completions(f"packet-counter status --config {config} --env p")) == ["perf", "prod"]

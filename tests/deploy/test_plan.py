@@ -85,3 +85,39 @@ def test_a_replacement_and_a_create_only_property_are_flagged():
     assert "  Modify  PacketCounterFunction (AWS::Lambda::Function)  REPLACEMENT" in text
     assert '          FunctionName: "packet-counter" -> "pc"  (replaces the resource: Always)' in text
     assert text.endswith("(1 resource changes, 0 touching IAM, 1 replacing a resource)")
+
+
+def test_an_iam_policy_change_is_shown_in_full_statement_by_statement_and_other_long_values_are_cut():
+    # A statement longer than any width a value is otherwise cut at, added to a policy; a second policy removed.
+    long_resource = "arn:aws:logs:*:123456789012:log-group:/proxylity/udp-listeners/" + "x" * 150 + ":*"
+    kept = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:*:1:function:pc"}
+    added = {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": long_resource}
+    metrics = {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}
+
+    def policy(name, *statements):
+        return {"PolicyName": name, "PolicyDocument": {"Version": "2012-10-17", "Statement": list(statements)}}
+
+    before = [policy("invoke", kept), policy("metrics", metrics)]
+    after = [policy("invoke", kept, added)]
+    role = PlannedChange(
+        "Modify",
+        "DestinationRole",
+        "AWS::IAM::Role",
+        properties=(PropertyChange("Policies", "Modify", json.dumps(before), json.dumps(after)),),
+    )
+    description = PlannedChange(
+        "Modify",
+        "UdpListener",
+        LISTENER_TYPE,
+        properties=(PropertyChange("Description", "Modify", json.dumps("a" * 300), json.dumps("b")),),
+    )
+
+    lines = format_plan(Plan([StackPlan("us-west-2", GLOBAL, PlanKind.UPDATE, [role, description])])).splitlines()
+
+    assert "  Modify  DestinationRole (AWS::IAM::Role)  IAM" in lines
+    statement = "          Policies[{}].PolicyDocument.Statement[{}]: {} -> {}"
+    assert statement.format(0, 1, "(none)", json.dumps(added, sort_keys=True)) in lines  # whole, though long
+    assert statement.format(1, 0, json.dumps(metrics, sort_keys=True), "(none)") in lines
+    assert '          Policies[1].PolicyName: "metrics" -> (none)' in lines
+    cut = next(line for line in lines if line.startswith("          Description: "))
+    assert "... (302 characters)" in cut and len(cut) < 200

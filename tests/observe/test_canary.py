@@ -213,3 +213,18 @@ def test_the_canary_functions_own_code_raises_when_out_of_files_rather_than_logg
         with pytest.raises(BlockingIOError):  # every socket is opened before the first probe goes
             sink.recv(100)
     assert completed.stdout == "EMFILE\n", completed.stderr
+
+
+def test_json_is_one_document_of_the_run_its_result_and_records():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # takes the probes, answers none
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        result = run_cli_in_process(
+            "canary", "--host", "127.0.0.1", "--port", port, "-n", "3", "--wait", "0.5", "--json"
+        )
+    assert result.returncode == 1
+    document = json.loads(result.stdout)  # the whole of stdout: one document
+    assert document["ok"] is False and document["loss_percent"] == 100 and document["max_loss_percent"] == 5
+    assert (document["host"], document["port"], document["packets"]) == ("127.0.0.1", port, 3)
+    assert document["result"]["Sent"] == 3 and document["records"][0]["Counted"] == 0
+    assert result.stderr.splitlines()[-1] == "FAIL: loss 100.00% is above 5%"

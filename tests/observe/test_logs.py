@@ -3,6 +3,7 @@ its region and source, narrowed by REGIONS and FILTER, and followed until Ctrl-C
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -164,6 +165,11 @@ def test_no_readable_group_anywhere_is_a_failed_run(cloud, config_path):
     assert status == 1 and out == ""
     assert err.splitlines()[-1] == "logs: no log group could be read"
 
+    status, out, err = run_cli_in_process("logs", "--config", config_path, "--json")
+    document = json.loads(out)
+    assert status == 1 and document["ok"] is False and document["lines"] == []
+    assert len(document["notes"]) == 6  # each region's counter and canary group, named
+
 
 def test_a_run_without_follow_is_bounded_and_says_when_it_cut(cloud):
     put("us-west-2", COUNTER, *((offset, f"line {offset}") for offset in range(0, 50)))
@@ -224,3 +230,59 @@ def test_logs_refuses_a_since_out_of_range_in_one_line(config_path, since):
     assert status == 2 and out == ""
     assert "Traceback" not in err
     assert err.splitlines()[-1].startswith("python -m generator logs: error: argument --since: expected a duration")
+
+
+def test_no_lines_since_then_says_so_naming_the_regions_and_the_time_and_exits_0(two_regions_logged, config_path):
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 // 1000 + 60))  # after every line logged
+
+    status, out, err = run_cli_in_process("logs", "--config", config_path, "--since", since)
+
+    assert (status, out) == (0, "")
+    assert err.splitlines()[-1] == f"logs: no log lines in us-west-2, us-east-1, eu-west-1 since {since[:-1]}.000Z"
+
+    status, out, err = run_cli_in_process("logs", "--config", config_path, "--since", since_t0(), "--filter", "nope")
+    assert status == 0 and out == ""
+    assert err.splitlines()[-1].startswith("logs: no log lines matching 'nope' in us-west-2, us-east-1, eu-west-1")
+
+
+def test_json_is_one_document_of_the_merged_lines_with_the_notes_beside_them(two_regions_logged, config_path):
+    status, out, err = run_cli_in_process("logs", "--config", config_path, "--since", since_t0(), "--json")
+
+    assert status == 0, err
+    document = json.loads(out)
+    assert [(line["region"], line["source"], line["message"]) for line in document["lines"]] == [
+        ("us-west-2", "counter", "START RequestId: a"),
+        ("eu-west-1", "counter", "START RequestId: b"),
+        ("us-west-2", "canary", '{"Region":"us-west-2","LossPercent":0}'),
+        ("us-west-2", "counter", "[ERROR] boom\nTraceback line two\n"),
+        ("eu-west-1", "counter", "END RequestId: b"),
+    ]
+    assert document["lines"][0]["time"] == when(1000)
+    assert document["regions"] == ["us-west-2", "us-east-1", "eu-west-1"] and document["since"] == when(0)
+    assert {(note["region"], note["source"]) for note in document["notes"]} == {
+        ("eu-west-1", "canary"),
+        ("us-east-1", "canary"),
+        ("us-east-1", "counter"),
+    }
+    assert err.count("no log group") == 3  # the notes on stderr too, for the person watching
+
+
+def test_follow_with_json_prints_one_json_document_a_line(two_regions_logged, config_path, monkeypatch):
+    def new_line_shown(out) -> bool:
+        if not out.wait_until(lambda text: "END RequestId: b" in text):
+            return False
+        put("us-east-1", COUNTER, (5000, "START RequestId: c"))
+        return out.wait_until(lambda text: "START RequestId: c" in text)
+
+    argv = ("logs", "--config", str(config_path), "--since", since_t0(), "--follow", "--poll", "0.05", "--json")
+    status, out, _ = run_cli_pressing_ctrl_c(monkeypatch, *argv, when=new_line_shown)
+
+    assert status == 130
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 6
+    assert lines[-1] == {
+        "time": when(5000),
+        "region": "us-east-1",
+        "source": "counter",
+        "message": "START RequestId: c",
+    }

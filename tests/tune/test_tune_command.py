@@ -323,8 +323,8 @@ def test_apply_refused_after_the_results_are_written_exits_1_not_2(tmp_path, mon
     config.write_text(started, encoding="utf-8")  # count 10, the recommendation, is not what it holds
     printed = tune_commands._print_progress
 
-    def made_read_only_once_measured(event):
-        printed(event)
+    def made_read_only_once_measured(event, say):
+        printed(event, say)
         config.chmod(0o444)
 
     monkeypatch.setattr(tune_commands, "_print_progress", made_read_only_once_measured)
@@ -339,3 +339,33 @@ def test_apply_refused_after_the_results_are_written_exits_1_not_2(tmp_path, mon
     ]
     assert config.read_text(encoding="utf-8") == started
     assert json.loads((out / "tune.json").read_text())["recommendation"] == {"count": 10, "timeout_in_seconds": 1.0}
+
+
+def test_tune_json_with_an_environment_applies_to_its_overlay_and_prints_one_document(tmp_path, monkeypatch):
+    folder = tmp_path / "config"
+    (folder / "environments").mkdir(parents=True)
+    base = folder / "config.yaml"
+    base.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    prod = folder / "environments" / "prod.yaml"
+    prod.write_text("# prod\nfunction: {memory_mb: 256}\n", encoding="utf-8")
+    base_before = base.read_bytes()
+    monkeypatch.chdir(tmp_path)
+
+    result = run_cli_in_process(
+        "tune", "--config", "config/config.yaml", "--env", "prod", *SMALL, "--p99", "60000", "--apply", "--json"
+    )
+
+    assert result.returncode == ExitCode.OK, result.stderr
+    document = json.loads(result.stdout)  # stdout is the document alone; the table went to stderr
+    assert document["ok"] is True and document["environment"] == "prod"
+    assert document["recommendation"] == {"count": 10, "timeout_in_seconds": 1.0}
+    assert document["applied"]["file"] == "config/environments/prod.yaml"
+    assert [change["key_path"] for change in document["applied"]["changes"]] == [
+        "destination.batching.count",
+        "destination.batching.timeout_in_seconds",
+    ]
+    assert document["written"] == ["default-out/prod/tune.json", "default-out/prod/tune.png"]  # the environment's own
+    assert "recommended (the cheapest setting" in result.stderr
+    assert base.read_bytes() == base_before  # the base config is never edited for an environment
+    edited = prod.read_text(encoding="utf-8")
+    assert edited.endswith("destination:\n  batching:\n    count: 10\n    timeout_in_seconds: 1\n")
