@@ -18,7 +18,7 @@ from generator.errors import ExitCode
 from tests.support.checkout import CHECKOUT
 from tests.support.cli import run_cli_in_process, snapshot
 from tests.support.config_files import write_config
-from tests.support.deploy import FAST, local_cloud_fixtures, stack
+from tests.support.deploy import APPROVED, FAST, local_cloud_fixtures, stack
 
 local_cloud, cloud = local_cloud_fixtures()
 REGIONS = ["us-west-2", "eu-west-1"]
@@ -63,8 +63,9 @@ def make_environment(**values: str) -> dict[str, str]:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_env_staging_and_env_prod_make_deploy_separate_stacks_and_separate_records(cloud, project):
-    staging = make(project, "deploy", env=make_environment(ENV="staging"))
-    prod = make(project, "deploy", env=make_environment(ENV="prod"))
+    # YES=1: a first deploy creates IAM roles, which a deploy without a terminal does only when confirmed
+    staging = make(project, "deploy", env=make_environment(ENV="staging", YES="1"))
+    prod = make(project, "deploy", env=make_environment(ENV="prod", YES="1"))
 
     assert staging.returncode == 0, staging.stderr
     assert prod.returncode == 0, prod.stderr
@@ -104,7 +105,7 @@ def cli(*words: str):
 
 def test_status_plan_and_destroy_say_which_environment_and_touch_only_its_stacks(cloud, project):
     for name in ("staging", "prod"):
-        assert cli("deploy", "--env", name, *FAST).returncode == 0
+        assert cli("deploy", "--env", name, *FAST, *APPROVED).returncode == 0
 
     status, out, err = cli("status", "--env", "prod")
     assert status == 0, err
