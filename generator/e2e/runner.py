@@ -111,9 +111,8 @@ class _Run:
         self._step("deploy", self._deploy_all)
         self._step("traffic", lambda: self._traffic())
         if self.options.failover is not None:
-            region = self.options.failover
-            self._step(f"failover: delete {region}", self._delete_failover_region)
-            region = self.report.failover or region  # FAILOVER=serving named the region it took away
+            region = self._failover_region()
+            self._step(f"failover: delete {region}", lambda: self._delete([region]))
             self._step(f"failover: traffic without {region}", lambda: self._traffic(without=region))
             self._step(f"failover: deploy {region} again", lambda: self._deploy([region]))
             self._step(f"failover: traffic with {region} back", lambda: self._traffic(as_before=True))
@@ -155,15 +154,15 @@ class _Run:
         endpoint = report.endpoint or ", ".join(f"{account} {e}" for account, e in report.endpoints.items())
         return StepStatus.PASSED, f"{_stacks(len(report.results))} deployed; endpoint {endpoint}", data
 
-    def _delete_failover_region(self) -> tuple[StepStatus, str, dict[str, Any]]:
-        region = self.options.failover
-        if region == SERVING:
-            served = self.first_traffic.get("serving", [])
-            if not served:
-                return StepStatus.FAILED, "no region answered the traffic step, so none to take away", {}
-            region = served[0]
-            self.report.failover = region
-        return self._delete([region])  # type: ignore[list-item]
+    def _failover_region(self) -> str:
+        """FAILOVER's region; for SERVING the region that answered most of the traffic step (when it ran)."""
+        if self.options.failover != SERVING:
+            return self.options.failover  # type: ignore[return-value]
+        served = self.first_traffic.get("serving", [])
+        if served:
+            counts = self.first_traffic["counts"]
+            self.report.failover = max(served, key=lambda region: counts.get(region, 0))
+        return self.report.failover  # type: ignore[return-value]
 
     def _destroy(self) -> tuple[StepStatus, str, dict[str, Any]]:
         return self._delete(list(self.regions) if self.options.regions is not None else None)
@@ -201,7 +200,11 @@ class _Run:
             figures[label] = _smoke_figures(smoke)
             serving |= set(smoke.regions)
             problems += [f"{label}: {problem}" for problem in self._judge(smoke, without)]
-        data = {"endpoints": figures, "serving": sorted(serving)}
+        counts: dict[str, int] = {}
+        for figure in figures.values():
+            for region, packets in figure["regions"].items():
+                counts[region] = counts.get(region, 0) + packets
+        data = {"endpoints": figures, "serving": sorted(serving), "counts": counts}
         if not self.first_traffic:
             self.first_traffic = data
         elif as_before and serving != set(self.first_traffic["serving"]):

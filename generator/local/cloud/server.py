@@ -50,6 +50,7 @@ class LocalCloud:
         self.latency_table = latency_table or load_latency_table()
         self.ingress: str | None = None
         self.set_ingress(ingress)
+        self._ingress, self._clock_speed = ingress, clock_speed  # what reset() brings back
         self.functions = DeployedFunctions()
         self.endpoints = ListenerEndpoints(
             self.proxylity, self.functions, self.latency_table, lambda: self.ingress, self._names_changed
@@ -92,8 +93,9 @@ class LocalCloud:
             self.names_file.write(names)
 
     def reset(self) -> None:
-        """Forget every stack and resource (moto's reset API), every StackSet, the stand-in's state and
-        AwsBehaviour (the Lambda concurrency quota back to this cloud's own)."""
+        """Forget every stack and resource (moto's reset API), every StackSet, the stand-in's state (every
+        listener's endpoint stopped) and AwsBehaviour (the Lambda concurrency quota, the ingress and the
+        schedules' clock back to this cloud's own)."""
         self.aws.change_sets.release()
         self.aws.change_set_requests.release()
         self.aws.refused_region = None
@@ -104,6 +106,7 @@ class LocalCloud:
             pass
         self.proxylity.reset()  # stops every listener's endpoint
         self.schedules.reset()
+        self.ingress, self.schedules.clock_speed = self._ingress, self._clock_speed
 
     def stop(self) -> None:
         self.endpoints.close_all()
