@@ -85,9 +85,11 @@ bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only ma
 AWS_ARGS = $(if $(PROFILE),--profile="$$ARG_PROFILE")
 REGIONS_ARG = $(if $(GIVEN_REGIONS),--regions="$$ARG_REGIONS")
 DEPLOY_ARGS = --config="$$ARG_CONFIG" $(AWS_ARGS) $(REGIONS_ARG)
+# YES reaches the CLI as --yes (only ARG_YES is in the recipes' environment, and the CLI reads YES).
+YES_FLAG = $(call switch,YES,--yes)
 
 deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
-	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT"
+	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT" $(YES_FLAG)
 
 plan: $(RUNTIME) ## show what deploy would change, property by property (nothing is executed)
 	@# exit 3 means "something would change": a finding, not a failure of make
@@ -97,7 +99,7 @@ status: $(RUNTIME) ## per region: stack status, last update, function ARN; orpha
 	$(GENERATOR) status --config="$$ARG_CONFIG" $(AWS_ARGS)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
-	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
+	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT" $(YES_FLAG)
 
 local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) serving its listeners until Ctrl-C [INGRESS= CLOCK_SPEED=]
 	$(GENERATOR) local-cloud --port="$$ARG_LOCAL_CLOUD_PORT" --delay="$$ARG_LOCAL_CLOUD_DELAY" \

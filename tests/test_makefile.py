@@ -27,7 +27,7 @@ VARIABLES = (
     re.search(r"^USER_VARIABLES := (.*?)\n[^\t]", MAKEFILE, re.MULTILINE | re.DOTALL)[1].replace("\\", "").split()
 )
 TARGETS = sorted(set(re.findall(r"^([a-z][a-z0-9-]*):", MAKEFILE, re.MULTILINE)) - {"clean", "help"})
-SWITCHES = ("APPLY", "ADD_LATENCY", "FOLLOW", "KEEP")  # 1/yes/true or 0/no/false: make stops on anything else
+SWITCHES = ("APPLY", "ADD_LATENCY", "FOLLOW", "KEEP", "YES")  # 1/yes/true or 0/no/false: make stops on anything else
 
 
 def _environment(**values: str) -> dict[str, str]:
@@ -153,6 +153,18 @@ def test_regions_given_blank_are_refused_never_taken_as_every_region(tmp_path, r
     assert "--regions: names no region" in result.stderr
     planned = make("-n", "destroy", f"REGIONS={regions}")
     assert "--regions=" in planned.stdout
+
+
+def test_yes_confirms_a_destroy_without_a_terminal(tmp_path):
+    # No usable credentials here: a confirmed destroy gets as far as AWS and fails there, never refused for want of
+    # a terminal (make's own exit status is 2 either way, so the CLI's words tell).
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    confirmed = make("destroy", "YES=1", f"CONFIG={config}", f"OUT={tmp_path / 'out'}")
+    assert "stdin is not a terminal" not in confirmed.stderr, confirmed.stderr
+    assert "credentials" in confirmed.stderr, confirmed.stderr
+    assert "--yes" in make("-n", "destroy", "YES=yes").stdout.split()
+    assert "--yes" not in make("-n", "deploy", "YES=0").stdout.split()
 
 
 def test_regions_left_out_mean_every_region():
