@@ -65,12 +65,12 @@ class DeployedFunctions:
             cached = self._cache.get(parsed)
             if cached is not None and cached[0] == version:
                 return cached[1]
-        spec = self._read(parsed, function)
+        spec = self._read(parsed, function, version)
         with self._lock:
             self._cache[parsed] = (version, spec)
         return spec
 
-    def _read(self, parsed: tuple[str, str, str], function: Any) -> FunctionSpec | None:
+    def _read(self, parsed: tuple[str, str, str], function: Any, version: tuple) -> FunctionSpec | None:
         account, region, name = parsed
         module, _, handler = (getattr(function, "handler", None) or "index.handler").rpartition(".")
         try:
@@ -92,6 +92,7 @@ class DeployedFunctions:
             account=account,
             capture_output=True,
             hosts_file=self.hosts_file,
+            revision=f"{version[0]:x}",
         )
 
 

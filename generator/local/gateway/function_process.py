@@ -51,6 +51,9 @@ class FunctionSpec:
     account: str = ""
     capture_output: bool = False  # return what the handler prints (for CloudWatch Logs) rather than pass it on
     hosts_file: str = ""  # names resolved before the system resolver (lambda_runtime.HOSTS_VARIABLE)
+    # Which deployment of the function this is: a function deleted and created again with the same code and
+    # configuration is another one, with environments of its own (Lambda starts them cold).
+    revision: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:

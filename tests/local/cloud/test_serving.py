@@ -235,3 +235,18 @@ def _zip(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return package.getvalue()
+
+
+def test_a_function_deployed_again_starts_cold_in_new_environments(cloud, write_config, tmp_path):
+    config = write_config(lambda data: data.update(regions=[HOME, NEXT_NEAREST]))
+    assert deploy_cli(config, tmp_path).returncode == 0
+    assert send(tmp_path, 10) == {HOME: 10}
+    out = tmp_path / "out"
+    assert run_cli_in_process("destroy", "--config", config, "--out", out, "--regions", HOME, "--yes").returncode == 0
+    assert deploy_cli(config, tmp_path, "--regions", HOME).returncode == 0
+
+    assert send(tmp_path, 10) == {HOME: 10}
+
+    logs = boto3.client("logs", region_name=HOME, endpoint_url=cloud.endpoint_url)
+    reports = [m for m in _messages(logs, "/aws/lambda/packet-counter").splitlines() if m.startswith("REPORT")]
+    assert len(reports) == 1 and "Init Duration: " in reports[0]  # the new log group: one cold invocation
