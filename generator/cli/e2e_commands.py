@@ -73,14 +73,18 @@ class E2EDisplay:
 
     def __init__(self) -> None:
         self._stacks: ProgressDisplay | None = None
+        self._started = ""
 
     def __call__(self, event: StepStarted | StepFinished | Event) -> None:
         if isinstance(event, StepStarted):
             print(f"== {event.name}", flush=True)
+            self._started = event.name
             self._stacks = ProgressDisplay().__enter__()
         elif isinstance(event, StepFinished):
             self.close()
             result = event.result
+            if result.name != self._started:  # a step that did not run (skipped): no header yet
+                print(f"== {result.name}", flush=True)
             print(f"   {result.status}: {result.detail} ({result.seconds:.1f}s)", flush=True)
         elif self._stacks is not None:
             self._stacks(event)

@@ -152,7 +152,8 @@ class _Run:
         if not report.ok:
             return StepStatus.FAILED, "; ".join(_failures(report.results)) or "nothing was deployed", data
         endpoint = report.endpoint or ", ".join(f"{account} {e}" for account, e in report.endpoints.items())
-        return StepStatus.PASSED, f"{_stacks(len(report.results))} deployed; endpoint {endpoint}", data
+        done = _stacks(len(report.results))
+        return StepStatus.PASSED, f"{done} deployed ({_actions(report.results)}); endpoint {endpoint}", data
 
     def _failover_region(self) -> str:
         """FAILOVER's region; for SERVING the region that answered most of the traffic step (when it ran)."""
@@ -302,6 +303,14 @@ def _traffic_line(label: str, figures: dict[str, Any]) -> str:
 def _row_name(result: Any) -> str:
     account = f"{result.account} " if result.account else ""
     return f"{result.stack} ({account}{result.region})"
+
+
+def _actions(results: list[Any]) -> str:
+    """ "1 created, 3 unchanged": what happened to the stacks, by action."""
+    counted: dict[str, int] = {}
+    for result in results:
+        counted[str(result.action)] = counted.get(str(result.action), 0) + 1
+    return ", ".join(f"{count} {action}" for action, count in counted.items())
 
 
 def _stacks(count: int) -> str:
