@@ -141,6 +141,20 @@ def test_after_destroy_the_endpoint_no_longer_answers_and_smoke_says_nothing_is_
     assert smoke.stderr.startswith("smoke: nothing is deployed: there is no ")
 
 
+def test_make_canary_probes_the_deployed_listener_by_its_name(cloud, write_config, tmp_path):
+    config = write_config(lambda data: data.update(regions=[HOME]))
+    assert deploy_cli(config, tmp_path).returncode == 0
+
+    ran = run_cli_in_process(
+        "canary", "--config", config, "--outputs", tmp_path / "out" / "outputs.json", "-n", "5", "--wait", "10"
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    record = json.loads(ran.stdout.splitlines()[0])
+    assert (record["Counted"], record["LossPercent"], record["ServedBy"]) == (5, 0, HOME)
+    assert f"probes to {outputs_of(tmp_path)['Domain']}:" in ran.stderr
+
+
 def test_a_batching_update_changes_the_replies_on_the_same_port_without_a_restart(cloud, write_config, tmp_path):
     assert deploy_cli(write_config(), tmp_path).returncode == 0
     port = outputs_of(tmp_path)["Port"]
