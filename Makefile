@@ -16,7 +16,7 @@ TEST_WORKERS ?= auto
 # its own SECONDS). Unset or empty, a variable passes no flag (the defaults live in `python -m generator COMMAND
 # --help`), except where noted: REGIONS, COUNTS and TIMEOUTS once given are passed.
 USER_VARIABLES := CONFIG ENV OUT FORMAT BENCH REGIONS YES PROFILE LOCAL_CLOUD_PORT LOCAL_CLOUD_DELAY FAIL_REGION \
-	LOCAL_CLOUD_CONCURRENCY \
+	LOCAL_CLOUD_CONCURRENCY CLOCK_SPEED FAILOVER KEEP \
 	HOST PORT PACKETS RATE CLIENTS INGRESS DOWN CONCURRENCY LOCAL_PORT REGION P99 SECONDS COUNTS TIMEOUTS APPLY \
 	ADD_LATENCY SINCE FOLLOW FILTER PYTHON VENV TEST_WORKERS
 # Given on the command line or in the environment, even empty: read before the values are made literal below.
@@ -44,10 +44,10 @@ CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 .PHONY: help render validate lint test test-all format bench clean
 .PHONY: deploy plan drift status destroy local-cloud
 .PHONY: smoke local local-down local-up local-status demo tune
-.PHONY: canary logs
+.PHONY: canary logs e2e local-names
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # ENV=name: the environment of that name, environments/NAME.yaml beside CONFIG laid over it (OUT: out/NAME).
 ENV_ARG = $(if $(ENV),--env="$$ARG_ENV")
@@ -91,9 +91,11 @@ bench: $(DEV) ## print benchmark figures (no pass/fail); BENCH=name runs only ma
 AWS_ARGS = $(if $(PROFILE),--profile="$$ARG_PROFILE")
 REGIONS_ARG = $(if $(GIVEN_REGIONS),--regions="$$ARG_REGIONS")
 DEPLOY_ARGS = $(CONFIG_ARGS) $(AWS_ARGS) $(REGIONS_ARG)
+# YES reaches the CLI as --yes (only ARG_YES is in the recipes' environment, and the CLI reads YES).
+YES_FLAG = $(call switch,YES,--yes)
 
 deploy: $(RUNTIME) ## deploy the global stack, then REGIONS (default: all) in parallel; writes out/outputs.json
-	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT"
+	$(GENERATOR) deploy $(DEPLOY_ARGS) --out="$$ARG_OUT" $(YES_FLAG)
 
 plan: $(RUNTIME) ## show what deploy would change, property by property (nothing is executed)
 	@# exit 3 means "something would change": a finding, not a failure of make
@@ -108,12 +110,16 @@ status: $(RUNTIME) ## per region: stack status, last update, function ARN; orpha
 	$(GENERATOR) status $(CONFIG_ARGS) $(AWS_ARGS)
 
 destroy: $(RUNTIME) ## delete REGIONS' stacks (default: all, orphans too), the global one last; YES=1 skips asking
-	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT"
+	$(GENERATOR) destroy $(DEPLOY_ARGS) --out="$$ARG_OUT" $(YES_FLAG)
 
-local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) on 127.0.0.1:LOCAL_CLOUD_PORT until Ctrl-C [LOCAL_CLOUD_CONCURRENCY=10]
+local-cloud: $(LOCAL) ## offline AWS endpoint (moto + Proxylity stand-in) serving its listeners until Ctrl-C [INGRESS= CLOCK_SPEED=]
 	$(GENERATOR) local-cloud --port="$$ARG_LOCAL_CLOUD_PORT" --delay="$$ARG_LOCAL_CLOUD_DELAY" \
 		$(if $(FAIL_REGION),--fail-region="$$ARG_FAIL_REGION") \
-		$(if $(LOCAL_CLOUD_CONCURRENCY),--lambda-concurrency="$$ARG_LOCAL_CLOUD_CONCURRENCY")
+		$(if $(LOCAL_CLOUD_CONCURRENCY),--lambda-concurrency="$$ARG_LOCAL_CLOUD_CONCURRENCY") \
+		$(if $(INGRESS),--ingress="$$ARG_INGRESS") $(if $(CLOCK_SPEED),--clock-speed="$$ARG_CLOCK_SPEED")
+
+local-names: $(RUNTIME) ## the running local cloud's listener names as /etc/hosts lines
+	$(GENERATOR) local-names
 
 # Real UDP traffic. HOST and PORT default to out/outputs.json (written by a deploy).
 UDP_FLAGS = $(if $(PACKETS),--packets="$$ARG_PACKETS") $(if $(RATE),--rate="$$ARG_RATE") \
@@ -164,6 +170,11 @@ canary: $(RUNTIME) ## run the UDP canary once against HOST:PORT and print its EM
 logs: $(RUNTIME) ## the counter's, canary's and delivery-error logs of REGIONS merged in time order [SINCE=10m FOLLOW=1 FILTER=...]
 	$(GENERATOR) logs $(CONFIG_ARGS) $(AWS_ARGS) $(REGIONS_ARG) \
 		$(if $(SINCE),--since="$$ARG_SINCE") $(call switch,FOLLOW,--follow) $(if $(FILTER),--filter="$$ARG_FILTER")
+
+# The whole cycle: deploy, traffic, the failover drill (FAILOVER=REGION, or serving), destroy unless KEEP=1.
+e2e: $(RUNTIME) ## deploy, check every packet is answered, [FAILOVER=REGION drill], destroy unless KEEP=1; out/e2e.json + .xml
+	$(GENERATOR) e2e $(DEPLOY_ARGS) --out="$$ARG_OUT" $(if $(FAILOVER),--failover="$$ARG_FAILOVER") \
+		$(call switch,KEEP,--keep) $(if $(PACKETS),--packets="$$ARG_PACKETS")
 
 clean: ## remove out/ and the virtualenv
 	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .hypothesis .benchmarks .ruff_cache

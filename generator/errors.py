@@ -155,6 +155,11 @@ class TuneError(GeneratorError):
     """The tuning cannot run as asked: a bad grid value, an unknown price region."""
 
 
+class E2EError(GeneratorError):
+    """`e2e` cannot run as asked (a FAILOVER region it does not deploy, stacks it did not make in the way);
+    nothing was changed."""
+
+
 class InitError(GeneratorError):
     """`init` cannot write the starter config: a file is in the way (without --force), or the folder is not usable;
     nothing was written."""

@@ -26,7 +26,8 @@ NO_INSTALL = [f"BIN={Path(sys.executable).parent}", "RUNTIME=", "LOCAL=", "TUNE=
 VARIABLES = (
     re.search(r"^USER_VARIABLES := (.*?)\n[^\t]", MAKEFILE, re.MULTILINE | re.DOTALL)[1].replace("\\", "").split()
 )
-TARGETS = sorted(set(re.findall(r"^([a-z][a-z-]*):", MAKEFILE, re.MULTILINE)) - {"clean", "help"})
+TARGETS = sorted(set(re.findall(r"^([a-z][a-z0-9-]*):", MAKEFILE, re.MULTILINE)) - {"clean", "help"})
+SWITCHES = ("APPLY", "ADD_LATENCY", "FOLLOW", "KEEP", "YES")  # 1/yes/true or 0/no/false: make stops on anything else
 
 
 def _environment(**values: str) -> dict[str, str]:
@@ -65,13 +66,14 @@ def hostile_values(marker: Path) -> list[str]:
 
 def test_the_user_variables_are_found():
     assert {"CONFIG", "OUT", "REGIONS", "PORT", "SECONDS", "COUNTS", "FILTER", "VENV", "PYTHON"} <= set(VARIABLES)
-    assert {"render", "validate", "deploy", "destroy", "smoke", "tune", "logs"} <= set(TARGETS)
+    assert {"FAILOVER", "KEEP", "CLOCK_SPEED", "INGRESS"} <= set(VARIABLES)
+    assert {"render", "validate", "deploy", "destroy", "smoke", "tune", "logs", "e2e", "local-names"} <= set(TARGETS)
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_make_n_runs_nothing_a_value_holds_in_any_target(tmp_path, target):
     marker = tmp_path / "marker"
-    switches_and_paths = ("APPLY", "ADD_LATENCY", "FOLLOW", "VENV")
+    switches_and_paths = (*SWITCHES, "VENV")
     for value in hostile_values(marker):
         given = [f"{name}={value}" for name in VARIABLES if name not in switches_and_paths]
         planned = make("-n", target, *given, "UNUSED=" + value)
@@ -96,8 +98,8 @@ def test_the_virtualenv_paths_are_never_run_either(tmp_path, target):
 def test_values_from_the_environment_are_not_run_either(tmp_path):
     marker = tmp_path / "marker"
     for value in hostile_values(marker):
-        env = _environment(**{name: value for name in VARIABLES if name not in ("APPLY", "ADD_LATENCY", "FOLLOW")})
-        for target in ("render", "tune", "logs", "local-down"):
+        env = _environment(**{name: value for name in VARIABLES if name not in SWITCHES})
+        for target in ("render", "tune", "logs", "local-down", "e2e", "local-cloud"):
             make("-n", target, env=env)
     assert not marker.exists()
 
@@ -153,6 +155,18 @@ def test_regions_given_blank_are_refused_never_taken_as_every_region(tmp_path, r
     assert "--regions=" in planned.stdout
 
 
+def test_yes_confirms_a_destroy_without_a_terminal(tmp_path):
+    # No usable credentials here: a confirmed destroy gets as far as AWS and fails there, never refused for want of
+    # a terminal (make's own exit status is 2 either way, so the CLI's words tell).
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(DEFAULT_CONFIG, config)
+    confirmed = make("destroy", "YES=1", f"CONFIG={config}", f"OUT={tmp_path / 'out'}")
+    assert "stdin is not a terminal" not in confirmed.stderr, confirmed.stderr
+    assert "credentials" in confirmed.stderr, confirmed.stderr
+    assert "--yes" in make("-n", "destroy", "YES=yes").stdout.split()
+    assert "--yes" not in make("-n", "deploy", "YES=0").stdout.split()
+
+
 def test_regions_left_out_mean_every_region():
     planned = make("-n", "destroy")
     assert planned.returncode == 0 and "--regions" not in planned.stdout
@@ -162,6 +176,22 @@ def test_regions_left_out_mean_every_region():
 def test_follow_is_a_switch(follow, flag):
     planned = make("-n", "logs", f"FOLLOW={follow}")
     assert ("--follow" in planned.stdout.split()) is flag
+
+
+@pytest.mark.parametrize(("keep", "flag"), [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_e2e_passes_keep_as_a_switch_and_failover_as_one_argument(keep, flag):
+    planned = make("-n", "e2e", f"KEEP={keep}", "FAILOVER=us-west-2", "REGIONS=us-west-2 us-east-1")
+    assert planned.returncode == 0, planned.stderr
+    assert ("--keep" in planned.stdout.split()) is flag
+    assert '--failover="$ARG_FAILOVER"' in planned.stdout and '--regions="$ARG_REGIONS"' in planned.stdout
+    refused = make("-n", "e2e", "KEEP=maybe")
+    assert refused.returncode != 0 and "KEEP=maybe: expected 1 or 0" in refused.stderr
+
+
+def test_local_cloud_takes_ingress_and_clock_speed():
+    planned = make("-n", "local-cloud", "INGRESS=eu-west-1", "CLOCK_SPEED=60")
+    assert '--ingress="$ARG_INGRESS"' in planned.stdout and '--clock-speed="$ARG_CLOCK_SPEED"' in planned.stdout
+    assert "--ingress" not in make("-n", "local-cloud").stdout
 
 
 def test_a_region_that_looks_like_an_option_is_a_word_of_local_control(tmp_path):

@@ -38,7 +38,8 @@ def test_the_error_example_is_what_the_tool_prints():
 
 
 def test_every_make_target_the_readme_names_exists():
-    targets = set(re.findall(r"^([a-z][a-z-]*):", MAKEFILE, re.MULTILINE))
-    named = set(re.findall(r"`make ([a-z][a-z-]*)", README)) | set(re.findall(r"^make ([a-z][a-z-]*)", README, re.M))
+    targets = set(re.findall(r"^([a-z][a-z0-9-]*):", MAKEFILE, re.MULTILINE))
+    named = set(re.findall(r"`make ([a-z][a-z0-9-]*)", README))
+    named |= set(re.findall(r"^(?:\$ )?make ([a-z][a-z0-9-]*)", README, re.M))
     assert named, "expected the README to name make targets"
     assert named <= targets, f"README names missing targets: {sorted(named - targets)}"

@@ -189,6 +189,8 @@ MIN_POLL_SECONDS = 0.05
 # Lambda concurrent executions per account and region the local cloud models: from a new account's quota up to a
 # million (AWS raises quotas to tens of thousands; more is a typo).
 MAX_LAMBDA_CONCURRENCY = 1_000_000
+# The local cloud's clock for schedules, as a factor of real time: an hour's schedule in a second at most.
+MAX_CLOCK_SPEED = 3600.0
 
 packets = whole_number("packets", 1, MAX_PACKETS)
 # One socket (an open file) each: at most the open-file limit less a margin, read as the option is.
@@ -203,6 +205,7 @@ wait_seconds = real_number("a number of seconds", 0, MAX_WAIT_SECONDS, above_low
 delay_seconds = real_number("a number of seconds", 0, MAX_WAIT_SECONDS)
 # Polling without a pause would hammer what it polls.
 poll_seconds = real_number("a number of seconds", MIN_POLL_SECONDS, MAX_WAIT_SECONDS)
+clock_speed = real_number("a factor of real time", 0, MAX_CLOCK_SPEED, above_low=True)
 milliseconds = real_number("a number of milliseconds", 0, 1000 * MAX_WAIT_SECONDS, above_low=True)
 # Loss thresholds, as the config's max_loss_percent: 0 (none allowed) to 100.
 percent = real_number("a percentage", 0, 100)

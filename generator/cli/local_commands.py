@@ -17,27 +17,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.cli.argv import (
-    MAX_LAMBDA_CONCURRENCY,
-    MAX_PROCESSES,
-    MAX_WAIT_SECONDS,
-    delay_seconds,
-    lambda_concurrency,
-    port_to_listen_on,
-    port_to_send_to,
-    processes,
-    tcp_port_to_listen_on,
-)
+from generator.cli.argv import MAX_PROCESSES, port_to_listen_on, port_to_send_to, processes
 from generator.cli.common import OUT_HELP, add_command, display_path, load_command_config
+from generator.cli.local_cloud_commands import register_local_cloud_commands
 from generator.cli.traffic_commands import add_traffic_options, check_send_time, print_report, smoke_options
 from generator.config import Config
-from generator.distribution import missing_extra
-from generator.errors import ExitCode, GeneratorError, MissingExtraError, Problem
+from generator.errors import ExitCode, GeneratorError, Problem
 from generator.local.gateway.canary_schedule import CanarySchedule
 from generator.local.gateway.control import control_socket_path, parse_command, send_control
 from generator.local.gateway.gateway import DEFAULT_PORT, GatewaySettings, LocalGateway
 from generator.local.gateway.routing import DEFAULT_LATENCY_TABLE, Router, load_latency_table
-from generator.local.lambda_quotas import DEFAULT_ACCOUNT_CONCURRENCY, NEW_ACCOUNT_CONCURRENCY
 from generator.observe.canary import CanaryRun, load_canary, run_canary
 from generator.render import function_code_from_template, render_function_code
 from generator.render.function_code import CANARY_RESOURCE
@@ -46,8 +35,9 @@ from generator.traffic.smoke import run_smoke
 
 
 def register_local_commands(commands: argparse._SubParsersAction, deploy_command: str) -> None:
-    """Add local, local-control, demo and local-cloud to the CLI (called once from generator.cli.main.build_parser);
-    local-cloud's hint names `deploy_command`, the deploy the user runs against it."""
+    """Add local, local-control, demo, local-cloud and local-names to the CLI (called once from
+    generator.cli.main.build_parser); local-cloud's hint names `deploy_command`, the deploy the user runs against
+    it."""
     local = add_command(commands, "local", command_local, "run a local UDP Gateway on 127.0.0.1 and ::1")
     local.add_argument("--port", type=port_to_listen_on, default=DEFAULT_PORT, help="UDP port (default: %(default)s)")
     _add_gateway_options(local)
@@ -74,31 +64,13 @@ def register_local_commands(commands: argparse._SubParsersAction, deploy_command
     _add_gateway_options(demo)
     add_traffic_options(demo, quiet_default=None)
 
-    cloud = commands.add_parser(
-        "local-cloud",
-        help="a local AWS endpoint (moto) with a stand-in for Proxylity's control plane, until Ctrl-C",
-        description="Run the local cloud on 127.0.0.1 for rehearsing deploy, plan, status and destroy offline.",
-    )
-    cloud.add_argument(
-        "--port", type=tcp_port_to_listen_on, default=DEFAULT_CLOUD_PORT, help="TCP port (default %(default)s; 0: any)"
-    )
-    cloud.add_argument(
-        "--delay",
-        type=delay_seconds,
-        default=2.0,
-        help=f"seconds the Proxylity stand-in waits per answer, 0 to {MAX_WAIT_SECONDS:g} (default: %(default)g)",
-    )
-    cloud.add_argument("--fail-region", help="a region in which the Proxylity stand-in fails every request")
-    cloud.add_argument(
-        "--lambda-concurrency",
-        type=lambda_concurrency,
-        default=DEFAULT_ACCOUNT_CONCURRENCY,
-        help="Lambda concurrent executions per account and region, as AWS's quota: a reservation that leaves less "
-        f"unreserved than Lambda keeps (100, or all of a smaller quota) fails, {NEW_ACCOUNT_CONCURRENCY} to "
-        f"{MAX_LAMBDA_CONCURRENCY:,} (default: %(default)s, Lambda's default; a new account has "
-        f"{NEW_ACCOUNT_CONCURRENCY})",
-    )
-    cloud.set_defaults(handler=lambda args: command_local_cloud(args, deploy_command))
+    register_local_cloud_commands(commands, deploy_command, _program(deploy_command))
+
+
+def _program(deploy_command: str) -> str:
+    """How the user runs this tool, for hints: the installed command, or this interpreter's `-m generator`."""
+    installed = deploy_command.split()[0]
+    return installed if installed != "make" else f"{display_path(sys.executable)} -m generator"
 
 
 def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
@@ -249,40 +221,3 @@ def _canary_schedule(config: Config, template: Path, gateway: LocalGateway) -> c
     return CanarySchedule(
         _canary_run(config, template, gateway), every * 60, lambda run: print(run.summary(), flush=True)
     )
-
-
-DEFAULT_CLOUD_PORT = 4566  # the port local AWS endpoints customarily use
-
-
-def command_local_cloud(args: argparse.Namespace, deploy_command: str) -> int:
-    try:
-        # Imported here: moto is in the optional `local` extra, which the other commands do not need.
-        from generator.local.cloud import LocalCloud, PortInUse, hint
-    except ImportError as error:
-        raise MissingExtraError.of("local-cloud", missing_extra("local", error.name)) from None
-    cloud = LocalCloud(
-        port=args.port,
-        delay=args.delay,
-        fail_region=args.fail_region or None,
-        lambda_concurrency=args.lambda_concurrency,
-    )
-    try:
-        cloud.start()
-    except PortInUse as error:
-        raise GeneratorError([Problem("local-cloud", str(error))]) from None
-    failing = f", failing in {args.fail_region}" if args.fail_region else ""
-    print(
-        f"local cloud on {cloud.endpoint_url}: AWS APIs by moto, and a STAND-IN for Proxylity's control plane "
-        f"(not the real service; answers after {args.delay:g}s{failing}); Lambda concurrency "
-        f"{args.lambda_concurrency:,} per account and region"
-    )
-    print(f"in another terminal: {hint(cloud.endpoint_url, deploy_command)}    (Ctrl-C here to stop)", flush=True)
-    stop = threading.Event()
-    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and Python keeps that.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
-    cloud.stop()
-    print("local cloud stopped")
-    return ExitCode.OK

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from generator.cli.argv import parse_command_line
 from generator.cli.completion import autocomplete, register_completion_command
 from generator.cli.deploy_commands import register_deploy_commands
+from generator.cli.e2e_commands import register_e2e_commands
 from generator.cli.init_commands import register_init_commands
 from generator.cli.json_output import error_as_json, print_json
 from generator.cli.local_commands import register_local_commands
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     # `python -m generator` is the checkout's (make local-cloud runs it), where make deploy passes CONFIG and OUT.
     register_local_commands(commands, f"{program} deploy" if program == CONSOLE_SCRIPT else "make deploy")
     register_observe_commands(commands)
+    register_e2e_commands(commands)
     register_tune_commands(commands)
     register_completion_command(commands, CONSOLE_SCRIPT)
     return parser

@@ -16,6 +16,7 @@ from typing import Any
 
 from generator.errors import CanaryError, Problem
 from generator.resources import canary_handler_file
+from generator.traffic.local_names import local_addresses
 from generator.traffic.open_files import SPARE_FILES, allow_open_files, is_out_of_files, out_of_files_advice
 
 LOCAL_REGION = "local"  # the Region dimension of a run from this machine
@@ -81,8 +82,11 @@ def run_canary(
     (where the count came from) and nothing is sent; it is never reported as probes lost."""
     canary = canary or load_canary()
     allow_open_files(packets + SPARE_FILES)
+    # A running local cloud's listener name is probed at the loopback address it serves; any other name is the
+    # canary's own to resolve, as the function resolves it.
+    address = next(iter(local_addresses(host)), host)
     try:
-        result = canary.probe(host, port, packets, wait_seconds)
+        result = canary.probe(address, port, packets, wait_seconds)
     except OSError as error:
         if not is_out_of_files(error):
             raise

@@ -15,6 +15,17 @@ def resolve_endpoint(
     host: str | None, port: int | None, outputs_path: Path = DEFAULT_OUTPUTS_FILE, source: str = "smoke"
 ) -> tuple[str, int]:
     """HOST and PORT: the flags win; what is missing comes from the outputs file. `source` names the command."""
+    if host is None and port is None and not outputs_path.exists():
+        # destroy removes the file with the listener: say that plainly, not which keys are missing.
+        raise EndpointError(
+            [
+                Problem(
+                    source,
+                    f"nothing is deployed: there is no {outputs_path} (deploy writes it, destroy removes it); "
+                    "deploy first, or pass HOST=... PORT=... (--host, --port) of a listener",
+                )
+            ]
+        )
     if host is None or port is None:
         outputs = read_outputs(outputs_path)
         if host is None:

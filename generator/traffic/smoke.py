@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from generator.errors import Problem, SmokeError
+from generator.traffic.local_names import local_addresses
 from generator.traffic.open_files import is_out_of_files, out_of_files_advice
 from generator.traffic.report import ClientLedger, SmokeReport, SmokeTally
 
@@ -38,13 +39,28 @@ class SmokeOptions:
 
 
 def resolve(host: str, port: int, family: int = socket.AF_UNSPEC) -> tuple[int, tuple]:
-    """The first address the host resolves to (IPv4 or IPv6, as the resolver orders them)."""
+    """The first address the host resolves to (IPv4 or IPv6, as the resolver orders them); a running local cloud's
+    listener name resolves to the loopback addresses it serves (generator.traffic.local_names)."""
     try:
-        infos = socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)
+        infos = [
+            info
+            for address in local_addresses(host)
+            for info in _numeric_infos(address, port, family)  # ::1 when asked for IPv4 only gives none
+        ] or socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)
     except socket.gaierror as error:
         raise SmokeError([Problem("smoke", f"cannot resolve host {host!r}: {error.strerror}")]) from None
+    if not infos:
+        wanted = "IPv6" if family == socket.AF_INET6 else "IPv4"
+        raise SmokeError([Problem("smoke", f"cannot resolve host {host!r} to an {wanted} address")])
     family, _type, _proto, _name, address = infos[0]
     return family, address
+
+
+def _numeric_infos(address: str, port: int, family: int) -> list[tuple]:
+    try:
+        return socket.getaddrinfo(address, port, family, socket.SOCK_DGRAM, 0, socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        return []
 
 
 def run_smoke(options: SmokeOptions) -> SmokeReport:

@@ -59,7 +59,7 @@ def test_bash_completes_every_command():
     offered = set(completions("packet-counter "))
     assert command_names() <= offered
     assert {"init", "render", "deploy", "local-cloud", "tune", "completion"} <= offered
-    assert set(completions("packet-counter lo")) == {"local", "local-control", "local-cloud", "logs"}
+    assert set(completions("packet-counter lo")) == {"local", "local-control", "local-cloud", "local-names", "logs"}
 
 
 @needs_bash

@@ -16,7 +16,7 @@ import pytest
 from generator.cli import argv, build_parser
 from generator.cli.argv import parse_command_line
 
-COMMANDS = ("smoke", "canary", "logs", "tune", "local", "local-cloud", "local-control", "demo")
+COMMANDS = ("smoke", "canary", "logs", "tune", "local", "local-cloud", "local-control", "demo", "e2e")
 # Every type a value option of those commands may have: paths and the bounded types of cli/argv.py.
 BOUNDED = {
     argv.packets: "packets",
@@ -29,6 +29,7 @@ BOUNDED = {
     argv.delay_seconds: "seconds",
     argv.poll_seconds: "seconds",
     argv.milliseconds: "milliseconds",
+    argv.clock_speed: "factor of real time",
     argv.percent: "percentage",
     argv.port_to_send_to: "port",
     argv.port_to_listen_on: "port",
@@ -93,7 +94,12 @@ def test_the_options_the_task_names_are_all_bounded():
         ("local-cloud", "--port"),
         ("local-cloud", "--delay"),
         ("local-cloud", "--lambda-concurrency"),
+        ("local-cloud", "--clock-speed"),
         ("local-control", "--port"),
+        ("e2e", "--packets"),
+        ("e2e", "--max-loss"),
+        ("e2e", "--timeout"),
+        ("e2e", "--poll"),
         ("demo", "--concurrency"),
         ("demo", "--clients"),
         ("demo", "--packets"),
@@ -128,6 +134,8 @@ def test_a_hostile_number_is_refused_in_one_line_naming_the_option_and_its_range
         (["local-cloud", "--delay"], "0", "3600.5"),
         (["local-cloud", "--lambda-concurrency"], "10", "9"),  # a new account's quota is the least there is
         (["local-cloud", "--lambda-concurrency"], "1000000", "1000001"),
+        (["local-cloud", "--clock-speed"], "3600", "3600.5"),
+        (["e2e", "--max-loss"], "100", "100.01"),
     ],
 )
 def test_each_bound_is_the_last_value_taken(words, accepted, refused, capsys):

@@ -118,7 +118,7 @@ def test_destroy_removes_the_outputs_of_what_it_deleted(cloud, capsys, config_pa
     assert status == 0
     assert not (tmp_path / "out" / "outputs.json").exists()  # the smoke client is not sent to a deleted listener
     assert f"removed {tmp_path / 'out' / 'outputs.json'}" in out
-    with pytest.raises(EndpointError, match="no host"):
+    with pytest.raises(EndpointError, match="nothing is deployed"):
         resolve_endpoint(None, None, tmp_path / "out" / "outputs.json")
 
 

@@ -140,8 +140,14 @@ def test_without_an_endpoint_the_canary_says_where_to_get_one(tmp_path):
     result = run_cli_in_process("canary", "--outputs", tmp_path / "none.json")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"canary: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'none.json'} has a Domain",
-        f"canary: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'none.json'} has a Port",
+        f"canary: nothing is deployed: there is no {tmp_path / 'none.json'} (deploy writes it, destroy removes it); "
+        "deploy first, or pass HOST=... PORT=... (--host, --port) of a listener"
+    ]
+    (tmp_path / "empty.json").write_text("{}")
+    result = run_cli_in_process("canary", "--outputs", tmp_path / "empty.json")
+    assert result.stderr.splitlines() == [
+        f"canary: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'empty.json'} has a Domain",
+        f"canary: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'empty.json'} has a Port",
     ]
 
 

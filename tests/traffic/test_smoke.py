@@ -140,15 +140,28 @@ def test_host_and_port_come_from_the_deploys_outputs(tmp_path):
     assert resolve_endpoint(None, None, listed) == ("d", 9)
 
 
-def test_no_host_anywhere_is_one_line_per_missing_thing(tmp_path):
-    with pytest.raises(EndpointError) as raised:
-        resolve_endpoint(None, None, tmp_path / "missing.json")
-    assert [p.message.split(":")[0] for p in raised.value.problems] == ["no host", "no port"]
+def test_no_outputs_file_says_plainly_that_nothing_is_deployed(tmp_path):
     result = run_cli_in_process("smoke", "--outputs", str(tmp_path / "missing.json"))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"smoke: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'missing.json'} has a Domain",
-        f"smoke: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'missing.json'} has a Port",
+        f"smoke: nothing is deployed: there is no {tmp_path / 'missing.json'} (deploy writes it, destroy removes "
+        "it); deploy first, or pass HOST=... PORT=... (--host, --port) of a listener"
+    ]
+
+
+def test_outputs_without_host_and_port_is_one_line_per_missing_thing(tmp_path):
+    (tmp_path / "empty.json").write_text("{}")
+    with pytest.raises(EndpointError) as raised:
+        resolve_endpoint(None, None, tmp_path / "empty.json")
+    assert [p.message.split(":")[0] for p in raised.value.problems] == ["no host", "no port"]
+    with pytest.raises(EndpointError) as raised:
+        resolve_endpoint("127.0.0.1", None, tmp_path / "missing.json")
+    assert [p.message.split(":")[0] for p in raised.value.problems] == ["no port"]
+    result = run_cli_in_process("smoke", "--outputs", str(tmp_path / "empty.json"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"smoke: no host: pass HOST=... (or --host), or deploy first so {tmp_path / 'empty.json'} has a Domain",
+        f"smoke: no port: pass PORT=... (or --port), or deploy first so {tmp_path / 'empty.json'} has a Port",
     ]
 
 

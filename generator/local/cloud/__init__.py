@@ -11,6 +11,18 @@ hold chosen requests until a test releases them (`ProxylityStandIn.gate`), fail 
 region (to rehearse failures), and treat one region as not subscribed (no include document there, so
 CloudFormation fails the change set: "Transform AWS::Include failed").
 
+Every listener the stand-in creates is served (listener_endpoints, deployed_source): a real UDP endpoint on
+127.0.0.1 and ::1, bound before the Port is returned and stopped when the listener is deleted, reset or the
+cloud stops; it is the local gateway of `make local` (generator/local/gateway, one data plane), fed from what is
+deployed at every batch: the listener's Batching and Formatter now, the destination's ARNs by ingress region key
+(the ingress region's own, else `*`, else the nearest; a function missing from Lambda is a region in failure),
+and each function as the local cloud's Lambda holds it in its own account and region (lambda_functions), run with
+that region's AWS_REGION. Packets enter at `LocalCloud.ingress` (`--ingress`, changed while it runs), else the
+listener's home region. What the functions print goes to CloudWatch Logs with Lambda's START/END/REPORT lines
+(lambda_logs); EventBridge rate schedules run, at `--clock-speed` (schedules). The listeners' names
+(lst....proxylity.com) are listed in a hosts file in the user's private runtime directory (names_file;
+generator.traffic.local_names reads it).
+
 How the stand-in routes (an assumption on the safe side, as Proxylity's docs do not say): it keeps one
 function ARN per destination and ingress region key. The listener's DestinationArn map writes entries
 and a DestinationArn resource (a "binding") writes one; removing a binding removes its entry, and an
@@ -59,11 +71,14 @@ knows nothing of them:
   finds each request's service by listing its package folder and trying hundreds of URL patterns, under a
   lock every request shares -> the answer is remembered per host name.
 
-`python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1 --lambda-concurrency 10` runs it in
-the foreground until Ctrl-C (`make local-cloud`); `--port 0` takes a free port, and the startup hint prints the real
-one with the variables that point the generator at it (and `make deploy`, or `packet-counter deploy` for the
-installed command). It needs moto: the `local` extra (`pip install '.[local]'`, which `make local-cloud` does).
+`python -m generator local-cloud --port 4566 --delay 2 --fail-region eu-west-1 --lambda-concurrency 10 --ingress
+eu-west-1 --clock-speed 60` runs it in the foreground until Ctrl-C (`make local-cloud`); `--port 0` takes a free
+port, and the startup hint prints the real one with the variables that point the generator at it (and `make
+deploy`, or `packet-counter deploy` for the installed command), and where the listeners' names are listed. It
+needs moto: the `local` extra (`pip install '.[local]'`, which `make local-cloud` does).
 
+- an update of inline Lambda code through CloudFormation stores the source text where moto keeps a zip ->
+  LambdaFunction.update_from_cloudformation_json zips it first, as create does.
 - Lambda reservations are unbounded (moto checks a quota only when MOTO_LAMBDA_CONCURRENCY_QUOTA is set, and
   never through CloudFormation) -> lambda_concurrency holds ReservedConcurrentExecutions (CloudFormation create and
   update, PutFunctionConcurrency) to the account's quota per account and region, `LocalCloud.aws.lambda_concurrency`
@@ -75,7 +90,10 @@ installed command). It needs moto: the `local` extra (`pip install '.[local]'`, 
 
 Its parts: stand_in (Proxylity's control plane, and the Gate that holds requests for tests), moto_patches
 (moto's gaps closed, in this process only), lambda_concurrency (Lambda's account concurrency quota), stacksets
-(StackSets modelled), server (LocalCloud: moto's server on 127.0.0.1, and the hint).
+(StackSets modelled), listener_endpoints and deployed_source (each listener served from what is deployed),
+lambda_functions (a function as Lambda holds it), lambda_logs (its invocations' log lines), schedules
+(EventBridge rate schedules run), names_file (the listeners' names), server (LocalCloud: moto's server on
+127.0.0.1, and the hint).
 """
 
 from generator.local.cloud.server import DUMMY_CREDENTIALS, LocalCloud, PortInUse, hint

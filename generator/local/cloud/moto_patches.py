@@ -3,6 +3,7 @@ docstring for the list); the deploy code in generator/deploy knows nothing of th
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
@@ -10,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.awslambda import models as lambda_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
@@ -151,6 +153,7 @@ _original = {
     "diff": cfn_models.ChangeSet.diff,
     "get_object": s3_responses.S3Response.get_object,
     "get_backend_for_host": DomainDispatcherApplication.get_backend_for_host,
+    "update_lambda": lambda_models.LambdaFunction.update_from_cloudformation_json,
 }
 _patched = False
 _create_change_set_lock = threading.Lock()
@@ -511,6 +514,21 @@ def _get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -
     return cache[host]
 
 
+def _update_lambda_function(
+    cls: type, original_resource: Any, new_resource_name: str, cloudformation_json: dict, *args: Any, **kwargs: Any
+) -> Any:
+    """An update of a function with inline code (Code.ZipFile, the source text) deploys that code: moto zips it
+    on create but hands the text to UpdateFunctionCode on update, which takes it for a base64 zip and keeps junk."""
+    code = (cloudformation_json.get("Properties") or {}).get("Code") or {}
+    if isinstance(code.get("ZipFile"), str):
+        package = lambda_models.LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"])
+        properties = {**cloudformation_json["Properties"], "Code": {**code, "ZipFile": base64.b64encode(package)}}
+        cloudformation_json = {**cloudformation_json, "Properties": properties}
+    return _original["update_lambda"].__func__(
+        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+    )
+
+
 def _buffer_responses() -> None:
     """werkzeug's request handler writes each response header with a send of its own (StreamRequestHandler's
     wbufsize is 0, unbuffered): a dozen system calls per answer, which on a sandboxed kernel cost more than
@@ -542,6 +560,7 @@ def install_moto_patches() -> None:
     cfn_models.ChangeSet.diff = _diff_with_details
     s3_responses.S3Response.get_object = _get_object
     DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host
+    lambda_models.LambdaFunction.update_from_cloudformation_json = classmethod(_update_lambda_function)
     _buffer_responses()
     _patched = True
 

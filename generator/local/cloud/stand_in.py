@@ -1,6 +1,8 @@
 """STAND-IN for Proxylity's control plane (a third-party service that cannot run here): it answers Create,
 Update and Delete of the two Proxylity custom resource types with the attributes the real service returns,
-and keeps the destination bindings. Also the Gate, which holds chosen requests until a test releases them.
+and keeps the destination bindings. With a data plane (ListenerEndpoints, which LocalCloud gives it) every
+listener it creates is served: a real UDP endpoint on loopback, bound before its Port is returned, stopped when
+the listener is deleted. Also the Gate, which holds chosen requests until a test releases them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 LISTENER_TYPE = "Custom::ProxylityUdpGatewayListener"
 DESTINATION_ARN_TYPE = "Custom::ProxylityUdpGatewayDestinationArn"
@@ -75,6 +77,28 @@ class Gate:
                 self._held -= 1
 
 
+class DataPlane(Protocol):
+    """Serves the listeners the stand-in creates (generator.local.cloud.listener_endpoints.ListenerEndpoints)."""
+
+    def open(self, account_id: str, listener_id: str, region: str) -> int:
+        """Serve the listener; the UDP port it is served on. ProxylityFailure when it cannot be."""
+
+    def close(self, listener_id: str) -> None: ...
+
+    def close_all(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ListenerRoutes:
+    """What a listener's data plane needs to route a batch, read together: the listener's properties as deployed,
+    its (first) destination's name, and that destination's ARNs by ingress region key."""
+
+    region: str  # where the listener was created (the home region)
+    properties: dict[str, Any]
+    destination: str
+    arns: dict[str, str]
+
+
 class ProxylityFailure(Exception):
     """The stand-in refused a request; the message is the status reason CloudFormation shows."""
 
@@ -124,6 +148,8 @@ class ProxylityStandIn:
     calls: list[StandInCall] = field(default_factory=list)
     # Holds the requests (StandInCall) a test chooses until it releases them.
     gate: Gate = field(default_factory=Gate)
+    # Serves every listener (None: listeners are records only, with a made-up port).
+    data_plane: DataPlane | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def customer(self, account_id: str = DEFAULT_ACCOUNT) -> Customer:
@@ -149,6 +175,20 @@ class ProxylityStandIn:
             self.calls.clear()
             self.fail_in.clear()
             self.rotated_keys.clear()
+        if self.data_plane is not None:
+            self.data_plane.close_all()
+
+    def routes_of(self, account_id: str, listener_id: str) -> ListenerRoutes | None:
+        """The listener's routing as it is now; None once it is deleted."""
+        with self._lock:
+            customer = self.customers.get(account_id)
+            listener = customer.listeners.get(listener_id) if customer else None
+            if listener is None:
+                return None
+            names = listener["DestinationNames"]
+            destination = names[0] if names else ""
+            arns = {key: arn for (name, key), arn in customer.bindings.items() if name == destination}  # type: ignore[union-attr]
+            return ListenerRoutes(listener["Region"], listener["Properties"], destination, arns)
 
     def api_key_of(self, account_id: str) -> str:
         """The API key Proxylity holds for an account now (its customer-config.json says the same)."""
@@ -196,16 +236,28 @@ class ProxylityStandIn:
                 )
             with self._lock:
                 customer = self.customer(account_id)
-                if resource_type == LISTENER_TYPE:
-                    return self._listener(customer, request_type, properties, physical_id)
-                return self._binding(customer, request_type, properties, physical_id)
+                if resource_type != LISTENER_TYPE:
+                    return self._binding(customer, request_type, properties, physical_id)
+                answer = self._listener(customer, request_type, properties, physical_id, account_id, region)
+            if request_type == "Delete" and self.data_plane is not None:
+                # Outside the lock: a stopping endpoint flushes its open batch, whose route reads this state.
+                self.data_plane.close(physical_id or "")
+            return answer
         except ProxylityFailure:
             call.failed = True
             raise
         finally:
             call.finished = time.monotonic()
 
-    def _listener(self, customer: Customer, request_type: str, properties: dict[str, Any], physical_id: str | None):
+    def _listener(
+        self,
+        customer: Customer,
+        request_type: str,
+        properties: dict[str, Any],
+        physical_id: str | None,
+        account_id: str,
+        region: str,
+    ):
         if request_type == "Delete":
             listener = customer.listeners.pop(physical_id or "", None)
             customer.map_entries.pop(physical_id or "", None)
@@ -214,17 +266,23 @@ class ProxylityStandIn:
                 for key in [key for key in customer.bindings if key[0] in names]:
                     del customer.bindings[key]
             return physical_id or "", {}
-        listener_id = physical_id if request_type == "Update" and physical_id in customer.listeners else None
-        listener_id = listener_id or f"lst{uuid.uuid4().hex[:12]}"
+        existing = customer.listeners.get(physical_id or "") if request_type == "Update" else None
+        listener_id = existing["Id"] if existing else f"lst{uuid.uuid4().hex[:12]}"
         destinations = properties.get("Destinations") or []
         names = [d.get("Name") or f"{listener_id}-destination-{index}" for index, d in enumerate(destinations)]
-        port = 2000 + int(hashlib.sha256(listener_id.encode()).hexdigest(), 16) % 60000
+        if existing:
+            port = existing["Port"]  # an update changes what is served, never where
+        elif self.data_plane is not None:
+            port = self.data_plane.open(account_id, listener_id, region)  # bound before the Port is returned
+        else:
+            port = 2000 + int(hashlib.sha256(listener_id.encode()).hexdigest(), 16) % 60000
         attributes = {"Id": listener_id, "Domain": listener_id, "Port": port, "DestinationNames": names}
-        customer.listeners[listener_id] = {**attributes, "Properties": properties}
+        region = existing["Region"] if existing else region
+        customer.listeners[listener_id] = {**attributes, "Properties": properties, "Region": region}
         mapped = {
             (name, ingress): arn
             for destination, name in zip(destinations, names, strict=True)
-            for ingress, arn in (destination.get("DestinationArn") or {}).items()
+            for ingress, arn in _arn_map(destination.get("DestinationArn")).items()
         }
         for key in customer.map_entries.get(listener_id, {}).keys() - mapped.keys():
             customer.bindings.pop(key, None)  # the map no longer has it
@@ -246,3 +304,11 @@ class ProxylityStandIn:
             customer.bindings.pop((old_destination, old_ingress), None)
         customer.bindings[(destination, ingress)] = properties.get("Arn")
         return f"{destination}|{ingress}", {}
+
+
+def _arn_map(value: Any) -> dict[str, str]:
+    """A destination's DestinationArn as ingress region key -> ARN: a map as it is, one ARN for every ingress
+    region (`*`: Proxylity uses that resource whatever the ingress region), nothing for `{}` or none."""
+    if isinstance(value, str) and value:
+        return {"*": value}
+    return dict(value) if isinstance(value, dict) else {}

@@ -1,6 +1,8 @@
-"""A local stand-in for Proxylity UDP Gateway: real UDP on loopback, the real handler code.
+"""The local UDP Gateway: real UDP on loopback, the real handler code; the one data plane of `make local` and of
+the local cloud's listeners.
 
-routing (which region serves), lambda_runtime + function_process (the per-region
-function), gateway (sockets, batching, replies), control (failover commands), and
-handler_code (the code, from the rendered regional template).
+gateway (sockets, batching, replies), sources (what a gateway serves: a fixed config, or what the local cloud
+has deployed, asked at every batch), routing (which region serves: Proxylity's order), function_pool +
+function_process + lambda_runtime (each function's execution environments, in processes of their own), control
+(failover commands) and canary_schedule (the canary beside `make local`).
 """

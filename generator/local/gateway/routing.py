@@ -1,15 +1,18 @@
 """Which configured region serves packets entering at an ingress region.
 
 Proxylity's rule, from its public examples: packets enter at the ingress region nearest the
-sender; they go to the function of that same region when one is configured there and it is
-up, else to the configured region nearest by inter-region latency; a region in failure is
-skipped. Distances come from a table shipped as data
+sender; they go to the destination ARN of that same region when there is one (and it is up),
+else to the ARN of the key `*` (the fallback for ingress regions without their own), else to the
+region nearest by inter-region latency; a region in failure is skipped. route_order is that rule,
+for `make local` (the configured regions) and the local cloud (the bindings that exist) alike.
+Distances come from a table shipped as data
 (region_latency.json beside this module, estimates; its "source" says how they were made).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +37,10 @@ class LatencyTable:
 
     def knows(self, a: str, b: str) -> bool:
         return a == b or b in self.rtt_ms.get(a, {}) or a in self.rtt_ms.get(b, {})
+
+    def has(self, region: str) -> bool:
+        """Whether the table has any round trip from `region`."""
+        return region in self.rtt_ms or any(region in row for row in self.rtt_ms.values())
 
 
 def load_latency_table(path: Path = DEFAULT_LATENCY_TABLE) -> LatencyTable:
@@ -60,6 +67,19 @@ def load_latency_table(path: Path = DEFAULT_LATENCY_TABLE) -> LatencyTable:
     return LatencyTable(source=source, rtt_ms=rtt)
 
 
+ANY_INGRESS = "*"  # the IngressRegionKey (and DestinationArn map key) of ingress regions without their own
+
+
+def route_order(ingress: str, keys: Iterable[str], table: LatencyTable) -> list[str]:
+    """The ingress region keys in the order packets entering at `ingress` try them: its own, then `*`, then the
+    other regions nearest first (ties in the order given; regions the table cannot place last)."""
+    keys = list(dict.fromkeys(keys))
+    regions = [key for key in keys if key not in (ingress, ANY_INGRESS)]
+    placed = sorted((key for key in regions if table.knows(ingress, key)), key=lambda key: table.rtt(ingress, key))
+    unplaced = [key for key in regions if not table.knows(ingress, key)]
+    return [key for key in (ingress, ANY_INGRESS) if key in keys] + placed + unplaced
+
+
 class Router:
     """The serving region for one ingress region, given which configured regions are up.
 
@@ -67,7 +87,7 @@ class Router:
     """
 
     def __init__(self, ingress: str, regions: tuple[str, ...], table: LatencyTable, down: tuple[str, ...] = ()):
-        if ingress not in table.rtt_ms and not any(ingress in row for row in table.rtt_ms.values()):
+        if not table.has(ingress):
             raise RoutingError([Problem("local gateway", f"ingress {ingress} is not a region in {table.source}")])
         problems = [
             Problem(table.source, f"no latency from {ingress} to {region}; pass a --latency-table that has it")
@@ -85,7 +105,7 @@ class Router:
         self.regions = regions
         self.table = table
         # Nearest first; the ingress region itself (0 ms) leads when configured. Ties keep config order.
-        self.preference = tuple(sorted(regions, key=lambda region: table.rtt(ingress, region)))
+        self.preference = tuple(route_order(ingress, regions, table))
         self._down = set(down)
         self._lock = threading.Lock()
 

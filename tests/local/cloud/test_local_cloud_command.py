@@ -31,8 +31,13 @@ def test_the_startup_hint_works_as_typed_in_a_clean_environment(tmp_path):
     with running_generator(
         *local_cloud, ready="in another terminal:", env=environment, stop_signal=signal.SIGINT
     ) as cloud:
-        banner, hint = cloud.started.splitlines(keepends=True)  # both printed (and flushed) before it waits
+        lines = cloud.started.splitlines(keepends=True)  # all printed (and flushed) before it waits
+        banner, hint = lines[0], lines[-1]
         assert "STAND-IN for Proxylity's control plane" in banner and "not the real service" in banner
+        listeners, names, schedules = lines[1:-1]
+        assert listeners.startswith("listeners: served on 127.0.0.1 and ::1 at the Port each returns; packets enter")
+        assert re.match(r"listener names: listed in /\S+/local-cloud-\d+\.hosts, which smoke", names), names
+        assert "EventBridge rate schedules (the canary's) run in real time" in schedules
         match = re.fullmatch(r"in another terminal: (?P<command>.+?) make deploy +\(Ctrl-C here to stop\)\n", hint)
         assert match, hint
         variables = dict(word.split("=", 1) for word in match["command"].split())

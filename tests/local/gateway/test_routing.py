@@ -11,7 +11,7 @@ import pytest
 from generator.config.regions import known_regions
 from generator.errors import RoutingError
 from generator.local.gateway.control import send_control
-from generator.local.gateway.routing import Router, load_latency_table
+from generator.local.gateway.routing import Router, load_latency_table, route_order
 from generator.traffic.smoke import SmokeOptions, run_smoke
 from tests.support.udp import SEED_REGIONS, exchange, local_gateway, rendered_handler_code, wait_until
 
@@ -120,3 +120,14 @@ def test_an_unknown_ingress_region_is_one_clear_error():
         Router("mars-north-1", SEED_REGIONS, load_latency_table())
     [problem] = raised.value.problems
     assert str(problem).startswith("local gateway: ingress mars-north-1 is not a region in ")
+
+
+def test_route_order_is_proxylitys_own_region_then_star_then_the_nearest():
+    table = load_latency_table()
+    keys = ["eu-west-1", "*", "us-east-1", "us-west-2"]
+    assert route_order("us-west-2", keys, table) == ["us-west-2", "*", "us-east-1", "eu-west-1"]
+    assert route_order("us-west-1", keys, table) == ["*", "us-west-2", "us-east-1", "eu-west-1"]
+    assert route_order("eu-west-1", ["us-east-1", "us-west-2"], table) == ["us-east-1", "us-west-2"]
+    assert route_order("eu-west-1", [], table) == []
+    # a key the table cannot place is tried last, in the order given
+    assert route_order("us-west-2", ["mars-1", "eu-west-1"], table) == ["eu-west-1", "mars-1"]
