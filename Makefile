@@ -174,7 +174,7 @@ logs: $(RUNTIME) ## the counter's, canary's and delivery-error logs of REGIONS m
 # The whole cycle: deploy, traffic, the failover drill (FAILOVER=REGION, or serving), destroy unless KEEP=1.
 e2e: $(RUNTIME) ## deploy, check every packet is answered, [FAILOVER=REGION drill], destroy unless KEEP=1; out/e2e.json + .xml
 	$(GENERATOR) e2e $(DEPLOY_ARGS) --out="$$ARG_OUT" $(if $(FAILOVER),--failover="$$ARG_FAILOVER") \
-		$(call switch,KEEP,--keep) $(if $(PACKETS),--packets="$$ARG_PACKETS")
+		$(call switch,KEEP,--keep) $(if $(PACKETS),--packets="$$ARG_PACKETS") $(YES_FLAG)
 
 clean: ## remove out/ and the virtualenv
 	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .hypothesis .benchmarks .ruff_cache

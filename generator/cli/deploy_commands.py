@@ -9,8 +9,6 @@ is waiting for). These commands never ask which deploy mode the config uses: bot
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -33,10 +31,9 @@ from generator.cli.json_output import (
     print_json,
 )
 from generator.cli.progress import ProgressDisplay
+from generator.cli.questions import assume_yes, engine_questions, on_a_terminal, refuse_unattended
 from generator.cli.tables import (
     failure_lines,
-    format_approval,
-    format_destroy_plan,
     format_drift,
     format_plan,
     format_status,
@@ -46,22 +43,17 @@ from generator.config import Config
 from generator.deploy import (
     DEFAULT_MAX_PARALLEL,
     DEFAULT_POLL_INTERVAL,
-    Approval,
     AwsClients,
-    Confirm,
     DeployEngine,
-    DestroyPlan,
     EngineOptions,
     Interrupted,
     OnEvent,
-    Question,
     StackResult,
     aws_errors,
     engine_for,
 )
 from generator.errors import DeployError, ExitCode
 
-CONFIRMING_ANSWERS = ("1", "yes", "true")  # YES=... that confirms a destroy
 APPROVAL_BROADENING, APPROVAL_NEVER = "broadening", "never"  # deploy --require-approval, as cdk's
 MAX_PARALLEL_LIMIT = 100  # regions (stacks) in flight at once; the aws partition has 34 regions
 
@@ -124,10 +116,10 @@ def command_deploy(args: argparse.Namespace) -> int:
     engine = _engine(args, config, display)
     # What widens IAM (or replaces a resource) goes ahead only when confirmed: YES=1, or yes on a terminal; else
     # nothing changes. What the config no longer has is deleted only when confirmed; else kept.
-    confirm, _ = _ask_before_deleting(
-        _assume_yes(args),
+    confirm, _ = engine_questions(
+        assume_yes(args),
         args.json,
-        ask=_on_a_terminal(),
+        ask=on_a_terminal(),
         display=display,
         approve=args.require_approval == APPROVAL_NEVER,
     )
@@ -210,83 +202,14 @@ def _print_environment(args: argparse.Namespace, config: Config) -> None:
         print(line)
 
 
-def _assume_yes(args: argparse.Namespace) -> bool:
-    return args.yes or os.environ.get("YES", "").lower() in CONFIRMING_ANSWERS
-
-
-def _on_a_terminal() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _refuse_unattended(assume_yes: bool) -> None:
-    """Nobody can answer the question when stdin is not a terminal: say how to confirm, before any work."""
-    if assume_yes or _on_a_terminal():
-        return
-    raise DeployError.of(
-        "destroy",
-        "stdin is not a terminal, so there is no one to ask: confirm with YES=1 (make destroy YES=1) "
-        "or --yes (python -m generator destroy --yes); nothing was deleted",
-    )
-
-
-def _ask_before_deleting(
-    assume_yes: bool,
-    as_json: bool,
-    ask: bool = True,
-    display: ProgressDisplay | None = None,
-    approve: bool = False,
-) -> tuple[Confirm, list[DestroyPlan]]:
-    """The engine's questions, asked on the terminal (stderr with --json), and the deletion plans asked about.
-
-    Before deleting (destroy's; deploy's about what the config no longer has): without `ask` (no terminal, no
-    YES=1) the answer is no, and what would have been deleted is listed as kept. Before a deploy widens IAM or
-    replaces a resource: with YES=1 what widens is still shown; with no terminal and no YES=1 the deploy is
-    refused (nothing changed yet), as `cdk deploy --require-approval broadening` refuses in CI; `approve`
-    (--require-approval never) does not ask about widening at all."""
-    asked: list[DestroyPlan] = []
-    stream = sys.stderr if as_json else sys.stdout
-
-    def answer(prompt: str) -> bool:
-        print(prompt, end="", file=stream, flush=True)
-        try:
-            return input().strip().lower() == "yes"
-        except EOFError:
-            return False
-
-    def confirm(question: Question) -> bool:
-        pause = display.paused() if display is not None else contextlib.nullcontext()
-        if isinstance(question, Approval):
-            if approve:  # --require-approval never
-                return True
-            with pause:
-                if not assume_yes and not ask:
-                    print("This deploy widens:\n" + format_approval(question), file=sys.stderr, flush=True)
-                    raise DeployError.of(
-                        "deploy",
-                        "grants IAM permissions anew or wider, or replaces a resource (listed above), and stdin is "
-                        "not a terminal, so there is no one to ask: confirm with YES=1 (make deploy YES=1) or "
-                        "--yes (python -m generator deploy --yes); nothing was changed",
-                    )
-                print("This deploy widens:\n" + format_approval(question), file=stream, flush=True)
-                return assume_yes or answer("Type 'yes' to deploy: ")
-        asked.append(question)
-        if not assume_yes and not ask:
-            return False
-        with pause:
-            print("This deletes:\n" + format_destroy_plan(question), file=stream, flush=True)
-            return assume_yes or answer("Type 'yes' to delete them: ")
-
-    return confirm, asked
-
-
 def command_destroy(args: argparse.Namespace) -> int:
     regions = _regions(args)
-    assume_yes = _assume_yes(args)
-    _refuse_unattended(assume_yes)
+    confirmed = assume_yes(args)
+    refuse_unattended(confirmed)
     config = _config(args)
     display = ProgressDisplay(stream=sys.stderr if args.json else None)
     engine = _engine(args, config, display)
-    confirm, asked = _ask_before_deleting(assume_yes, args.json)
+    confirm, asked = engine_questions(confirmed, args.json)
     if not args.json:
         _print_environment(args, config)  # before the question: which environment's stacks it would delete
     try:

@@ -7,12 +7,17 @@ the run drawn. Exit 0 when every step passed, 1 when one failed, 130 on Ctrl-C (
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from generator.cli.argv import MAX_WAIT_SECONDS, packets, percent, poll_seconds, wait_seconds
-from generator.cli.common import add_command, display_path, load_command_config
+from generator.cli.common import OUT_HELP, add_command, add_json_option, display_path, load_command_config
+from generator.cli.json_output import print_json
 from generator.cli.progress import ProgressDisplay
+from generator.cli.questions import assume_yes, engine_questions, on_a_terminal
 from generator.deploy import AwsClients, EngineOptions, Event, aws_errors
 from generator.e2e import (
     SERVING,
@@ -26,7 +31,6 @@ from generator.e2e import (
     write_reports,
 )
 from generator.errors import DeployError, ExitCode
-from generator.paths import DEFAULT_OUT_DIR
 
 
 def register_e2e_commands(commands: argparse._SubParsersAction) -> None:
@@ -61,9 +65,14 @@ def register_e2e_commands(commands: argparse._SubParsersAction) -> None:
     )
     e2e.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default chain)")
     e2e.add_argument("--region", help="region of the AWS session, for credential providers that need one")
+    e2e.add_argument("--out", type=Path, help=f"outputs.json, the run lock and the reports {OUT_HELP}")
     e2e.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT_DIR, help="outputs.json, the run lock and the reports (default: ./out)"
+        "--yes",
+        action="store_true",
+        help="when the run deploys over stacks it found (KEEP=1), go ahead if that widens IAM (also: YES=1); "
+        "what its own new stacks grant needs no confirmation",
     )
+    add_json_option(e2e, "print the run's report (out/e2e.json's document)")
     e2e.add_argument("--poll", type=poll_seconds, help="seconds between progress polls of a deploy or destroy")
 
 
@@ -71,21 +80,31 @@ class E2EDisplay:
     """The run's events drawn: each step's name as it starts, its stacks live while a deploy or destroy runs,
     and its result when it ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream  # None: stdout; with --json, stderr
         self._stacks: ProgressDisplay | None = None
         self._started = ""
 
+    def _say(self, text: str) -> None:
+        print(text, file=self._stream or sys.stdout, flush=True)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The live table of the step's stacks stopped while the user is asked something."""
+        with self._stacks.paused() if self._stacks is not None else contextlib.nullcontext():
+            yield
+
     def __call__(self, event: StepStarted | StepFinished | Event) -> None:
         if isinstance(event, StepStarted):
-            print(f"== {event.name}", flush=True)
+            self._say(f"== {event.name}")
             self._started = event.name
-            self._stacks = ProgressDisplay().__enter__()
+            self._stacks = ProgressDisplay(stream=self._stream).__enter__()
         elif isinstance(event, StepFinished):
             self.close()
             result = event.result
             if result.name != self._started:  # a step that did not run (skipped): no header yet
-                print(f"== {result.name}", flush=True)
-            print(f"   {result.status}: {result.detail} ({result.seconds:.1f}s)", flush=True)
+                self._say(f"== {result.name}")
+            self._say(f"   {result.status}: {result.detail} ({result.seconds:.1f}s)")
         elif self._stacks is not None:
             self._stacks(event)
 
@@ -106,8 +125,11 @@ def command_e2e(args: argparse.Namespace) -> int:
         engine = EngineOptions(
             out_dir=args.out, clients=AwsClients(profile=args.profile, region=args.region), poll_interval=args.poll
         )
+    display = E2EDisplay(stream=sys.stderr if args.json else None)
+    confirm, _ = engine_questions(assume_yes(args), args.json, ask=on_a_terminal(), display=display, command="e2e")
     options = E2EOptions(
         engine=engine,
+        confirm=confirm,
         regions=regions,
         failover=args.failover or None,
         keep=args.keep,
@@ -115,7 +137,6 @@ def command_e2e(args: argparse.Namespace) -> int:
         max_loss_percent=args.max_loss,
         quiet_seconds=args.timeout,
     )
-    display = E2EDisplay()
     interrupted = False
     try:
         with aws_errors(config.source):
@@ -124,12 +145,19 @@ def command_e2e(args: argparse.Namespace) -> int:
         report, interrupted = stopped.report, True
     finally:
         display.close()
-    print()
-    print(steps_table(report))
+    # With --json, stdout holds the report's document alone; what a person reads goes to stderr.
+    person = sys.stderr if args.json else sys.stdout
+    print(file=person)
+    print(steps_table(report), file=person)
     paths = write_reports(report, args.out)
-    print(f"\nwrote {display_path(paths[0])} and {display_path(paths[1])} (JUnit)")
+    print(f"\nwrote {display_path(paths[0])} and {display_path(paths[1])} (JUnit)", file=person)
     if report.left_deployed:
-        print(f"left deployed: {', '.join(report.left_deployed)} (make status shows them; make destroy removes them)")
+        print(
+            f"left deployed: {', '.join(report.left_deployed)} (make status shows them; make destroy removes them)",
+            file=person,
+        )
+    if args.json:
+        print_json(report.as_json())
     if interrupted:
         print("interrupted: stopped at Ctrl-C", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -137,7 +165,7 @@ def command_e2e(args: argparse.Namespace) -> int:
     if failed:
         print(f"e2e: FAILED: {len(failed)} of {len(report.steps)} steps failed", file=sys.stderr)
         return ExitCode.FAILED
-    print(f"e2e: passed ({len(report.steps)} steps, {report.seconds:.1f}s)")
+    print(f"e2e: passed ({len(report.steps)} steps, {report.seconds:.1f}s)", file=person)
     return ExitCode.OK
 
 

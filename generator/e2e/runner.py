@@ -27,7 +27,19 @@ from pathlib import Path
 from typing import Any
 
 from generator.config import Config
-from generator.deploy import ABSENT, DeployEngine, EngineOptions, Event, Interrupted, aws_errors, engine_for
+from generator.deploy import (
+    ABSENT,
+    Approval,
+    Confirm,
+    DeployEngine,
+    EngineOptions,
+    Event,
+    Interrupted,
+    Question,
+    aws_errors,
+    engine_for,
+)
+from generator.deploy.engine_base import confirm_nothing
 from generator.deploy.outputs import outputs_path, read_outputs_record
 from generator.deploy.specs import select_regions
 from generator.e2e.report import E2EReport, StepResult, StepStatus
@@ -58,6 +70,9 @@ class E2EOptions:
     regions: tuple[str, ...] | None = None  # None: every configured region
     failover: str | None = None  # a region to take away and bring back, SERVING, or None: no drill
     keep: bool = False  # leave everything deployed at the end
+    # Asked before a deploy widens stacks the run found deployed (KEEP=1 over a deployment); what the run's own
+    # new stacks grant goes ahead (it creates and destroys them) and is listed in its deploy step.
+    confirm: Confirm = confirm_nothing
     packets: int = 100
     max_loss_percent: float = 0.0  # "every one is counted": none may be missing
     quiet_seconds: float | None = None  # None: the batch timeout + QUIET_AFTER_BATCH_SECONDS
@@ -105,6 +120,8 @@ class _Run:
         self.global_deployed = False
         self.failed = False
         self.first_traffic: dict[str, Any] = {}
+        self.found_deployed = False  # stacks of the config existed before the run (KEEP=1 allows it)
+        self.granted: list[str] = []  # what the run's own stacks grant, approved because the run made them
 
     def run(self) -> E2EReport:
         self._refuse_existing_stacks()
@@ -126,14 +143,15 @@ class _Run:
     # -- the steps ---------------------------------------------------------------------------------------
 
     def _refuse_existing_stacks(self) -> None:
-        if self.options.keep:
-            return
+        """Refuse to start over stacks that exist, unless KEEP=1; either way, remember whether there were any
+        (what a deploy widens on them is asked about, never approved by the run)."""
         try:
             found = self.engine.inventory()
         except Interrupted as error:
             raise E2EInterrupted(self.report) from error
         existing = [f"{state.stack} ({state.region})" for state in found.stacks if state.status != ABSENT]
-        if existing:
+        self.found_deployed = bool(existing)
+        if existing and not self.options.keep:
             raise E2EError.of(
                 "e2e",
                 f"deploys and destroys its own stacks, and {', '.join(existing)} exist already: destroy them first "
@@ -146,14 +164,25 @@ class _Run:
     def _deploy(self, regions: list[str]) -> tuple[StepStatus, str, dict[str, Any]]:
         self.global_deployed = True
         self.deployed |= set(regions)
-        report = self.engine.deploy(regions)
+        self.granted = []
+        report = self.engine.deploy(regions, confirm=self._answer)
         rows = {_row_name(result): str(result.action) for result in report.results}
-        data = {"stacks": rows, "endpoints": dict(report.endpoints)}
+        data = {"stacks": rows, "endpoints": dict(report.endpoints), "granted": self.granted}
         if not report.ok:
             return StepStatus.FAILED, "; ".join(_failures(report.results)) or "nothing was deployed", data
         endpoint = report.endpoint or ", ".join(f"{account} {e}" for account, e in report.endpoints.items())
         done = _stacks(len(report.results))
         return StepStatus.PASSED, f"{done} deployed ({_actions(report.results)}); endpoint {endpoint}", data
+
+    def _answer(self, question: Question) -> bool:
+        """The engine's questions: what its own new stacks grant goes ahead (listed in the step); anything else
+        (widening a deployment the run found, deleting what the config no longer has) is asked of the caller."""
+        if isinstance(question, Approval) and not self.found_deployed:
+            self.granted += [
+                f"{w.stack} {w.resource} ({w.resource_type}) {w.kind}: {w.detail}" for w in question.widenings
+            ]
+            return True
+        return self.options.confirm(question)
 
     def _failover_region(self) -> str:
         """FAILOVER's region; for SERVING the region that answered most of the traffic step (when it ran)."""
