@@ -21,8 +21,9 @@ from tests.support.cli import run_cli_in_process
 from tests.support.config_files import write_config
 from tests.support.tune import synthetic_result
 
-# Commands that report nothing a script would read: they start a server, change a file, or print a script.
-NOT_REPORTING = {"init", "local", "local-control", "local-cloud", "completion"}
+# Commands that report nothing a script would read: they start a server, change a file, print a script (or
+# /etc/hosts lines, local-names; it also runs a command with them).
+NOT_REPORTING = {"init", "local", "local-control", "local-cloud", "completion", "local-names"}
 
 
 def commands() -> dict[str, argparse.ArgumentParser]:

@@ -8,6 +8,7 @@ import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import boto3
 import pytest
 
 from generator.e2e import E2EReport, StepResult, StepStatus
@@ -16,6 +17,8 @@ from generator.errors import ExitCode
 from tests.support.cli import run_cli_in_process
 from tests.support.deploy import FAST, GLOBAL, REGIONAL, deploy_cli, local_cloud_fixtures, stack
 
+# moto's CloudFormation does not model the canary's EventInvokeConfig: it warns, and the local cloud goes on
+pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS\W+Lambda\W+EventInvokeConfig")
 local_cloud, cloud = local_cloud_fixtures()
 HOME, NEXT_NEAREST = "us-west-2", "us-east-1"
 DRILL = [
@@ -115,6 +118,32 @@ def test_a_run_never_destroys_stacks_it_found(cloud, write_config, tmp_path):
         f"e2e: deploys and destroys its own stacks, and {GLOBAL} ({HOME}), {REGIONAL} ({HOME})"
     )
     assert not (tmp_path / "out" / "e2e.json").exists() and stack(HOME, REGIONAL) is not None
+
+
+def test_what_its_own_stacks_grant_is_listed_and_widening_a_deployment_it_found_is_asked(
+    cloud, write_config, tmp_path, monkeypatch
+):
+    config = write_config(lambda data: data.update(regions=[HOME]))
+
+    ran = e2e(config, tmp_path, "--keep", "-n", "10", "--json")  # a fresh run, no terminal: goes ahead
+
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads(ran.stdout)  # --json: the report's document alone on stdout
+    granted = document["steps"][0]["data"]["granted"]
+    assert any(line.startswith(f"{REGIONAL} FunctionRole (AWS::IAM::Role) grants: trust policy") for line in granted)
+
+    # KEEP=1 over that deployment, with the canary turned on (a new role): asked, and without a terminal refused
+    canary = write_config(
+        lambda data: data.update(regions=[HOME]) or data["observability"]["canary"].update(enabled=True)
+    )
+    ran = e2e(canary, tmp_path, "--keep", "-n", "10")
+    assert ran.returncode == ExitCode.FAILED  # its deploy step failed, refused before it changed anything
+    assert "CanaryRole (AWS::IAM::Role)" in ran.stderr and "make e2e YES=1" in ran.stdout
+    functions = boto3.client("lambda", region_name=HOME).list_functions()["Functions"]
+    assert [function["FunctionName"] for function in functions] == ["packet-counter"]  # no canary was made
+    monkeypatch.setenv("YES", "1")
+    ran = e2e(canary, tmp_path, "--keep", "-n", "10")
+    assert ran.returncode == 0, ran.stderr
 
 
 @pytest.mark.parametrize(
