@@ -33,6 +33,7 @@ from generator.cli.json_output import (
 from generator.cli.progress import ProgressDisplay
 from generator.cli.questions import assume_yes, engine_questions, on_a_terminal, refuse_unattended
 from generator.cli.tables import (
+    DRIFT_NOTE,
     failure_lines,
     format_drift,
     format_plan,
@@ -172,6 +173,8 @@ def command_drift(args: argparse.Namespace) -> int:
         return _interrupted(error)
     if args.json:
         print_json({**environment_json(config), **drift_as_json(report)})
+        if report.drifted:
+            print(DRIFT_NOTE, file=sys.stderr)  # what a person reads goes to stderr beside the document
     else:
         _print_environment(args, config)
         print(format_drift(report))

@@ -238,11 +238,14 @@ def format_drift(report: DriftReport) -> str:
     drifted = sum(stack.state is DriftState.DRIFTED for stack in report.stacks)
     lines.append(f"{drifted} of {len(report.stacks)} stacks drifted")
     if drifted:
-        lines.append(
-            "A deploy of an unchanged template does not undo drift (CloudFormation sees nothing to change): set "
-            "the value back by hand, or change it in the config so that deploy updates that resource."
-        )
+        lines.append(DRIFT_NOTE)
     return "\n".join(lines)
+
+
+DRIFT_NOTE = (
+    "A deploy of an unchanged template does not undo drift (CloudFormation sees nothing to change): set the value "
+    "back by hand, or change it in the config so that deploy updates that resource."
+)
 
 
 def _resource_drift_words(resource: ResourceDrift) -> str:

@@ -122,6 +122,7 @@ class _Run:
         self.first_traffic: dict[str, Any] = {}
         self.found_deployed = False  # stacks of the config existed before the run (KEEP=1 allows it)
         self.granted: list[str] = []  # what the run's own stacks grant, approved because the run made them
+        self.remade: set[tuple[str, str]] = set()  # (stack, region) this run deleted: making it again is its own
 
     def run(self) -> E2EReport:
         self._refuse_existing_stacks()
@@ -151,6 +152,11 @@ class _Run:
             raise E2EInterrupted(self.report) from error
         existing = [f"{state.stack} ({state.region})" for state in found.stacks if state.status != ABSENT]
         self.found_deployed = bool(existing)
+        for state in found.stacks:  # with KEEP=1 what it found is what it leaves, unless a step changes that
+            if state.status != ABSENT and state.stack == self.config.regional_stack_name and not state.orphan:
+                self.deployed.add(state.region)
+            elif state.status != ABSENT and state.stack == self.config.global_stack_name:
+                self.global_deployed = True
         if existing and not self.options.keep:
             raise E2EError.of(
                 "e2e",
@@ -162,10 +168,19 @@ class _Run:
         return self._deploy(list(self.regions))
 
     def _deploy(self, regions: list[str]) -> tuple[StepStatus, str, dict[str, Any]]:
+        before = (set(self.deployed), self.global_deployed)
+        # Counted as deployed from the moment it is asked for (Ctrl-C mid-deploy: they may be), unless the deploy
+        # was refused or cancelled before it changed anything.
         self.global_deployed = True
         self.deployed |= set(regions)
         self.granted = []
-        report = self.engine.deploy(regions, confirm=self._answer)
+        try:
+            report = self.engine.deploy(regions, confirm=self._answer)
+        except GeneratorError:
+            self.deployed, self.global_deployed = before
+            raise
+        if report.cancelled:
+            self.deployed, self.global_deployed = before
         rows = {_row_name(result): str(result.action) for result in report.results}
         data = {"stacks": rows, "endpoints": dict(report.endpoints), "granted": self.granted}
         if not report.ok:
@@ -175,14 +190,19 @@ class _Run:
         return StepStatus.PASSED, f"{done} deployed ({_actions(report.results)}); endpoint {endpoint}", data
 
     def _answer(self, question: Question) -> bool:
-        """The engine's questions: what its own new stacks grant goes ahead (listed in the step); anything else
-        (widening a deployment the run found, deleting what the config no longer has) is asked of the caller."""
-        if isinstance(question, Approval) and not self.found_deployed:
+        """The engine's questions: what its own new stacks grant goes ahead (listed in the step), and so does a
+        stack it deleted itself made again (the drill); anything else (widening a deployment the run found,
+        deleting what the config no longer has) is asked of the caller."""
+        if isinstance(question, Approval) and (not self.found_deployed or self._own_stacks(question)):
             self.granted += [
                 f"{w.stack} {w.resource} ({w.resource_type}) {w.kind}: {w.detail}" for w in question.widenings
             ]
             return True
         return self.options.confirm(question)
+
+    def _own_stacks(self, approval: Approval) -> bool:
+        """Whether every widening is in a stack this run deleted and now makes again (the drill's region)."""
+        return all((w.stack, where) in self.remade for w in approval.widenings for where in w.where)
 
     def _failover_region(self) -> str:
         """FAILOVER's region; for SERVING the region that answered most of the traffic step (when it ran)."""
@@ -203,6 +223,7 @@ class _Run:
         for result in report.results:
             if result.ok and result.stack == self.config.regional_stack_name:
                 self.deployed.discard(result.region)
+                self.remade.add((result.stack, result.region))
             elif result.ok and result.stack == self.config.global_stack_name:
                 self.global_deployed = False
         if not report.ok:

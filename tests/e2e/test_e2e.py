@@ -138,12 +138,31 @@ def test_what_its_own_stacks_grant_is_listed_and_widening_a_deployment_it_found_
     )
     ran = e2e(canary, tmp_path, "--keep", "-n", "10")
     assert ran.returncode == ExitCode.FAILED  # its deploy step failed, refused before it changed anything
+    assert json.loads((tmp_path / "out" / "e2e.json").read_text())["left_deployed"] == [
+        f"{GLOBAL} ({HOME})",
+        f"{REGIONAL} ({HOME})",
+    ]
     assert "CanaryRole (AWS::IAM::Role)" in ran.stderr and "make e2e YES=1" in ran.stdout
     functions = boto3.client("lambda", region_name=HOME).list_functions()["Functions"]
     assert [function["FunctionName"] for function in functions] == ["packet-counter"]  # no canary was made
     monkeypatch.setenv("YES", "1")
     ran = e2e(canary, tmp_path, "--keep", "-n", "10")
     assert ran.returncode == 0, ran.stderr
+
+
+def test_the_drill_over_a_deployment_it_found_makes_its_region_again_unasked_and_says_what_is_left(
+    cloud, write_config, tmp_path
+):
+    regions = [HOME, NEXT_NEAREST]
+    config = write_config(lambda data: data.update(regions=regions))
+    assert deploy_cli(config, tmp_path).returncode == 0
+
+    ran = e2e(config, tmp_path, "--keep", "--failover", HOME, "-n", "10")  # no terminal, no YES=1
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr  # the region it deleted it makes again: its own
+    document, _suite = reports(tmp_path)
+    assert document["left_deployed"] == [f"{GLOBAL} ({HOME})", f"{REGIONAL} ({HOME})", f"{REGIONAL} ({NEXT_NEAREST})"]
+    assert all(stack(region, REGIONAL) is not None for region in regions)
 
 
 @pytest.mark.parametrize(
