@@ -65,9 +65,13 @@ lint: render $(DEV) ## cfn-lint and checkov on the rendered templates
 	"$$ARG_BIN/cfn-lint" $(TEMPLATES)
 	$(CHECKOV_ENV) "$$ARG_BIN/checkov" --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-# The tests run on every core (TEST_WORKERS=0 runs them in this process), a test file's tests in one worker
-# (its module fixtures, such as the linted templates, are made once), and end with the ten slowest.
-PYTEST = "$$ARG_BIN/python" -m pytest -n "$$ARG_TEST_WORKERS" --dist loadfile --durations=10
+# The tests run in two workers per core (tests/conftest.py; TEST_WORKERS=0 runs them in this process), a test
+# file's tests in one worker (its module fixtures, such as the linted templates, are made once), and end with the
+# ten slowest. Compiled bytecode is kept in .pycache/ even where the environment sets PYTHONDONTWRITEBYTECODE:
+# otherwise every worker, and every command a test runs, compiles the same modules again (collecting the tests
+# alone takes 5.4 s of CPU per worker instead of 3.0 s).
+PYTEST = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX="$$(pwd)/.pycache" \
+	"$$ARG_BIN/python" -m pytest -n "$$ARG_TEST_WORKERS" --dist loadfile --durations=10
 
 test: $(DEV) ## ruff, then every test (offline; property tests derandomized: the same examples each run)
 	"$$ARG_BIN/ruff" check .
@@ -177,7 +181,7 @@ e2e: $(RUNTIME) ## deploy, check every packet is answered, [FAILOVER=REGION dril
 		$(call switch,KEEP,--keep) $(if $(PACKETS),--packets="$$ARG_PACKETS") $(YES_FLAG)
 
 clean: ## remove out/ and the virtualenv
-	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .hypothesis .benchmarks .ruff_cache
+	rm -rf -- "$$ARG_OUT" "$$ARG_VENV" .pytest_cache .pycache .hypothesis .benchmarks .ruff_cache
 
 $(BIN)/python:
 	"$$ARG_PYTHON" -m venv "$$ARG_VENV"

@@ -3,6 +3,7 @@ of this test process; the hypothesis profile; and what keeps tests from sharing 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,13 @@ import pytest
 
 import tests.support.properties  # noqa: F401  (loads the hypothesis profile: fast, or HYPOTHESIS_PROFILE's)
 from tests.support import config_files
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (make test): two workers per usable core. Most tests wait on sockets, subprocesses and the local
+    cloud, so one worker per core leaves the cores idle much of the run (measured: 175 s with 2 workers, 126 s
+    with 4 on a 2-core machine)."""
+    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
 
 
 @pytest.fixture

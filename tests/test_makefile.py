@@ -107,7 +107,10 @@ def test_values_from_the_environment_are_not_run_either(tmp_path):
 @pytest.mark.parametrize("target", ["validate", "render"])
 def test_a_config_value_that_would_run_something_is_a_file_name_the_cli_refuses(tmp_path, target):
     marker = tmp_path / "marker"
-    for value in hostile_values(marker):
+    values = hostile_values(marker)
+    # Both recipes pass CONFIG through the same CONFIG_ARGS: every value through one, a value of each quoting
+    # (make's, the shell's single and double quotes, a line break) through the other (each run is a CLI's start).
+    for value in values if target == "validate" else [values[0], values[6], values[7], values[8]]:
         result = make(target, f"CONFIG={value}", f"OUT={tmp_path / 'out'}")
         assert result.returncode == 2, result.stderr
         # The CLI got the value whole, as one file name (shown as it reads it, escaped on one line).

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,10 @@ from tests.support.cli import run_cli
 
 BIN = Path(sys.executable).parent  # where the install put `packet-counter`
 
-# Completes the line on stdin as bash does at TAB (the cursor at its end): prints COMPREPLY, one word a line.
+# Completes the line on stdin as bash does at TAB (the cursor at its end): prints COMPREPLY, one word a line. The
+# script `packet-counter completion bash` printed is in $COMPLETION_SCRIPT (it is the same for every line).
 COMPLETE = r"""
-eval "$(packet-counter completion bash)"
+eval "$COMPLETION_SCRIPT"
 IFS= read -r COMP_LINE
 COMP_POINT=${#COMP_LINE}
 read -r -a COMP_WORDS <<< "$COMP_LINE"
@@ -35,12 +37,25 @@ needs_bash = pytest.mark.skipif(
 )
 
 
+@cache
+def completion_script() -> str:
+    """What `packet-counter completion bash` prints, as a user's .bashrc would eval it."""
+    printed = subprocess.run(
+        [str(BIN / "packet-counter"), "completion", "bash"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return printed.stdout
+
+
 def completions(line: str) -> list[str]:
     """What bash offers for `line`, each word as the shell would insert it (argcomplete adds the space)."""
     done = subprocess.run(
         ["bash", "-c", COMPLETE],
         input=line + "\n",
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+        env={
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "COMPLETION_SCRIPT": completion_script(),
+        },
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,7 +11,7 @@ import pytest
 
 from generator.cli import build_parser
 from generator.cli.argv import attach_negative_values, parse_command_line
-from tests.support.cli import run_cli
+from tests.support.cli import run_cli_in_process
 
 
 def _sink() -> socket.socket:
@@ -48,7 +48,7 @@ def _received_nothing(sink: socket.socket) -> bool:
 )
 def test_smoke_refuses_a_bad_count_before_printing_or_sending(words, expected):
     with _sink() as sink:
-        result = run_cli("smoke", "--host", "127.0.0.1", "--port", sink.getsockname()[1], *words)
+        result = run_cli_in_process("smoke", "--host", "127.0.0.1", "--port", sink.getsockname()[1], *words)
         assert _received_nothing(sink)
     assert result.returncode == 2
     assert result.stdout == ""
@@ -74,7 +74,7 @@ def test_smoke_refuses_a_bad_count_before_printing_or_sending(words, expected):
     ],
 )
 def test_every_udp_command_refuses_a_bad_number_in_one_line(words, expected):
-    result = run_cli(*words)
+    result = run_cli_in_process(*words)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1] == f"python -m generator {expected}"
@@ -193,7 +193,7 @@ def test_a_send_that_would_take_longer_than_a_day_is_refused_before_anything_run
     with _sink() as sink:
         where = ["--host", "127.0.0.1", "--port", sink.getsockname()[1]] if command == "smoke" else []
         out = ["--out", tmp_path / "out"] if command == "demo" else []
-        result = run_cli(command, *where, *out, "-n", "1000000", "--rate", "1e-300")
+        result = run_cli_in_process(command, *where, *out, "-n", "1000000", "--rate", "1e-300")
         assert _received_nothing(sink)
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()

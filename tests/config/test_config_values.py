@@ -146,6 +146,22 @@ def test_a_yaml_1_1_boolean_where_text_is_expected_says_how_it_was_read(tmp_path
     ]
 
 
+def test_a_date_is_text_as_written_as_yaml_1_2_reads_it(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(SEED_HEAD + "tags: {Created: 2001-12-14, At: 2001-12-14t21:59:43.10-05:00}\n", encoding="utf-8")
+    assert dict(load_config(path).tags) == {"Created": "2001-12-14", "At": "2001-12-14t21:59:43.10-05:00"}
+
+
+def test_a_value_of_a_type_no_setting_holds_is_one_line(tmp_path):
+    problems = problems_of(tmp_path, SEED_HEAD + "tags: {Blob: !!binary aGk=}\nname_prefix: !!timestamp 2001-12-14\n")
+    assert (
+        problems[0]
+        == "cfg.yaml:2: tags.Blob: cannot be read: the YAML tag 'tag:yaml.org,2002:binary' is not supported here"
+    )
+    assert problems[1].startswith("cfg.yaml:3: name_prefix: ")  # the text 2001-12-14, checked as any name is
+    assert len(problems) == 2
+
+
 def test_an_unpaired_surrogate_is_refused_in_a_value_and_in_a_key(tmp_path):
     problems = problems_of(tmp_path, SEED_HEAD + 'destination: {description: "a \\ud800 b"}\ntags: {"\\udc00": x}\n')
     assert problems == [

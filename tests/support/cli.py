@@ -27,26 +27,27 @@ class CliResult:
 
 def run_cli(
     *args: str | Path,
-    cwd: Path = CHECKOUT,
+    cwd: Path | None = None,
     timeout: float = 50,  # inside a test's own 60 s bound (pyproject.toml): a hang fails here, the process killed
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     in_process: bool = False,
     open_files: int | None = None,
 ) -> CliResult:
-    """`python -m generator ARGS`: in a real subprocess (`env` added to this environment; with `open_files`,
-    its open-file limit, soft and hard, as `ulimit -n` sets it), or, with in_process, in this process (`env`
-    must be None: set variables with monkeypatch), which lets a test reach a local cloud running in this
-    process and interrupt the command with Ctrl-C, and saves the interpreter's start (~0.7 s of CPU). A
-    subprocess is for what only a process shows: its environment from scratch, its working directory,
-    signals, its open-file limit, what it prints before the parser is built."""
+    """`python -m generator ARGS` in `cwd` (by default the checkout, or this process's folder in_process): in a
+    real subprocess (`env` added to this environment; with `open_files`, its open-file limit, soft and hard, as
+    `ulimit -n` sets it), or, with in_process, in this process (`env` must be None: set variables with
+    monkeypatch), which lets a test reach a local cloud running in this process and interrupt the command with
+    Ctrl-C, and saves the interpreter's start (~0.4 s of CPU). A subprocess is for what only a process shows:
+    its environment from scratch, signals, its open-file limit, what it prints before the parser is built."""
     words = [str(arg) for arg in args]
     if in_process:
         assert env is None and open_files is None, "in_process runs in this process; use monkeypatch.setenv"
-        return _run_in_process(words, stdin)
+        with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+            return _run_in_process(words, stdin)
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *words],
-        cwd=cwd,
+        cwd=cwd or CHECKOUT,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -64,9 +65,9 @@ def limit_open_files(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
 
-def run_cli_in_process(*args: str | Path, stdin: str | None = None) -> CliResult:
-    """run_cli(..., in_process=True)."""
-    return run_cli(*args, stdin=stdin, in_process=True)
+def run_cli_in_process(*args: str | Path, stdin: str | None = None, cwd: Path | None = None) -> CliResult:
+    """run_cli(..., in_process=True); with `cwd`, in that folder (this process's, for the command's run)."""
+    return run_cli(*args, stdin=stdin, cwd=cwd, in_process=True)
 
 
 def _run_in_process(words: list[str], stdin: str | None) -> CliResult:
