@@ -19,6 +19,7 @@ from generator.config.schema import load_schema
 from generator.config.yaml_source import yaml_text
 from generator.errors import ConfigError
 from tests.support.cli import run_cli
+from tests.support.config_files import text_problems as problems_of
 
 WIDE_DIGITS = "".join(chr(0xFF10 + int(digit)) for digit in "123456789012")  # digits, but not ASCII ones
 TOPIC_KEY = "observability.alarms_topic_arn"
@@ -32,14 +33,6 @@ def config_text(topic: str | None = None, role: str | None = None, home_region: 
     if role is not None:
         text += f"stacksets:\n  accounts: ['111111111111']\n  administration_role_arn: {json.dumps(role)}\n"
     return text
-
-
-def problems_of(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
 
 
 def topic_problems(tmp_path: Path, topic: str) -> list[str]:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from generator.config import load_config
 from generator.config.yaml_source import MAX_FILE_BYTES
-from generator.errors import ConfigError
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
+from tests.support.config_files import config_problems as problems_of
 
 
 def test_the_issue_example_names_file_line_key_path_and_expectation(tmp_path):

@@ -12,19 +12,11 @@ import pytest
 
 from generator.config import load_config
 from generator.config.yaml_source import load_yaml_document
-from generator.errors import ConfigError
 from generator.render import render_templates
 from tests.support.cli import run_cli, run_cli_in_process, snapshot
+from tests.support.config_files import text_problems as problems_of
 
 SEED_HEAD = "regions: [us-west-2, us-east-1]\n"
-
-
-def problems_of(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
 
 
 def render_text(tmp_path: Path, text: str) -> list[dict]:

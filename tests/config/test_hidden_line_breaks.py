@@ -6,7 +6,6 @@ how to write the character if it is meant; lines everywhere else are counted by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +13,7 @@ from generator.config import load_config
 from generator.config.edit import settings_the_config_refuses
 from generator.errors import ConfigError
 from tests.support.cli import run_cli, snapshot
+from tests.support.config_files import text_problems as problems_of
 
 HEAD = "# packet counter\nregions: [us-west-2]\n"  # two lines: what follows starts on line 3
 
@@ -25,14 +25,6 @@ BREAKS = [
     ("\r", "carriage return (U+000D) without a line feed after it", "\\r"),
 ]
 BREAK_IDS = ["NEL", "LS", "PS", "lone-CR"]
-
-
-def problems_of(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "config.yaml"
-    path.write_bytes(text.encode("utf-8"))  # as written: no newline translation
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
 
 
 def refusal(line: int, column: int, name: str, key_path: str = "") -> str:

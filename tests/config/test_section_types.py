@@ -13,8 +13,8 @@ import pytest
 from generator.config import load_config
 from generator.config.schema import check_schema, load_schema
 from generator.config.yaml_source import KeyPath, format_key_path, load_yaml_document, yaml_text
-from generator.errors import ConfigError
 from tests.support.cli import run_cli, snapshot
+from tests.support.config_files import config_problems as problems_of
 from tests.support.config_files import default_config_data, maximal
 
 
@@ -79,12 +79,6 @@ def write_with(tmp_path: Path, path: KeyPath, written: str) -> tuple[Path, int]:
     config = tmp_path / "config.yaml"
     config.write_text(text.replace(PLACEHOLDER, written), encoding="utf-8")
     return config, line
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
 
 
 def test_the_config_with_every_section_is_valid_and_writes_every_section_the_schema_has(tmp_path):

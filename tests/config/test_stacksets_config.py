@@ -12,12 +12,7 @@ from generator.config import PermissionModel, RegionConcurrency, load_config
 from generator.errors import ConfigError
 from generator.render import render_templates
 from tests.support.cli import run_cli_in_process, snapshot
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
+from tests.support.config_files import config_problems as problems_of
 
 
 def write(tmp_path: Path, text: str) -> Path:

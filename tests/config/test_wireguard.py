@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from generator.config import load_config
-from generator.errors import ConfigError
 from generator.render import render_templates
+from tests.support.config_files import config_problems
 
 # As `wg pubkey` prints them: base64 of 32 bytes.
 PEER_A = base64.b64encode(bytes(range(32))).decode()
@@ -26,9 +26,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
+    return config_problems(write(tmp_path, text))
 
 
 def test_peers_decapsulated_delivery_and_the_listener_key_reach_the_global_template(tmp_path):

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.config import load_config
-from generator.errors import ConfigError
 from generator.render import render_templates
-
-
-def problems_of(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, source="cfg.yaml")
-    return [str(problem) for problem in caught.value.problems]
+from tests.support.config_files import config_problems as problems_of
 
 
 def written(tmp_path: Path, text: str) -> Path:

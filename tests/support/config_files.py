@@ -8,9 +8,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from generator.config import load_config
 from generator.config.yaml_source import yaml_text
+from generator.errors import ConfigError
 from tests.support.checkout import DEFAULT_CONFIG
 
 TOPIC = "arn:aws:sns:us-west-2:123456789012:alerts"  # an SNS topic for observability.alarms_topic_arn
@@ -44,6 +47,21 @@ def write_config(
     path = Path(folder) / name
     path.write_text(yaml_text(content), encoding="utf-8")
     return path
+
+
+def config_problems(path: Path) -> list[str]:
+    """What load_config refuses in the config at `path`, one line each as the user reads them (the file named
+    cfg.yaml); a config it accepts fails the test."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, source="cfg.yaml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def text_problems(folder: Path, text: str) -> list[str]:
+    """config_problems of `text` written to folder/config.yaml byte for byte (UTF-8, no newline translation)."""
+    path = Path(folder) / "config.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    return config_problems(path)
 
 
 def maximal(config: dict[str, Any]) -> None:
